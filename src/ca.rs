@@ -1,0 +1,279 @@
+//! The CA certificate rules of SPEC §1.3: errors, findings, and the proof type [`VerifiedCa`].
+
+use core::fmt;
+
+use const_oid::ObjectIdentifier;
+use const_oid::db::rfc5912;
+use der::Decode;
+use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
+
+use crate::cert::{ParsedCertificate, Version};
+use crate::certificate_id::CertificateId;
+use crate::error::{CaError, Error};
+use crate::key::{HashAlgorithm, PublicKey, SignatureAlgorithm};
+use crate::pem;
+use crate::policy::Policy;
+use crate::time::UnixTime;
+
+/// Largest serial number, in content octets (RFC 5280 §4.1.2.2).
+pub const MAX_SERIAL_OCTETS: usize = 20;
+
+/// Extensions a CA certificate may mark critical (SPEC §1.3 rule 1).
+const RECOGNISED: [ObjectIdentifier; 14] = [
+    rfc5912::ID_CE_BASIC_CONSTRAINTS,
+    rfc5912::ID_CE_KEY_USAGE,
+    rfc5912::ID_CE_EXT_KEY_USAGE,
+    rfc5912::ID_CE_SUBJECT_KEY_IDENTIFIER,
+    rfc5912::ID_CE_AUTHORITY_KEY_IDENTIFIER,
+    rfc5912::ID_CE_SUBJECT_ALT_NAME,
+    rfc5912::ID_CE_ISSUER_ALT_NAME,
+    rfc5912::ID_CE_NAME_CONSTRAINTS,
+    rfc5912::ID_CE_CERTIFICATE_POLICIES,
+    rfc5912::ID_CE_POLICY_MAPPINGS,
+    rfc5912::ID_CE_POLICY_CONSTRAINTS,
+    rfc5912::ID_CE_INHIBIT_ANY_POLICY,
+    rfc5912::ID_CE_CRL_DISTRIBUTION_POINTS,
+    rfc5912::ID_PE_AUTHORITY_INFO_ACCESS,
+];
+
+/// Something a CA certificate does that RFC 5280 or the CA/B Forum advise against, but that
+/// AWS accepts. Reported with the result; refused under [`Policy::strict`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Finding {
+    /// basicConstraints is not marked critical.
+    BasicConstraintsNotCritical,
+    /// No keyUsage extension.
+    KeyUsageAbsent,
+    /// keyUsage is not marked critical.
+    KeyUsageNotCritical,
+    /// No subjectKeyIdentifier extension.
+    SubjectKeyIdentifierAbsent,
+    /// A self-issued CA with a pathLenConstraint.
+    PathLenOnRoot,
+    /// A self-issued CA with extKeyUsage.
+    ExtKeyUsageOnRoot,
+    /// The CA certificate itself is signed with SHA-1.
+    Sha1SelfSignature,
+    /// The serial number is zero or negative.
+    SerialNotPositive,
+}
+
+impl Finding {
+    /// Every finding, in the order they are checked.
+    pub const ALL: [Self; 8] = [
+        Self::BasicConstraintsNotCritical,
+        Self::KeyUsageAbsent,
+        Self::KeyUsageNotCritical,
+        Self::SubjectKeyIdentifierAbsent,
+        Self::PathLenOnRoot,
+        Self::ExtKeyUsageOnRoot,
+        Self::Sha1SelfSignature,
+        Self::SerialNotPositive,
+    ];
+
+    /// Stable id (`bc-not-critical`, …).
+    #[must_use]
+    pub const fn id(self) -> &'static str {
+        match self {
+            Self::BasicConstraintsNotCritical => "bc-not-critical",
+            Self::KeyUsageAbsent => "ku-absent",
+            Self::KeyUsageNotCritical => "ku-not-critical",
+            Self::SubjectKeyIdentifierAbsent => "ski-absent",
+            Self::PathLenOnRoot => "pathlen-on-root",
+            Self::ExtKeyUsageOnRoot => "eku-on-root",
+            Self::Sha1SelfSignature => "sha1-self-signature",
+            Self::SerialNotPositive => "serial-not-positive",
+        }
+    }
+
+    /// The RFC section (or guideline) behind it.
+    #[must_use]
+    pub const fn reference(self) -> &'static str {
+        match self {
+            Self::BasicConstraintsNotCritical => "RFC 5280 §4.2.1.9",
+            Self::KeyUsageAbsent | Self::KeyUsageNotCritical => "RFC 5280 §4.2.1.3",
+            Self::SubjectKeyIdentifierAbsent => "RFC 5280 §4.2.1.2",
+            Self::PathLenOnRoot => "RFC 5280 §4.2.1.9, CA/B Forum BR §7.1.2.1",
+            Self::ExtKeyUsageOnRoot => "RFC 5280 §4.2.1.12, CA/B Forum BR §7.1.2.1",
+            Self::Sha1SelfSignature => "RFC 9155, CA/B Forum BR §7.1.3.2",
+            Self::SerialNotPositive => "RFC 5280 §4.1.2.2",
+        }
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self {
+            Self::BasicConstraintsNotCritical => "basicConstraints is not critical",
+            Self::KeyUsageAbsent => "keyUsage is absent",
+            Self::KeyUsageNotCritical => "keyUsage is not critical",
+            Self::SubjectKeyIdentifierAbsent => "subjectKeyIdentifier is absent",
+            Self::PathLenOnRoot => "a root carries pathLenConstraint",
+            Self::ExtKeyUsageOnRoot => "a root carries extKeyUsage",
+            Self::Sha1SelfSignature => "the CA certificate is signed with SHA-1",
+            Self::SerialNotPositive => "the serial number is zero or negative",
+        };
+        write!(f, "{what} ({}, {})", self.id(), self.reference())
+    }
+}
+
+/// A CA certificate that passed every rule of SPEC §1.2–1.3 at a given time, with its findings.
+///
+/// Only [`VerifiedCa::from_pem`] and [`VerifiedCa::from_der`] make one, so holding one is the
+/// proof that the checks ran.
+#[derive(Clone, Debug)]
+pub struct VerifiedCa {
+    cert: ParsedCertificate,
+    key: PublicKey,
+    findings: Vec<Finding>,
+    id: CertificateId,
+}
+
+impl VerifiedCa {
+    /// Checks a `caCertificate` field: PEM (§1.2), DER (§1.2), then the CA rules (§1.3) at `now`.
+    ///
+    /// # Errors
+    /// [`Error::CaCertificate`] with the first rule that fails.
+    pub fn from_pem(pem_text: &str, now: UnixTime, policy: Policy) -> Result<Self, Error> {
+        let der = pem::decode_certificate(pem_text).map_err(|e| Error::CaCertificate(CaError::Pem(e)))?;
+        Self::from_der(der, now, policy)
+    }
+
+    /// Checks a DER certificate against §1.2 and §1.3 at `now`.
+    ///
+    /// # Errors
+    /// [`Error::CaCertificate`] with the first rule that fails.
+    pub fn from_der(der: Vec<u8>, now: UnixTime, policy: Policy) -> Result<Self, Error> {
+        let cert = ParsedCertificate::from_der(der).map_err(|e| Error::CaCertificate(CaError::Parse(e)))?;
+        Self::check(cert, now, policy).map_err(Error::CaCertificate)
+    }
+
+    fn check(cert: ParsedCertificate, now: UnixTime, policy: Policy) -> Result<Self, CaError> {
+        let mut findings = Vec::new();
+        // Rule 1: v3, no duplicate extension, no unrecognised critical extension.
+        if cert.version() != Version::V3 {
+            return Err(CaError::NotVersion3 { version: cert.version() });
+        }
+        let exts = cert.extensions();
+        for (i, ext) in exts.iter().enumerate() {
+            let oid = cert.bytes(&ext.oid);
+            if exts[..i].iter().any(|e| cert.bytes(&e.oid) == oid) {
+                return Err(CaError::DuplicateExtension { oid: dotted(oid) });
+            }
+            if ext.critical && !RECOGNISED.iter().any(|r| r.as_bytes() == oid) {
+                return Err(CaError::UnrecognisedCriticalExtension { oid: dotted(oid) });
+            }
+        }
+        let find = |oid: ObjectIdentifier| exts.iter().find(|e| cert.bytes(&e.oid) == oid.as_bytes());
+        let malformed = |oid: ObjectIdentifier| CaError::MalformedExtension { oid: oid.to_string() };
+
+        // Rule 2: basicConstraints cA TRUE.
+        let bc_ext = find(rfc5912::ID_CE_BASIC_CONSTRAINTS).ok_or(CaError::BasicConstraintsMissing)?;
+        let bc = BasicConstraints::from_der(cert.bytes(&bc_ext.value))
+            .map_err(|_| malformed(rfc5912::ID_CE_BASIC_CONSTRAINTS))?;
+        if !bc.ca {
+            return Err(CaError::NotCa);
+        }
+        if !bc_ext.critical {
+            findings.push(Finding::BasicConstraintsNotCritical);
+        }
+        // Rule 3: keyUsage, when present, asserts keyCertSign.
+        match find(rfc5912::ID_CE_KEY_USAGE) {
+            None => findings.push(Finding::KeyUsageAbsent),
+            Some(ku_ext) => {
+                let ku =
+                    KeyUsage::from_der(cert.bytes(&ku_ext.value)).map_err(|_| malformed(rfc5912::ID_CE_KEY_USAGE))?;
+                if !ku.key_cert_sign() {
+                    return Err(CaError::KeyCertSignMissing);
+                }
+                if !ku_ext.critical {
+                    findings.push(Finding::KeyUsageNotCritical);
+                }
+            }
+        }
+        if find(rfc5912::ID_CE_SUBJECT_KEY_IDENTIFIER).is_none() {
+            findings.push(Finding::SubjectKeyIdentifierAbsent);
+        }
+        let root = cert.is_self_issued();
+        if root && bc.path_len_constraint.is_some() {
+            findings.push(Finding::PathLenOnRoot);
+        }
+        if root && find(rfc5912::ID_CE_EXT_KEY_USAGE).is_some() {
+            findings.push(Finding::ExtKeyUsageOnRoot);
+        }
+        // Rule 4: valid at now.
+        cert.check_validity(now).map_err(CaError::Validity)?;
+        // Rule 5: a subject to count the per-subject limit by.
+        if is_empty_name(cert.subject_der()) {
+            return Err(CaError::EmptySubject);
+        }
+        // Rule 6: key policy.
+        let key = PublicKey::from_spki_der(cert.spki_der()).map_err(CaError::Key)?;
+        // Rule 7: strong set, or SHA-1 with a finding.
+        let algorithm =
+            SignatureAlgorithm::from_der(cert.signature_algorithm_der()).map_err(CaError::SignatureAlgorithm)?;
+        if algorithm.hash() == HashAlgorithm::Sha1 {
+            findings.push(Finding::Sha1SelfSignature);
+        }
+        // Rule 8: a self-issued CA verifies under its own key.
+        if root {
+            key.verify(algorithm, cert.tbs_der(), cert.signature()).map_err(CaError::SelfSignature)?;
+        }
+        // Rule 9: serial at most 20 octets; zero or negative is a finding.
+        let serial = cert.serial();
+        if serial.len() > MAX_SERIAL_OCTETS {
+            return Err(CaError::SerialTooLong { len: serial.len() });
+        }
+        if serial[0] & 0x80 != 0 || serial.iter().all(|b| *b == 0) {
+            findings.push(Finding::SerialNotPositive);
+        }
+        if policy.is_strict() {
+            if let Some(first) = findings.first() {
+                return Err(CaError::StrictFinding(*first));
+            }
+        }
+        let id = CertificateId::of_der(cert.der());
+        Ok(Self { cert, key, findings, id })
+    }
+
+    /// The parsed certificate.
+    #[must_use]
+    pub fn certificate(&self) -> &ParsedCertificate {
+        &self.cert
+    }
+
+    /// The CA's public key, which passed the key policy.
+    #[must_use]
+    pub fn public_key(&self) -> &PublicKey {
+        &self.key
+    }
+
+    /// The findings of §1.3, in check order (empty under the strict policy).
+    #[must_use]
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+
+    /// The certificateId (SHA-256 of the DER).
+    #[must_use]
+    pub fn certificate_id(&self) -> &CertificateId {
+        &self.id
+    }
+}
+
+/// A Name with no attribute at all (an empty RDNSequence, or RDNs that are all empty).
+fn is_empty_name(name_der: &[u8]) -> bool {
+    let Ok(name) = x509_cert::name::Name::from_der(name_der) else {
+        // A subject the structured decoder cannot read still has content.
+        return name_der.len() <= 2;
+    };
+    name.iter().next().is_none()
+}
+
+/// Dotted form of OID content octets, or hex when they are not a valid OID.
+fn dotted(content: &[u8]) -> String {
+    ObjectIdentifier::from_bytes(content)
+        .map(|o| o.to_string())
+        .unwrap_or_else(|_| format!("0x{}", crate::certificate_id::hex_lower(content)))
+}

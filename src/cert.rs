@@ -1,0 +1,305 @@
+//! A strict DER view of one X.509 certificate (SPEC §1.2).
+//!
+//! The view owns the DER and records where each field lies in it, so that the signed bytes,
+//! names and keys are always the bytes that arrived, never a re-encoding. Structure is checked
+//! here (strict DER, v1/v2/v3, unique-id and extension placement, times, a whole-octet
+//! signature); policy (which keys, which extensions) lives in `key.rs` and `ca.rs`.
+
+use core::ops::Range;
+
+use der::{Decode, Tag};
+
+use crate::error::{ParseError, ValidityError};
+use crate::time::UnixTime;
+use crate::tlv::{Cursor, Tlv, check_integer, context};
+
+/// Certificate version (RFC 5280 §4.1.2.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Version {
+    /// v1: no extensions.
+    V1,
+    /// v2: unique identifiers, no extensions.
+    V2,
+    /// v3: extensions.
+    V3,
+}
+
+/// One extension, as it stands in the certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RawExtension {
+    /// Content octets of the extnID OBJECT IDENTIFIER.
+    pub oid: Range<usize>,
+    pub critical: bool,
+    /// Content octets of the extnValue OCTET STRING.
+    pub value: Range<usize>,
+}
+
+/// A parsed certificate: the DER it came from plus the position of each field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedCertificate {
+    der: Vec<u8>,
+    tbs: Range<usize>,
+    version: Version,
+    serial: Range<usize>,
+    signature_algorithm: Range<usize>,
+    issuer: Range<usize>,
+    not_before: UnixTime,
+    not_after: UnixTime,
+    subject: Range<usize>,
+    spki: Range<usize>,
+    extensions: Vec<RawExtension>,
+    signature: Range<usize>,
+}
+
+/// Decodes a UTCTime or GeneralizedTime (without fractions) per RFC 5280 §4.1.2.5.
+fn parse_time(der: &[u8], tlv: &Tlv, field: &'static str) -> Result<UnixTime, ParseError> {
+    let bytes = &der[tlv.whole.clone()];
+    let duration = match tlv.tag {
+        Tag::UtcTime => der::asn1::UtcTime::from_der(bytes).map_err(|_| ParseError::Time { field })?.to_unix_duration(),
+        Tag::GeneralizedTime => {
+            der::asn1::GeneralizedTime::from_der(bytes).map_err(|_| ParseError::Time { field })?.to_unix_duration()
+        }
+        _ => return Err(ParseError::Time { field }),
+    };
+    Ok(UnixTime::from_secs(duration.as_secs()))
+}
+
+impl ParsedCertificate {
+    /// Parses exactly one strictly DER-encoded certificate, with no trailing bytes.
+    ///
+    /// # Errors
+    /// [`ParseError`] naming the first field that is not as RFC 5280 and DER require.
+    pub fn from_der(der: Vec<u8>) -> Result<Self, ParseError> {
+        let mut top = Cursor::new(&der, 0..der.len());
+        let cert = top.expect(Tag::Sequence, "Certificate")?;
+        if !top.is_empty() {
+            return Err(ParseError::TrailingData { len: der.len() - cert.whole.end });
+        }
+        let mut outer = Cursor::new(&der, cert.value);
+        let tbs = outer.expect(Tag::Sequence, "tbsCertificate")?;
+        let outer_alg = outer.expect(Tag::Sequence, "signatureAlgorithm")?;
+        let signature = outer.expect(Tag::BitString, "signatureValue")?;
+        outer.finish("Certificate")?;
+
+        let mut t = Cursor::new(&der, tbs.value.clone());
+        let version = if t.peek_tag() == Some(context(0, true)) {
+            let wrapper = t.expect(context(0, true), "version")?;
+            let mut inner = Cursor::new(&der, wrapper.value);
+            let int = inner.expect(Tag::Integer, "version")?;
+            inner.finish("version")?;
+            match &der[int.value] {
+                [1] => Version::V2,
+                [2] => Version::V3,
+                // v1 is the DEFAULT and must not be encoded (X.690 §11.5).
+                [0] => return Err(ParseError::Der { field: "version" }),
+                other => {
+                    let value = other.iter().take(8).fold(0u64, |a, b| (a << 8) | u64::from(*b));
+                    return Err(ParseError::UnsupportedVersion { value });
+                }
+            }
+        } else {
+            Version::V1
+        };
+        let serial = t.expect(Tag::Integer, "serialNumber")?;
+        check_integer(&der[serial.value.clone()], "serialNumber")?;
+        let inner_alg = t.expect(Tag::Sequence, "signature")?;
+        let issuer = t.expect(Tag::Sequence, "issuer")?;
+        let validity = t.expect(Tag::Sequence, "validity")?;
+        let subject = t.expect(Tag::Sequence, "subject")?;
+        let spki = t.expect(Tag::Sequence, "subjectPublicKeyInfo")?;
+        if t.peek_tag() == Some(context(1, false)) {
+            t.any("issuerUniqueID")?;
+            if version == Version::V1 {
+                return Err(ParseError::Der { field: "issuerUniqueID" });
+            }
+        }
+        if t.peek_tag() == Some(context(2, false)) {
+            t.any("subjectUniqueID")?;
+            if version == Version::V1 {
+                return Err(ParseError::Der { field: "subjectUniqueID" });
+            }
+        }
+        let mut extensions = Vec::new();
+        if t.peek_tag() == Some(context(3, true)) {
+            let wrapper = t.expect(context(3, true), "extensions")?;
+            if version != Version::V3 {
+                return Err(ParseError::Der { field: "extensions" });
+            }
+            extensions = parse_extensions(&der, wrapper.value)?;
+        }
+        t.finish("tbsCertificate")?;
+
+        if der[inner_alg.whole.clone()] != der[outer_alg.whole.clone()] {
+            return Err(ParseError::SignatureAlgorithmMismatch);
+        }
+        let mut v = Cursor::new(&der, validity.value);
+        let nb = v.any("notBefore")?;
+        let na = v.any("notAfter")?;
+        v.finish("validity")?;
+        let not_before = parse_time(&der, &nb, "notBefore")?;
+        let not_after = parse_time(&der, &na, "notAfter")?;
+
+        let bits = &der[signature.value.clone()];
+        match bits.first() {
+            None => return Err(ParseError::Der { field: "signatureValue" }),
+            Some(0) => {}
+            Some(&unused) => return Err(ParseError::SignatureUnusedBits { unused }),
+        }
+        let signature = signature.value.start + 1..signature.value.end;
+
+        Ok(Self {
+            tbs: tbs.whole,
+            version,
+            serial: serial.value,
+            signature_algorithm: outer_alg.whole,
+            issuer: issuer.whole,
+            not_before,
+            not_after,
+            subject: subject.whole,
+            spki: spki.whole,
+            extensions,
+            signature,
+            der,
+        })
+    }
+
+    /// notBefore ≤ now ≤ notAfter, both ends inclusive, and notBefore ≤ notAfter
+    /// (SPEC §1.3 rule 4 and §1.4 item 4 share this rule).
+    ///
+    /// # Errors
+    /// [`ValidityError`] saying which bound fails.
+    pub fn check_validity(&self, now: UnixTime) -> Result<(), ValidityError> {
+        let (not_before, not_after) = (self.not_before, self.not_after);
+        if not_before > not_after {
+            return Err(ValidityError::Inverted { not_before, not_after });
+        }
+        if now < not_before {
+            return Err(ValidityError::NotYetValid { not_before, now });
+        }
+        if now > not_after {
+            return Err(ValidityError::Expired { not_after, now });
+        }
+        Ok(())
+    }
+
+    /// The whole certificate, as received.
+    #[must_use]
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// The DER of tbsCertificate exactly as received: the bytes the signature covers.
+    #[must_use]
+    pub fn tbs_der(&self) -> &[u8] {
+        &self.der[self.tbs.clone()]
+    }
+
+    /// The certificate version.
+    #[must_use]
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// Content octets of the serial number INTEGER (two's complement, big-endian).
+    #[must_use]
+    pub fn serial(&self) -> &[u8] {
+        &self.der[self.serial.clone()]
+    }
+
+    /// DER of signatureAlgorithm (byte-equal to tbsCertificate.signature).
+    #[must_use]
+    pub fn signature_algorithm_der(&self) -> &[u8] {
+        &self.der[self.signature_algorithm.clone()]
+    }
+
+    /// DER of the issuer Name, as received.
+    #[must_use]
+    pub fn issuer_der(&self) -> &[u8] {
+        &self.der[self.issuer.clone()]
+    }
+
+    /// DER of the subject Name, as received.
+    #[must_use]
+    pub fn subject_der(&self) -> &[u8] {
+        &self.der[self.subject.clone()]
+    }
+
+    /// DER of subjectPublicKeyInfo, as received.
+    #[must_use]
+    pub fn spki_der(&self) -> &[u8] {
+        &self.der[self.spki.clone()]
+    }
+
+    /// notBefore, in whole seconds.
+    #[must_use]
+    pub fn not_before(&self) -> UnixTime {
+        self.not_before
+    }
+
+    /// notAfter, in whole seconds.
+    #[must_use]
+    pub fn not_after(&self) -> UnixTime {
+        self.not_after
+    }
+
+    /// The signature value (the BIT STRING's octets, which have no unused bits).
+    #[must_use]
+    pub fn signature(&self) -> &[u8] {
+        &self.der[self.signature.clone()]
+    }
+
+    /// subject and issuer are byte-equal.
+    #[must_use]
+    pub fn is_self_issued(&self) -> bool {
+        self.subject_der() == self.issuer_der()
+    }
+
+    pub(crate) fn extensions(&self) -> &[RawExtension] {
+        &self.extensions
+    }
+
+    pub(crate) fn bytes(&self, range: &Range<usize>) -> &[u8] {
+        &self.der[range.clone()]
+    }
+
+    /// Position of a field inside the DER, for tests that need to flip bytes in one field.
+    #[cfg(test)]
+    pub(crate) fn spki_range(&self) -> Range<usize> {
+        self.spki.clone()
+    }
+}
+
+fn parse_extensions(der: &[u8], range: Range<usize>) -> Result<Vec<RawExtension>, ParseError> {
+    const FIELD: &str = "extensions";
+    let mut wrapper = Cursor::new(der, range);
+    let seq = wrapper.expect(Tag::Sequence, FIELD)?;
+    wrapper.finish(FIELD)?;
+    let mut list = Cursor::new(der, seq.value);
+    if list.is_empty() {
+        // Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension
+        return Err(ParseError::Der { field: FIELD });
+    }
+    let mut out = Vec::new();
+    while !list.is_empty() {
+        let ext = list.expect(Tag::Sequence, "extension")?;
+        let mut e = Cursor::new(der, ext.value);
+        let oid = e.expect(Tag::ObjectIdentifier, "extnID")?;
+        if oid.value.is_empty() {
+            return Err(ParseError::Der { field: "extnID" });
+        }
+        let mut critical = false;
+        if e.peek_tag() == Some(Tag::Boolean) {
+            let b = e.expect(Tag::Boolean, "critical")?;
+            match &der[b.value] {
+                // DER: TRUE is 0xFF, and FALSE (the DEFAULT) is not encoded at all.
+                [0xff] => critical = true,
+                _ => return Err(ParseError::Der { field: "critical" }),
+            }
+        }
+        let value = e.expect(Tag::OctetString, "extnValue")?;
+        e.finish("extension")?;
+        out.push(RawExtension { oid: oid.value, critical, value: value.value });
+    }
+    Ok(out)
+}

@@ -1,0 +1,502 @@
+//! The typed errors. Each area has its own enum with the values involved; [`Error`] gathers
+//! them. `exception.rs` maps every variant to the AWS exception, in one place.
+
+use core::fmt;
+
+use const_oid::ObjectIdentifier;
+
+use crate::ca::Finding;
+use crate::cert::Version;
+use crate::key::{HashAlgorithm, KeyKind, SignatureAlgorithm};
+use crate::time::UnixTime;
+
+/// Any failure of the crate. Match on the area, then on the reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The `caCertificate` field (SPEC §1.2, §1.3).
+    CaCertificate(CaError),
+    /// The `verificationCertificate` field (SPEC §1.4).
+    VerificationCertificate(VerificationError),
+    /// The registration code: malformed, or not the verification certificate's CN (SPEC §1.4 item 5, §2).
+    RegistrationCode(RegistrationCodeError),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::CaCertificate(e) => write!(f, "CA certificate: {e}"),
+            Self::VerificationCertificate(e) => write!(f, "verification certificate: {e}"),
+            Self::RegistrationCode(e) => write!(f, "registration code: {e}"),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+/// A certificate field's text is not one well-formed `CERTIFICATE` PEM block (SPEC §1.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PemError {
+    /// The field is empty.
+    Empty,
+    /// The field is longer than the AWS model allows.
+    TooLong {
+        /// Length in characters (or bytes, when far past the bound).
+        len: usize,
+        /// The bound.
+        max: usize,
+    },
+    /// No `-----BEGIN` line.
+    NoBlock,
+    /// More than one PEM block.
+    MultipleBlocks {
+        /// How many `-----BEGIN` lines were found.
+        count: usize,
+    },
+    /// A block with another label (a key, a CSR…).
+    WrongLabel {
+        /// The label found (at most 64 characters of it).
+        label: String,
+    },
+    /// A `-----BEGIN` line with no matching `-----END` line.
+    Truncated,
+    /// The block's body is not valid base64.
+    Base64,
+    /// The block is not laid out as RFC 7468 requires, or holds nothing.
+    Malformed,
+}
+
+impl fmt::Display for PemError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("the field is empty"),
+            Self::TooLong { len, max } => write!(f, "the field has {len} characters, more than the {max} allowed"),
+            Self::NoBlock => f.write_str("no PEM block found: expected one -----BEGIN CERTIFICATE----- block"),
+            Self::MultipleBlocks { count } => write!(f, "{count} PEM blocks found: expected exactly one certificate"),
+            Self::WrongLabel { label } => write!(f, "the PEM block is labelled {label}, not CERTIFICATE"),
+            Self::Truncated => f.write_str("the PEM block has no -----END CERTIFICATE----- line (truncated)"),
+            Self::Base64 => f.write_str("the PEM block's body is not valid base64"),
+            Self::Malformed => f.write_str("the PEM block is malformed"),
+        }
+    }
+}
+
+/// The DER inside the PEM is not exactly one strictly DER-encoded certificate (SPEC §1.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// A field is not valid DER of the expected type (BER lengths, wrong tag, bad INTEGER…).
+    Der {
+        /// The ASN.1 field name, as RFC 5280 spells it.
+        field: &'static str,
+    },
+    /// Bytes follow the certificate.
+    TrailingData {
+        /// How many.
+        len: usize,
+    },
+    /// The version INTEGER is not v1, v2 or v3.
+    UnsupportedVersion {
+        /// The value found (its first eight octets).
+        value: u64,
+    },
+    /// tbsCertificate.signature is not byte-equal to signatureAlgorithm.
+    SignatureAlgorithmMismatch,
+    /// The signature BIT STRING has unused bits.
+    SignatureUnusedBits {
+        /// The unused-bits count.
+        unused: u8,
+    },
+    /// A validity time is not a UTCTime or GeneralizedTime as RFC 5280 §4.1.2.5 allows.
+    Time {
+        /// `notBefore` or `notAfter`.
+        field: &'static str,
+    },
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Der { field } => write!(f, "the certificate is not valid DER at {field}"),
+            Self::TrailingData { len } => write!(f, "{len} bytes follow the certificate"),
+            Self::UnsupportedVersion { value } => write!(f, "version value {value} is not v1, v2 or v3"),
+            Self::SignatureAlgorithmMismatch => f.write_str("tbsCertificate.signature differs from signatureAlgorithm"),
+            Self::SignatureUnusedBits { unused } => write!(f, "the signature BIT STRING declares {unused} unused bits"),
+            Self::Time { field } => write!(f, "{field} is not a valid UTCTime or GeneralizedTime"),
+        }
+    }
+}
+
+/// A certificate is not valid at `now` (SPEC §1.3 rule 4, §1.4 item 4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ValidityError {
+    /// now > notAfter.
+    Expired {
+        /// notAfter.
+        not_after: UnixTime,
+        /// The time checked.
+        now: UnixTime,
+    },
+    /// now < notBefore.
+    NotYetValid {
+        /// notBefore.
+        not_before: UnixTime,
+        /// The time checked.
+        now: UnixTime,
+    },
+    /// notBefore > notAfter.
+    Inverted {
+        /// notBefore.
+        not_before: UnixTime,
+        /// notAfter.
+        not_after: UnixTime,
+    },
+}
+
+impl fmt::Display for ValidityError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Expired { not_after, now } => write!(f, "expired at {not_after} (now {now})"),
+            Self::NotYetValid { not_before, now } => write!(f, "not valid before {not_before} (now {now})"),
+            Self::Inverted { not_before, not_after } => {
+                write!(f, "notBefore {not_before} is after notAfter {not_after}")
+            }
+        }
+    }
+}
+
+/// A public key outside the policy of SPEC §1.3 rule 6.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The SubjectPublicKeyInfo or the key inside it does not parse.
+    Malformed,
+    /// Not rsaEncryption or id-ecPublicKey (DSA, RSASSA-PSS-only, id-ecDH, GOST…).
+    UnsupportedAlgorithm {
+        /// The SPKI algorithm.
+        algorithm: ObjectIdentifier,
+    },
+    /// rsaEncryption whose parameters are not NULL.
+    RsaParameters,
+    /// RSA modulus outside 2048..=8192 bits.
+    RsaModulusSize {
+        /// Modulus size.
+        bits: usize,
+    },
+    /// RSA modulus size not a multiple of 8.
+    RsaModulusNotByteMultiple {
+        /// Modulus size.
+        bits: usize,
+    },
+    /// RSA public exponent even, below 3, or too large.
+    RsaExponent {
+        /// The exponent, when it fits in 64 bits.
+        exponent: Option<u64>,
+    },
+    /// id-ecPublicKey with absent or NULL parameters.
+    MissingCurve,
+    /// id-ecPublicKey with explicit (specifiedCurve) parameters.
+    ExplicitCurve,
+    /// A named curve other than P-256, P-384, P-521.
+    UnsupportedCurve {
+        /// The curve.
+        curve: ObjectIdentifier,
+    },
+    /// The EC point is not on the curve or not a valid encoding.
+    InvalidPoint,
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed => f.write_str("the public key does not parse"),
+            Self::UnsupportedAlgorithm { algorithm } => {
+                write!(f, "public key algorithm {algorithm} is not supported (RSA or EC P-256/P-384/P-521 only)")
+            }
+            Self::RsaParameters => f.write_str("the rsaEncryption key parameters are not NULL"),
+            Self::RsaModulusSize { bits } => write!(f, "the RSA modulus has {bits} bits, outside 2048..=8192"),
+            Self::RsaModulusNotByteMultiple { bits } => {
+                write!(f, "the RSA modulus has {bits} bits, not a multiple of 8")
+            }
+            Self::RsaExponent { exponent: Some(e) } => {
+                write!(f, "the RSA public exponent {e} is not an odd number from 3 to 2^33-1")
+            }
+            Self::RsaExponent { exponent: None } => f.write_str("the RSA public exponent is larger than 2^64"),
+            Self::MissingCurve => f.write_str("the EC key names no curve"),
+            Self::ExplicitCurve => f.write_str("the EC key uses explicit curve parameters, not a named curve"),
+            Self::UnsupportedCurve { curve } => {
+                write!(f, "EC curve {curve} is not supported (P-256, P-384, P-521 only)")
+            }
+            Self::InvalidPoint => f.write_str("the EC public key is not a valid point on its curve"),
+        }
+    }
+}
+
+/// A signature that cannot be checked or does not verify.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignatureError {
+    /// The AlgorithmIdentifier does not parse.
+    MalformedAlgorithm,
+    /// An algorithm outside the set the crate knows (MD2, MD5, DSA, SHA-224…).
+    UnsupportedAlgorithm {
+        /// The algorithm.
+        algorithm: ObjectIdentifier,
+    },
+    /// Parameters not as RFC 4055 / RFC 5758 fix them (NULL for PKCS#1, absent for ECDSA).
+    BadParameters {
+        /// The algorithm.
+        algorithm: ObjectIdentifier,
+    },
+    /// RSASSA-PSS parameters that do not parse.
+    PssParameters,
+    /// RSASSA-PSS with a hash outside SHA-256/384/512.
+    PssHash {
+        /// The hash.
+        hash: HashAlgorithm,
+    },
+    /// RSASSA-PSS whose MGF1 hash differs from the message hash.
+    PssMaskHash {
+        /// The message hash.
+        hash: HashAlgorithm,
+        /// MGF1's hash.
+        mgf: HashAlgorithm,
+    },
+    /// RSASSA-PSS whose salt length is not the hash length.
+    PssSaltLength {
+        /// The salt length.
+        salt: u64,
+        /// The hash length.
+        expected: u64,
+    },
+    /// SHA-1 where only the strong set is allowed (the proof of possession).
+    Sha1NotAllowed,
+    /// The signing key is outside the key policy.
+    Key(KeyError),
+    /// The key cannot make this kind of signature (an RSA key and ECDSA, etc.).
+    KeyMismatch {
+        /// The key.
+        key: KeyKind,
+        /// The algorithm.
+        algorithm: SignatureAlgorithm,
+    },
+    /// The signature value is not a valid encoding (e.g. ECDSA not in DER).
+    MalformedSignature,
+    /// The signature does not verify.
+    Invalid {
+        /// The algorithm.
+        algorithm: SignatureAlgorithm,
+    },
+}
+
+impl fmt::Display for SignatureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MalformedAlgorithm => f.write_str("the signature algorithm identifier does not parse"),
+            Self::UnsupportedAlgorithm { algorithm } => write!(f, "signature algorithm {algorithm} is not supported"),
+            Self::BadParameters { algorithm } => {
+                write!(f, "signature algorithm {algorithm} has parameters that RFC 4055 / RFC 5758 do not allow")
+            }
+            Self::PssParameters => f.write_str("the RSASSA-PSS parameters do not parse"),
+            Self::PssHash { hash } => {
+                write!(f, "RSASSA-PSS with {hash} is not supported (SHA-256, SHA-384, SHA-512 only)")
+            }
+            Self::PssMaskHash { hash, mgf } => write!(f, "RSASSA-PSS hashes with {hash} but MGF1 uses {mgf}"),
+            Self::PssSaltLength { salt, expected } => {
+                write!(f, "RSASSA-PSS salt length is {salt}, expected {expected} (the hash length)")
+            }
+            Self::Sha1NotAllowed => f.write_str("SHA-1 signatures are not accepted here"),
+            Self::Key(e) => write!(f, "signing key: {e}"),
+            Self::KeyMismatch { key, algorithm } => write!(f, "a {key} key cannot make a {algorithm} signature"),
+            Self::MalformedSignature => f.write_str("the signature value is malformed"),
+            Self::Invalid { algorithm } => write!(f, "the {algorithm} signature does not verify"),
+        }
+    }
+}
+
+/// The CA certificate breaks a rule of SPEC §1.2–1.3.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CaError {
+    /// §1.2: the PEM text.
+    Pem(PemError),
+    /// §1.2: the DER.
+    Parse(ParseError),
+    /// 1.3.1: not v3.
+    NotVersion3 {
+        /// The version found.
+        version: Version,
+    },
+    /// 1.3.1: an extension appears twice.
+    DuplicateExtension {
+        /// The extension, dotted.
+        oid: String,
+    },
+    /// 1.3.1: a critical extension outside the recognised list.
+    UnrecognisedCriticalExtension {
+        /// The extension, dotted.
+        oid: String,
+    },
+    /// 1.3.1: a recognised extension whose value does not parse.
+    MalformedExtension {
+        /// The extension, dotted.
+        oid: String,
+    },
+    /// 1.3.2: no basicConstraints.
+    BasicConstraintsMissing,
+    /// 1.3.2: basicConstraints with cA FALSE.
+    NotCa,
+    /// 1.3.3: keyUsage present without keyCertSign.
+    KeyCertSignMissing,
+    /// 1.3.4: not valid at `now`.
+    Validity(ValidityError),
+    /// 1.3.5: empty subject.
+    EmptySubject,
+    /// 1.3.6: public key outside the policy.
+    Key(KeyError),
+    /// 1.3.7: signature algorithm outside the strong set (and not SHA-1).
+    SignatureAlgorithm(SignatureError),
+    /// 1.3.8: a self-issued CA whose signature does not verify under its own key.
+    SelfSignature(SignatureError),
+    /// 1.3.9: serial number longer than 20 octets.
+    SerialTooLong {
+        /// Content octets of the serial.
+        len: usize,
+    },
+    /// A finding of §1.3, refused because the policy is strict.
+    StrictFinding(Finding),
+}
+
+impl CaError {
+    /// The SPEC rule the error enforces (`1.2`, `1.3.1` … `1.3.9`, or the finding id).
+    #[must_use]
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Self::Pem(_) | Self::Parse(_) => "1.2",
+            Self::NotVersion3 { .. }
+            | Self::DuplicateExtension { .. }
+            | Self::UnrecognisedCriticalExtension { .. }
+            | Self::MalformedExtension { .. } => "1.3.1",
+            Self::BasicConstraintsMissing | Self::NotCa => "1.3.2",
+            Self::KeyCertSignMissing => "1.3.3",
+            Self::Validity(_) => "1.3.4",
+            Self::EmptySubject => "1.3.5",
+            Self::Key(_) => "1.3.6",
+            Self::SignatureAlgorithm(_) => "1.3.7",
+            Self::SelfSignature(_) => "1.3.8",
+            Self::SerialTooLong { .. } => "1.3.9",
+            Self::StrictFinding(f) => f.id(),
+        }
+    }
+
+    /// The RFC section behind the rule.
+    #[must_use]
+    pub fn reference(&self) -> &'static str {
+        match self {
+            Self::Pem(_) => "RFC 7468 §5",
+            Self::Parse(_) => "RFC 5280 §4.1, X.690 §10",
+            Self::NotVersion3 { .. } => "RFC 5280 §4.1.2.1",
+            Self::DuplicateExtension { .. }
+            | Self::UnrecognisedCriticalExtension { .. }
+            | Self::MalformedExtension { .. } => "RFC 5280 §4.2",
+            Self::BasicConstraintsMissing | Self::NotCa => "RFC 5280 §4.2.1.9",
+            Self::KeyCertSignMissing => "RFC 5280 §4.2.1.3",
+            Self::Validity(_) => "RFC 5280 §4.1.2.5",
+            Self::EmptySubject => "RFC 5280 §4.1.2.6",
+            Self::Key(_) => "RFC 5280 §4.1.2.7, RFC 3279, RFC 5480",
+            Self::SignatureAlgorithm(_) => "RFC 5280 §4.1.1.2, RFC 4055, RFC 5758",
+            Self::SelfSignature(_) => "RFC 5280 §6.1",
+            Self::SerialTooLong { .. } => "RFC 5280 §4.1.2.2",
+            Self::StrictFinding(f) => f.reference(),
+        }
+    }
+}
+
+impl fmt::Display for CaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Pem(e) => e.fmt(f),
+            Self::Parse(e) => e.fmt(f),
+            Self::NotVersion3 { version } => write!(f, "the certificate is {version:?}, a CA certificate must be v3"),
+            Self::DuplicateExtension { oid } => write!(f, "extension {oid} appears more than once"),
+            Self::UnrecognisedCriticalExtension { oid } => write!(f, "critical extension {oid} is not recognised"),
+            Self::MalformedExtension { oid } => write!(f, "extension {oid} does not parse"),
+            Self::BasicConstraintsMissing | Self::NotCa => f.write_str(BASIC_CONSTRAINTS_MESSAGE),
+            Self::KeyCertSignMissing => f.write_str("keyUsage does not assert keyCertSign"),
+            Self::Validity(e) => write!(f, "the certificate is {e}"),
+            Self::EmptySubject => f.write_str("the subject is empty"),
+            Self::Key(e) => e.fmt(f),
+            Self::SignatureAlgorithm(e) => e.fmt(f),
+            Self::SelfSignature(e) => write!(f, "self-signature: {e}"),
+            Self::SerialTooLong { len } => write!(f, "the serial number has {len} octets, more than 20"),
+            Self::StrictFinding(finding) => write!(f, "strict policy: {finding}"),
+        }
+    }
+}
+
+/// The message SPEC §1.3 rule 2 fixes.
+pub(crate) const BASIC_CONSTRAINTS_MESSAGE: &str =
+    "The CA certificate does not have the basicConstraints extension as true";
+
+/// The verification certificate does not prove possession of the CA key (SPEC §1.4 items 1–4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VerificationError {
+    /// Item 1: the PEM text.
+    Pem(PemError),
+    /// Item 1: the DER.
+    Parse(ParseError),
+    /// Item 2: the issuer Name is not byte-equal to the CA's subject.
+    IssuerMismatch,
+    /// Item 3: the signature is not a strong one by the CA's key.
+    Signature(SignatureError),
+    /// Item 4: not valid at `now`.
+    Validity(ValidityError),
+}
+
+impl fmt::Display for VerificationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Pem(e) => e.fmt(f),
+            Self::Parse(e) => e.fmt(f),
+            Self::IssuerMismatch => f.write_str("its issuer is not the CA certificate's subject"),
+            Self::Signature(e) => write!(f, "it is not signed by the CA certificate's key: {e}"),
+            Self::Validity(e) => write!(f, "it is {e}"),
+        }
+    }
+}
+
+/// The registration code (SPEC §2) or the verification certificate's CN (SPEC §1.4 item 5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RegistrationCodeError {
+    /// A registration code must be 64 lowercase hex characters.
+    Malformed {
+        /// Its length in characters.
+        len: usize,
+    },
+    /// The verification certificate's subject has no commonName.
+    CommonNameMissing,
+    /// The verification certificate's subject has several commonNames.
+    CommonNameMultiple {
+        /// How many.
+        count: usize,
+    },
+    /// The commonName is not the registration code, byte for byte.
+    Mismatch,
+}
+
+impl fmt::Display for RegistrationCodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed { len } => write!(f, "expected 64 lowercase hex characters, got {len} characters"),
+            Self::CommonNameMissing => f.write_str("the verification certificate's subject has no commonName"),
+            Self::CommonNameMultiple { count } => {
+                write!(f, "the verification certificate's subject has {count} commonNames, expected one")
+            }
+            Self::Mismatch => f.write_str("the verification certificate's commonName is not the registration code"),
+        }
+    }
+}

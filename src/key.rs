@@ -1,0 +1,447 @@
+//! Public-key policy (SPEC §1.3 rule 6) and signature verification (§1.3 rules 7–8, §1.4 item 3).
+//!
+//! Every signature the crate checks goes through [`PublicKey::verify`]: one place decides which
+//! algorithms exist, which key fits which algorithm, and how the bytes are hashed.
+
+use core::fmt;
+
+use const_oid::ObjectIdentifier;
+use const_oid::db::rfc5912;
+use der::{Decode, Tag, Tagged};
+use sha2::Digest;
+use signature::hazmat::PrehashVerifier;
+use spki::SubjectPublicKeyInfoRef;
+
+use crate::error::{KeyError, SignatureError};
+use crate::tlv::{Cursor, context};
+
+/// Smallest accepted RSA modulus, in bits (SPEC §1.3 rule 6).
+pub const RSA_MIN_BITS: usize = 2048;
+/// Largest accepted RSA modulus, in bits (SPEC §1.3 rule 6; bounds verification work).
+pub const RSA_MAX_BITS: usize = 8192;
+
+/// ecdsa-with-SHA1 (RFC 3279 §2.2.3); not in const-oid's database.
+const ECDSA_WITH_SHA_1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.1");
+
+/// A hash function used by a signature algorithm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HashAlgorithm {
+    /// SHA-1: accepted only for a CA's own signature, with a finding.
+    Sha1,
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl HashAlgorithm {
+    fn digest(self, data: &[u8]) -> Vec<u8> {
+        match self {
+            Self::Sha1 => sha1::Sha1::digest(data).to_vec(),
+            Self::Sha256 => sha2::Sha256::digest(data).to_vec(),
+            Self::Sha384 => sha2::Sha384::digest(data).to_vec(),
+            Self::Sha512 => sha2::Sha512::digest(data).to_vec(),
+        }
+    }
+
+    const fn output_len(self) -> usize {
+        match self {
+            Self::Sha1 => 20,
+            Self::Sha256 => 32,
+            Self::Sha384 => 48,
+            Self::Sha512 => 64,
+        }
+    }
+
+    fn from_oid(oid: ObjectIdentifier) -> Option<Self> {
+        match oid {
+            rfc5912::ID_SHA_1 => Some(Self::Sha1),
+            rfc5912::ID_SHA_256 => Some(Self::Sha256),
+            rfc5912::ID_SHA_384 => Some(Self::Sha384),
+            rfc5912::ID_SHA_512 => Some(Self::Sha512),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for HashAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Sha1 => "SHA-1",
+            Self::Sha256 => "SHA-256",
+            Self::Sha384 => "SHA-384",
+            Self::Sha512 => "SHA-512",
+        })
+    }
+}
+
+/// A signature algorithm the crate can verify.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SignatureAlgorithm {
+    /// RSASSA-PKCS1-v1_5 (RFC 8017 §8.2) with the given hash.
+    RsaPkcs1(HashAlgorithm),
+    /// RSASSA-PSS with the given hash, MGF1 with the same hash and salt = hash length.
+    RsaPss(HashAlgorithm),
+    /// ECDSA (RFC 5758 §3.2) with the given hash.
+    Ecdsa(HashAlgorithm),
+}
+
+impl SignatureAlgorithm {
+    /// The hash the algorithm signs with.
+    #[must_use]
+    pub fn hash(self) -> HashAlgorithm {
+        match self {
+            Self::RsaPkcs1(h) | Self::RsaPss(h) | Self::Ecdsa(h) => h,
+        }
+    }
+
+    /// Parses an AlgorithmIdentifier (DER) into one of the algorithms the crate knows, SHA-1
+    /// variants included: whether SHA-1 is acceptable is the caller's rule.
+    ///
+    /// # Errors
+    /// [`SignatureError`] for unknown algorithms (MD2, MD5, DSA…), parameters that are not as
+    /// RFC 4055 / RFC 5758 fix them, and RSASSA-PSS outside the strong set.
+    pub fn from_der(der: &[u8]) -> Result<Self, SignatureError> {
+        let alg = spki::AlgorithmIdentifierRef::from_der(der).map_err(|_| SignatureError::MalformedAlgorithm)?;
+        let null_params = alg.parameters.is_some_and(|p| p.tag() == Tag::Null && p.value().is_empty());
+        let rsa = |h| {
+            if null_params { Ok(Self::RsaPkcs1(h)) } else { Err(SignatureError::BadParameters { algorithm: alg.oid }) }
+        };
+        let ecdsa = |h| {
+            if alg.parameters.is_none() {
+                Ok(Self::Ecdsa(h))
+            } else {
+                Err(SignatureError::BadParameters { algorithm: alg.oid })
+            }
+        };
+        match alg.oid {
+            rfc5912::SHA_1_WITH_RSA_ENCRYPTION => rsa(HashAlgorithm::Sha1),
+            rfc5912::SHA_256_WITH_RSA_ENCRYPTION => rsa(HashAlgorithm::Sha256),
+            rfc5912::SHA_384_WITH_RSA_ENCRYPTION => rsa(HashAlgorithm::Sha384),
+            rfc5912::SHA_512_WITH_RSA_ENCRYPTION => rsa(HashAlgorithm::Sha512),
+            ECDSA_WITH_SHA_1 => ecdsa(HashAlgorithm::Sha1),
+            rfc5912::ECDSA_WITH_SHA_256 => ecdsa(HashAlgorithm::Sha256),
+            rfc5912::ECDSA_WITH_SHA_384 => ecdsa(HashAlgorithm::Sha384),
+            rfc5912::ECDSA_WITH_SHA_512 => ecdsa(HashAlgorithm::Sha512),
+            rfc5912::ID_RSASSA_PSS => {
+                let params = alg.parameters.ok_or(SignatureError::PssParameters)?;
+                let params = der::Encode::to_der(&params).map_err(|_| SignatureError::PssParameters)?;
+                pss_hash(&params).map(Self::RsaPss)
+            }
+            other => Err(SignatureError::UnsupportedAlgorithm { algorithm: other }),
+        }
+    }
+}
+
+impl fmt::Display for SignatureAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::RsaPkcs1(h) => write!(f, "RSA PKCS#1 v1.5 with {h}"),
+            Self::RsaPss(h) => write!(f, "RSASSA-PSS with {h}"),
+            Self::Ecdsa(h) => write!(f, "ECDSA with {h}"),
+        }
+    }
+}
+
+/// Reads an AlgorithmIdentifier whose parameters are absent or NULL (a hash or MGF1's hash).
+fn hash_identifier(der: &[u8], range: core::ops::Range<usize>) -> Option<HashAlgorithm> {
+    let mut c = Cursor::new(der, range);
+    let seq = c.expect(Tag::Sequence, "hashAlgorithm").ok()?;
+    c.finish("hashAlgorithm").ok()?;
+    let mut s = Cursor::new(der, seq.value);
+    let oid = s.expect(Tag::ObjectIdentifier, "algorithm").ok()?;
+    if !s.is_empty() {
+        let null = s.expect(Tag::Null, "parameters").ok()?;
+        if !null.value.is_empty() {
+            return None;
+        }
+    }
+    s.finish("hashAlgorithm").ok()?;
+    HashAlgorithm::from_oid(ObjectIdentifier::from_bytes(&der[oid.value]).ok()?)
+}
+
+/// RSASSA-PSS-params (RFC 4055 §3.1) restricted to the strong set: SHA-256/384/512, MGF1 with
+/// the same hash, salt = hash length, trailer 1. Returns the hash.
+fn pss_hash(der: &[u8]) -> Result<HashAlgorithm, SignatureError> {
+    let bad = SignatureError::PssParameters;
+    let mut top = Cursor::new(der, 0..der.len());
+    let seq = top.expect(Tag::Sequence, "RSASSA-PSS-params").map_err(|_| bad.clone())?;
+    top.finish("RSASSA-PSS-params").map_err(|_| bad.clone())?;
+    let mut c = Cursor::new(der, seq.value);
+    let mut hash = HashAlgorithm::Sha1;
+    let mut mgf_hash = HashAlgorithm::Sha1;
+    let mut salt: u64 = 20;
+    if c.peek_tag() == Some(context(0, true)) {
+        let w = c.any("hashAlgorithm").map_err(|_| bad.clone())?;
+        hash = hash_identifier(der, w.value).ok_or(bad.clone())?;
+    }
+    if c.peek_tag() == Some(context(1, true)) {
+        let w = c.any("maskGenAlgorithm").map_err(|_| bad.clone())?;
+        let mut m = Cursor::new(der, w.value);
+        let seq = m.expect(Tag::Sequence, "maskGenAlgorithm").map_err(|_| bad.clone())?;
+        m.finish("maskGenAlgorithm").map_err(|_| bad.clone())?;
+        let mut s = Cursor::new(der, seq.value);
+        let oid = s.expect(Tag::ObjectIdentifier, "mgf").map_err(|_| bad.clone())?;
+        if der[oid.value] != *rfc5912::ID_MGF_1.as_bytes() {
+            return Err(bad);
+        }
+        let inner = s.any("mgf1 hash").map_err(|_| bad.clone())?;
+        s.finish("maskGenAlgorithm").map_err(|_| bad.clone())?;
+        mgf_hash = hash_identifier(der, inner.whole).ok_or(bad.clone())?;
+    }
+    if c.peek_tag() == Some(context(2, true)) {
+        let w = c.any("saltLength").map_err(|_| bad.clone())?;
+        let mut s = Cursor::new(der, w.value);
+        let int = s.expect(Tag::Integer, "saltLength").map_err(|_| bad.clone())?;
+        s.finish("saltLength").map_err(|_| bad.clone())?;
+        salt = small_uint(&der[int.value]).ok_or(bad.clone())?;
+    }
+    if c.peek_tag() == Some(context(3, true)) {
+        let w = c.any("trailerField").map_err(|_| bad.clone())?;
+        let mut s = Cursor::new(der, w.value);
+        let int = s.expect(Tag::Integer, "trailerField").map_err(|_| bad.clone())?;
+        s.finish("trailerField").map_err(|_| bad.clone())?;
+        if der[int.value] != [1] {
+            return Err(bad);
+        }
+    }
+    c.finish("RSASSA-PSS-params").map_err(|_| bad.clone())?;
+    if hash == HashAlgorithm::Sha1 {
+        return Err(SignatureError::PssHash { hash });
+    }
+    if mgf_hash != hash {
+        return Err(SignatureError::PssMaskHash { hash, mgf: mgf_hash });
+    }
+    let expected = hash.output_len() as u64;
+    if salt != expected {
+        return Err(SignatureError::PssSaltLength { salt, expected });
+    }
+    Ok(hash)
+}
+
+/// A non-negative INTEGER of at most 8 content octets, or `None`.
+fn small_uint(bytes: &[u8]) -> Option<u64> {
+    crate::tlv::check_integer(bytes, "INTEGER").ok()?;
+    if bytes.first()? & 0x80 != 0 {
+        return None;
+    }
+    let bytes = if bytes[0] == 0 { &bytes[1..] } else { bytes };
+    if bytes.len() > 8 {
+        return None;
+    }
+    Some(bytes.iter().fold(0u64, |a, b| (a << 8) | u64::from(*b)))
+}
+
+/// The kind of a public key, for messages and key/algorithm fit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeyKind {
+    /// RSA with a modulus of this many bits.
+    Rsa {
+        /// Modulus size in bits.
+        bits: usize,
+    },
+    /// ECDSA on NIST P-256.
+    P256,
+    /// ECDSA on NIST P-384.
+    P384,
+    /// ECDSA on NIST P-521.
+    P521,
+}
+
+impl fmt::Display for KeyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Rsa { bits } => write!(f, "RSA-{bits}"),
+            Self::P256 => f.write_str("EC P-256"),
+            Self::P384 => f.write_str("EC P-384"),
+            Self::P521 => f.write_str("EC P-521"),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Inner {
+    Rsa(rsa::PublicKey),
+    P256(p256::ecdsa::VerifyingKey),
+    P384(p384::ecdsa::VerifyingKey),
+    P521(p521::ecdsa::VerifyingKey),
+}
+
+/// A public key that passed the policy of SPEC §1.3 rule 6, ready to verify signatures.
+#[derive(Clone, Debug)]
+pub struct PublicKey {
+    kind: KeyKind,
+    inner: Inner,
+}
+
+impl PublicKey {
+    /// Parses a SubjectPublicKeyInfo (DER) and applies the key policy: RSA 2048..=8192 bits,
+    /// a multiple of 8, odd exponent ≥ 3; or EC on a named curve P-256, P-384 or P-521 with a
+    /// point on the curve.
+    ///
+    /// # Errors
+    /// [`KeyError`] naming the rule the key breaks.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
+        let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(|_| KeyError::Malformed)?;
+        let key = spki.subject_public_key.as_bytes().ok_or(KeyError::Malformed)?;
+        match spki.algorithm.oid {
+            rfc5912::RSA_ENCRYPTION => {
+                let null = spki.algorithm.parameters.is_some_and(|p| p.tag() == Tag::Null && p.value().is_empty());
+                if !null {
+                    return Err(KeyError::RsaParameters);
+                }
+                Self::rsa(key)
+            }
+            rfc5912::ID_EC_PUBLIC_KEY => {
+                let params = spki.algorithm.parameters.ok_or(KeyError::MissingCurve)?;
+                let curve = match params.tag() {
+                    Tag::ObjectIdentifier => params.decode_as::<ObjectIdentifier>().map_err(|_| KeyError::Malformed)?,
+                    Tag::Sequence => return Err(KeyError::ExplicitCurve),
+                    _ => return Err(KeyError::MissingCurve),
+                };
+                let invalid = |_| KeyError::InvalidPoint;
+                let (kind, inner) = match curve {
+                    rfc5912::SECP_256_R_1 => {
+                        (KeyKind::P256, Inner::P256(p256::ecdsa::VerifyingKey::from_sec1_bytes(key).map_err(invalid)?))
+                    }
+                    rfc5912::SECP_384_R_1 => {
+                        (KeyKind::P384, Inner::P384(p384::ecdsa::VerifyingKey::from_sec1_bytes(key).map_err(invalid)?))
+                    }
+                    rfc5912::SECP_521_R_1 => {
+                        (KeyKind::P521, Inner::P521(p521::ecdsa::VerifyingKey::from_sec1_bytes(key).map_err(invalid)?))
+                    }
+                    other => return Err(KeyError::UnsupportedCurve { curve: other }),
+                };
+                Ok(Self { kind, inner })
+            }
+            other => Err(KeyError::UnsupportedAlgorithm { algorithm: other }),
+        }
+    }
+
+    fn rsa(pkcs1: &[u8]) -> Result<Self, KeyError> {
+        let key =
+            rsa::pkcs1::RsaPublicKey::<der::asn1::UintRef<'_>>::from_der(pkcs1).map_err(|_| KeyError::Malformed)?;
+        let n = key.modulus.as_bytes();
+        let Some(&first) = n.first() else { return Err(KeyError::Malformed) };
+        let bits = n.len() * 8 - first.leading_zeros() as usize;
+        if !(RSA_MIN_BITS..=RSA_MAX_BITS).contains(&bits) {
+            return Err(KeyError::RsaModulusSize { bits });
+        }
+        if bits % 8 != 0 {
+            return Err(KeyError::RsaModulusNotByteMultiple { bits });
+        }
+        let e = key.public_exponent.as_bytes();
+        let exponent = if e.len() <= 8 { Some(e.iter().fold(0u64, |a, b| (a << 8) | u64::from(*b))) } else { None };
+        match exponent {
+            Some(v) if v >= 3 && v % 2 == 1 && v <= rsa::PublicKey::MAX_PUB_EXPONENT => {}
+            _ => return Err(KeyError::RsaExponent { exponent }),
+        }
+        let n = rsa::BoxedUint::from_be_slice_vartime(n);
+        let e = rsa::BoxedUint::from_be_slice_vartime(e);
+        let inner =
+            rsa::PublicKey::new_with_size_limits(n, e, RSA_MIN_BITS..=RSA_MAX_BITS).map_err(|_| KeyError::Malformed)?;
+        Ok(Self { kind: KeyKind::Rsa { bits }, inner: Inner::Rsa(inner) })
+    }
+
+    /// What kind of key this is.
+    #[must_use]
+    pub fn kind(&self) -> KeyKind {
+        self.kind
+    }
+
+    /// Verifies `signature` over `message` with `algorithm`.
+    ///
+    /// ECDSA signatures are DER `Ecdsa-Sig-Value`s; RSA signatures are as long as the modulus.
+    ///
+    /// # Errors
+    /// [`SignatureError::KeyMismatch`] when the key cannot make that kind of signature,
+    /// [`SignatureError::Invalid`] when the signature does not verify.
+    pub fn verify(
+        &self,
+        algorithm: SignatureAlgorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), SignatureError> {
+        use sha2::{Sha256, Sha384, Sha512};
+        let hash = algorithm.hash();
+        let prehash = hash.digest(message);
+        let ok = match (&self.inner, algorithm) {
+            (Inner::Rsa(key), SignatureAlgorithm::RsaPkcs1(h)) => {
+                let scheme = match h {
+                    HashAlgorithm::Sha1 => rsa::Pkcs1v15Sign::new::<sha1::Sha1>(),
+                    HashAlgorithm::Sha256 => rsa::Pkcs1v15Sign::new::<Sha256>(),
+                    HashAlgorithm::Sha384 => rsa::Pkcs1v15Sign::new::<Sha384>(),
+                    HashAlgorithm::Sha512 => rsa::Pkcs1v15Sign::new::<Sha512>(),
+                };
+                key.verify(scheme, &prehash, signature).is_ok()
+            }
+            (Inner::Rsa(key), SignatureAlgorithm::RsaPss(h)) => match h {
+                HashAlgorithm::Sha256 => key.verify(rsa::pss::Pss::<Sha256>::new(), &prehash, signature).is_ok(),
+                HashAlgorithm::Sha384 => key.verify(rsa::pss::Pss::<Sha384>::new(), &prehash, signature).is_ok(),
+                HashAlgorithm::Sha512 => key.verify(rsa::pss::Pss::<Sha512>::new(), &prehash, signature).is_ok(),
+                HashAlgorithm::Sha1 => false,
+            },
+            (Inner::P256(key), SignatureAlgorithm::Ecdsa(_)) => {
+                let sig =
+                    p256::ecdsa::Signature::from_der(signature).map_err(|_| SignatureError::MalformedSignature)?;
+                key.verify_prehash(&field_prehash(prehash, 32), &sig).is_ok()
+            }
+            (Inner::P384(key), SignatureAlgorithm::Ecdsa(_)) => {
+                let sig =
+                    p384::ecdsa::Signature::from_der(signature).map_err(|_| SignatureError::MalformedSignature)?;
+                key.verify_prehash(&field_prehash(prehash, 48), &sig).is_ok()
+            }
+            (Inner::P521(key), SignatureAlgorithm::Ecdsa(_)) => {
+                let sig =
+                    p521::ecdsa::Signature::from_der(signature).map_err(|_| SignatureError::MalformedSignature)?;
+                key.verify_prehash(&field_prehash(prehash, 66), &sig).is_ok()
+            }
+            _ => return Err(SignatureError::KeyMismatch { key: self.kind, algorithm }),
+        };
+        if ok { Ok(()) } else { Err(SignatureError::Invalid { algorithm }) }
+    }
+}
+
+/// ECDSA uses the leftmost bits of the hash when it is longer than the group order, and the
+/// whole hash as an integer when it is shorter (FIPS 186-5 §6.4.1). The `ecdsa` crate refuses
+/// prehashes shorter than half the field, so shorter hashes are left-padded with zeros, which
+/// leaves the integer unchanged.
+fn field_prehash(prehash: Vec<u8>, field_len: usize) -> Vec<u8> {
+    if prehash.len() >= field_len {
+        return prehash;
+    }
+    let mut padded = vec![0u8; field_len - prehash.len()];
+    padded.extend_from_slice(&prehash);
+    padded
+}
+
+/// Verifies signed data the way the proof of possession is verified (SPEC §1.4 item 3): the
+/// SPKI under the key policy, the AlgorithmIdentifier from the strong set without SHA-1, the
+/// signature as the DER BIT STRING of a certificate's `signatureValue` (no unused bits).
+///
+/// This is the function conformance suites (Chromium, Wycheproof) exercise.
+///
+/// # Errors
+/// [`SignatureError`] for the first thing that is wrong; a key outside the policy is
+/// [`SignatureError::Key`].
+pub fn verify_signed_data(
+    spki: &[u8],
+    algorithm: &[u8],
+    data: &[u8],
+    signature_bit_string: &[u8],
+) -> Result<(), SignatureError> {
+    let key = PublicKey::from_spki_der(spki).map_err(SignatureError::Key)?;
+    let algorithm = SignatureAlgorithm::from_der(algorithm)?;
+    if algorithm.hash() == HashAlgorithm::Sha1 {
+        return Err(SignatureError::Sha1NotAllowed);
+    }
+    let bits =
+        der::asn1::BitStringRef::from_der(signature_bit_string).map_err(|_| SignatureError::MalformedSignature)?;
+    let value = bits.as_bytes().ok_or(SignatureError::MalformedSignature)?;
+    key.verify(algorithm, data, value)
+}

@@ -1,0 +1,166 @@
+//! Conformance against test data we did not write: `../shared/conformance/` (x509-limbo,
+//! Chromium signature cases, pyca certificates), read in place, never copied.
+//!
+//! Each suite prints `N passed, N failed` and one line per divergence. When the folder is
+//! absent (a user's clone) the suites say so and pass. Deliberate divergences are listed in
+//! `tests/conformance-exceptions.txt` with a reason each.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use iot_ca::{Policy, UnixTime, VerifiedCa, verify_signed_data};
+use serde_json::Value;
+
+fn root() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        println!("conformance: {} not found, suites skipped", dir.display());
+        None
+    }
+}
+
+/// `id expected actual reason` lines of deliberate divergences.
+fn exceptions() -> Vec<(String, String)> {
+    let text = include_str!("conformance-exceptions.txt");
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut parts = l.splitn(3, ' ');
+            Some((parts.next()?.to_owned(), parts.next()?.to_owned()))
+        })
+        .collect()
+}
+
+#[derive(Default)]
+struct Tally {
+    suite: &'static str,
+    passed: usize,
+    failed: usize,
+    skipped: usize,
+    excepted: usize,
+    lines: Vec<String>,
+}
+
+impl Tally {
+    fn new(suite: &'static str) -> Self {
+        Self { suite, ..Self::default() }
+    }
+
+    fn record(&mut self, id: &str, expected: &str, actual: Result<String, String>) {
+        let (verdict, detail) = match &actual {
+            Ok(d) => ("accept", d.clone()),
+            Err(e) => ("reject", e.clone()),
+        };
+        match expected {
+            "accept" | "reject" if expected == verdict => self.passed += 1,
+            "accept" | "reject" => {
+                if exceptions().iter().any(|(eid, exp)| eid == id && exp == expected) {
+                    self.excepted += 1;
+                    self.lines.push(format!("  excepted {id}: expected {expected}, got {verdict} ({detail})"));
+                } else {
+                    self.failed += 1;
+                    self.lines.push(format!("  DIVERGES {id}: expected {expected}, got {verdict} ({detail})"));
+                }
+            }
+            _ => self.skipped += 1,
+        }
+    }
+
+    fn finish(self) {
+        println!(
+            "conformance {}: {} passed, {} failed, {} skipped ({} listed exceptions)",
+            self.suite, self.passed, self.failed, self.skipped, self.excepted
+        );
+        for l in &self.lines {
+            println!("{l}");
+        }
+        assert_eq!(self.failed, 0, "{} diverges from its manifest", self.suite);
+    }
+}
+
+fn time(v: &Value) -> UnixTime {
+    UnixTime::parse_rfc3339(v.as_str().expect("time")).expect("RFC 3339 time")
+}
+
+fn ca_outcome(result: Result<VerifiedCa, iot_ca::Error>) -> Result<String, String> {
+    match result {
+        Ok(ca) => Ok(format!("findings {:?}", ca.findings().iter().map(|f| f.id()).collect::<Vec<_>>())),
+        Err(e) => Err(format!("{} {e}", e.exception().name())),
+    }
+}
+
+#[test]
+fn pyca_certificates_as_cas() {
+    let Some(root) = root() else { return };
+    let manifest: Value = serde_json::from_str(&fs::read_to_string(root.join("pyca/expected.json")).unwrap()).unwrap();
+    let mut tally = Tally::new("pyca");
+    for e in manifest["entries"].as_array().unwrap() {
+        let file = e["file"].as_str().unwrap();
+        let bytes = fs::read(root.join("pyca").join(file)).unwrap();
+        let now = time(&e["time"]);
+        let result = match std::str::from_utf8(&bytes) {
+            Ok(text) if text.contains("-----BEGIN") => VerifiedCa::from_pem(text, now, Policy::default()),
+            _ => VerifiedCa::from_der(bytes, now, Policy::default()),
+        };
+        let outcome = ca_outcome(result);
+        if let (Ok(_), Some(expected)) = (&outcome, e["findings"].as_array()) {
+            let expected: Vec<&str> = expected.iter().filter_map(Value::as_str).collect();
+            let ok = outcome.as_ref().unwrap();
+            for f in &expected {
+                assert!(ok.contains(f), "pyca {file}: expected finding {f}, got {ok}");
+            }
+        }
+        tally.record(file, e["expect"].as_str().unwrap(), outcome);
+    }
+    tally.finish();
+}
+
+#[test]
+fn limbo_cases_ca_side() {
+    let Some(root) = root() else { return };
+    let manifest: Value = serde_json::from_str(&fs::read_to_string(root.join("limbo/cases.json")).unwrap()).unwrap();
+    let mut tally = Tally::new("limbo (CA)");
+    for case in manifest["cases"].as_array().unwrap() {
+        let id = case["id"].as_str().unwrap();
+        let now = time(&case["time"]);
+        let outcome = ca_outcome(VerifiedCa::from_pem(case["ca"].as_str().unwrap(), now, Policy::default()));
+        tally.record(id, case["expect_ca"].as_str().unwrap(), outcome);
+    }
+    tally.finish();
+}
+
+/// The four PEM blocks of a Chromium `verify_signed_data` file, by label.
+fn chromium_blocks(text: &str) -> std::collections::HashMap<String, Vec<u8>> {
+    let mut out = std::collections::HashMap::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let after = &rest[start + 11..];
+        let label = &after[..after.find("-----").unwrap()];
+        let end_marker = format!("-----END {label}-----");
+        let end = rest.find(&end_marker).unwrap() + end_marker.len();
+        let (found, der) = pem_rfc7468::decode_vec(rest[start..end].as_bytes()).expect("PEM block");
+        out.insert(found.to_owned(), der);
+        rest = &rest[end..];
+    }
+    out
+}
+
+#[test]
+fn chromium_signature_cases() {
+    let Some(root) = root() else { return };
+    let manifest: Value =
+        serde_json::from_str(&fs::read_to_string(root.join("chromium/expected.json")).unwrap()).unwrap();
+    let mut tally = Tally::new("chromium");
+    for e in manifest["entries"].as_array().unwrap() {
+        let file = e["file"].as_str().unwrap();
+        let blocks = chromium_blocks(&fs::read_to_string(root.join("chromium").join(file)).unwrap());
+        let outcome =
+            verify_signed_data(&blocks["PUBLIC KEY"], &blocks["ALGORITHM"], &blocks["DATA"], &blocks["SIGNATURE"])
+                .map(|()| "verified".to_owned())
+                .map_err(|e| e.to_string());
+        tally.record(file, e["expect"].as_str().unwrap(), outcome);
+    }
+    tally.finish();
+}
