@@ -140,8 +140,9 @@ fn chromium_blocks(text: &str) -> std::collections::HashMap<String, Vec<u8>> {
         let label = &after[..after.find("-----").unwrap()];
         let end_marker = format!("-----END {label}-----");
         let end = rest.find(&end_marker).unwrap() + end_marker.len();
-        let (found, der) = pem_rfc7468::decode_vec(rest[start..end].as_bytes()).expect("PEM block");
-        out.insert(found.to_owned(), der);
+        // Chromium wraps at 76 columns, which RFC 7468's strict reader refuses: decode the body alone.
+        let body: String = rest[start..end].lines().filter(|l| !l.starts_with("-----")).collect();
+        out.insert(label.to_owned(), <base64ct::Base64 as base64ct::Encoding>::decode_vec(&body).expect("base64"));
         rest = &rest[end..];
     }
     out
