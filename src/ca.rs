@@ -228,10 +228,8 @@ impl VerifiedCa {
         if serial[0] & 0x80 != 0 || serial.iter().all(|b| *b == 0) {
             findings.push(Finding::SerialNotPositive);
         }
-        if policy.is_strict() {
-            if let Some(first) = findings.first() {
-                return Err(CaError::StrictFinding(*first));
-            }
+        if let (true, Some(first)) = (policy.is_strict(), findings.first()) {
+            return Err(CaError::StrictFinding(*first));
         }
         let id = CertificateId::of_der(cert.der());
         Ok(Self { cert, key, findings, id })

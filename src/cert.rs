@@ -262,12 +262,6 @@ impl ParsedCertificate {
     pub(crate) fn bytes(&self, range: &Range<usize>) -> &[u8] {
         &self.der[range.clone()]
     }
-
-    /// Position of a field inside the DER, for tests that need to flip bytes in one field.
-    #[cfg(test)]
-    pub(crate) fn spki_range(&self) -> Range<usize> {
-        self.spki.clone()
-    }
 }
 
 fn parse_extensions(der: &[u8], range: Range<usize>) -> Result<Vec<RawExtension>, ParseError> {

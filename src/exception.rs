@@ -165,3 +165,160 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ca::Finding;
+    use crate::cert::Version;
+    use crate::error::{KeyError, ParseError, SignatureError, ValidityError};
+    use crate::time::UnixTime;
+
+    /// One value of every variant, with the exception it must map to. The `match` in
+    /// `expected` has no wildcard, so a new variant does not compile until it is listed here.
+    fn samples() -> Vec<Error> {
+        let t = UnixTime::from_secs(0);
+        let pem = [
+            PemError::Empty,
+            PemError::TooLong { len: 65_537, max: 65_536 },
+            PemError::NoBlock,
+            PemError::MultipleBlocks { count: 2 },
+            PemError::WrongLabel { label: "PRIVATE KEY".into() },
+            PemError::Truncated,
+            PemError::Base64,
+            PemError::Malformed,
+        ];
+        let parse = [
+            ParseError::Der { field: "tbsCertificate" },
+            ParseError::TrailingData { len: 1 },
+            ParseError::UnsupportedVersion { value: 7 },
+            ParseError::SignatureAlgorithmMismatch,
+            ParseError::SignatureUnusedBits { unused: 1 },
+            ParseError::Time { field: "notAfter" },
+        ];
+        let validity = [
+            ValidityError::Expired { not_after: t, now: t },
+            ValidityError::NotYetValid { not_before: t, now: t },
+            ValidityError::Inverted { not_before: t, not_after: t },
+        ];
+        let sig = SignatureError::Sha1NotAllowed;
+        let mut out = Vec::new();
+        for p in &pem {
+            out.push(Error::CaCertificate(CaError::Pem(p.clone())));
+            out.push(Error::VerificationCertificate(VerificationError::Pem(p.clone())));
+        }
+        for p in &parse {
+            out.push(Error::CaCertificate(CaError::Parse(p.clone())));
+            out.push(Error::VerificationCertificate(VerificationError::Parse(p.clone())));
+        }
+        for v in &validity {
+            out.push(Error::CaCertificate(CaError::Validity(v.clone())));
+            out.push(Error::VerificationCertificate(VerificationError::Validity(v.clone())));
+        }
+        out.extend([
+            Error::CaCertificate(CaError::NotVersion3 { version: Version::V1 }),
+            Error::CaCertificate(CaError::DuplicateExtension { oid: "2.5.29.14".into() }),
+            Error::CaCertificate(CaError::UnrecognisedCriticalExtension { oid: "1.2.3".into() }),
+            Error::CaCertificate(CaError::MalformedExtension { oid: "2.5.29.19".into() }),
+            Error::CaCertificate(CaError::BasicConstraintsMissing),
+            Error::CaCertificate(CaError::NotCa),
+            Error::CaCertificate(CaError::KeyCertSignMissing),
+            Error::CaCertificate(CaError::EmptySubject),
+            Error::CaCertificate(CaError::Key(KeyError::InvalidPoint)),
+            Error::CaCertificate(CaError::SignatureAlgorithm(sig.clone())),
+            Error::CaCertificate(CaError::SelfSignature(sig.clone())),
+            Error::CaCertificate(CaError::SerialTooLong { len: 21 }),
+            Error::CaCertificate(CaError::StrictFinding(Finding::KeyUsageAbsent)),
+            Error::VerificationCertificate(VerificationError::IssuerMismatch),
+            Error::VerificationCertificate(VerificationError::Signature(sig)),
+            Error::RegistrationCode(RegistrationCodeError::Malformed { len: 3 }),
+            Error::RegistrationCode(RegistrationCodeError::CommonNameMissing),
+            Error::RegistrationCode(RegistrationCodeError::CommonNameMultiple { count: 2 }),
+            Error::RegistrationCode(RegistrationCodeError::Mismatch),
+        ]);
+        out
+    }
+
+    fn expected(e: &Error) -> ExceptionKind {
+        use ExceptionKind as K;
+        match e {
+            Error::CaCertificate(CaError::Pem(PemError::Empty | PemError::TooLong { .. }))
+            | Error::VerificationCertificate(VerificationError::Pem(PemError::Empty | PemError::TooLong { .. })) => {
+                K::InvalidRequest
+            }
+            Error::CaCertificate(
+                CaError::Pem(_)
+                | CaError::Parse(_)
+                | CaError::NotVersion3 { .. }
+                | CaError::DuplicateExtension { .. }
+                | CaError::UnrecognisedCriticalExtension { .. }
+                | CaError::MalformedExtension { .. }
+                | CaError::BasicConstraintsMissing
+                | CaError::NotCa
+                | CaError::KeyCertSignMissing
+                | CaError::Validity(_)
+                | CaError::EmptySubject
+                | CaError::Key(_)
+                | CaError::SignatureAlgorithm(_)
+                | CaError::SelfSignature(_)
+                | CaError::SerialTooLong { .. }
+                | CaError::StrictFinding(_),
+            ) => K::CertificateValidation,
+            Error::VerificationCertificate(
+                VerificationError::Pem(_)
+                | VerificationError::Parse(_)
+                | VerificationError::IssuerMismatch
+                | VerificationError::Signature(_)
+                | VerificationError::Validity(_),
+            ) => K::CertificateValidation,
+            Error::RegistrationCode(RegistrationCodeError::Malformed { .. }) => K::InvalidRequest,
+            Error::RegistrationCode(
+                RegistrationCodeError::CommonNameMissing
+                | RegistrationCodeError::CommonNameMultiple { .. }
+                | RegistrationCodeError::Mismatch,
+            ) => K::RegistrationCodeValidation,
+        }
+    }
+
+    #[test]
+    fn every_variant_maps_to_its_exception_and_status() {
+        for e in samples() {
+            let ex = e.exception();
+            assert_eq!(ex.kind, expected(&e), "{e:?}");
+            assert_eq!(ex.http_status(), expected(&e).http_status());
+            assert!(!ex.message.is_empty(), "{e:?}");
+            assert!(ex.resource_id.is_none() && ex.resource_arn.is_none());
+            assert!(!e.to_string().contains("{"), "Display must not be Debug: {e}");
+        }
+    }
+
+    #[test]
+    fn names_and_statuses_are_spec_4() {
+        let table: Vec<(&str, u16)> = ExceptionKind::ALL.iter().map(|k| (k.name(), k.http_status())).collect();
+        assert_eq!(
+            table,
+            [
+                ("InvalidRequestException", 400),
+                ("CertificateValidationException", 400),
+                ("RegistrationCodeValidationException", 400),
+                ("ThrottlingException", 400),
+                ("UnauthorizedException", 401),
+                ("ResourceNotFoundException", 404),
+                ("ResourceAlreadyExistsException", 409),
+                ("LimitExceededException", 410),
+                ("InternalFailureException", 500),
+                ("ServiceUnavailableException", 503),
+            ]
+        );
+    }
+
+    #[test]
+    fn length_violations_read_like_aws() {
+        let e = Error::CaCertificate(CaError::Pem(PemError::TooLong { len: 65_537, max: 65_536 }));
+        assert_eq!(
+            e.exception().message,
+            "1 validation error detected: Value at 'caCertificate' failed to satisfy constraint: \
+             Member must have length less than or equal to 65536"
+        );
+    }
+}

@@ -332,7 +332,7 @@ impl PublicKey {
         if !(RSA_MIN_BITS..=RSA_MAX_BITS).contains(&bits) {
             return Err(KeyError::RsaModulusSize { bits });
         }
-        if bits % 8 != 0 {
+        if !bits.is_multiple_of(8) {
             return Err(KeyError::RsaModulusNotByteMultiple { bits });
         }
         let e = key.public_exponent.as_bytes();

@@ -1,4 +1,38 @@
-#![doc = include_str!("../README.md")]
+//! The decision core of an AWS IoT Core–compatible control plane: what AWS IoT decides for
+//! RegisterCACertificate, without the I/O.
+//!
+//! # The Sans-IO contract
+//!
+//! This crate reads no file, socket, clock or global RNG. Every call that needs the time takes
+//! a [`UnixTime`] `now`; every call that needs randomness takes the caller's RNG; what the
+//! account already holds is data the caller passes in. Nothing panics on any input: every
+//! failure is an [`Error`], and [`Error::exception`] maps it, in one place, to the AWS
+//! exception name, HTTP status and message.
+//!
+//! # Example
+//!
+//! ```
+//! use iot_ca::{Policy, UnixTime, VerifiedCa};
+//!
+//! # let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+//! # params.distinguished_name.push(rcgen::DnType::CommonName, "Example Root");
+//! # params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+//! # params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign];
+//! # params.not_before = rcgen::date_time_ymd(2025, 1, 1);
+//! # params.not_after = rcgen::date_time_ymd(2035, 1, 1);
+//! # let key = rcgen::KeyPair::generate().unwrap();
+//! # let ca_pem = params.self_signed(&key).unwrap().pem();
+//! // 2026-01-01T00:00:00Z, from the caller's clock.
+//! let now = UnixTime::from_secs(1_767_225_600);
+//! let ca = VerifiedCa::from_pem(&ca_pem, now, Policy::default())?;
+//! assert_eq!(ca.certificate_id().as_str().len(), 64);
+//!
+//! // A broken certificate is a typed error that maps to AWS's answer.
+//! let err = VerifiedCa::from_pem("not a pem", now, Policy::default()).unwrap_err();
+//! assert_eq!(err.exception().name(), "CertificateValidationException");
+//! assert_eq!(err.exception().http_status(), 400);
+//! # Ok::<(), iot_ca::Error>(())
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -25,3 +59,8 @@ pub use key::{HashAlgorithm, KeyKind, PublicKey, RSA_MAX_BITS, RSA_MIN_BITS, Sig
 pub use pem::MAX_PEM_CHARS;
 pub use policy::Policy;
 pub use time::UnixTime;
+
+/// The README's code blocks are compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

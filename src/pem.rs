@@ -122,7 +122,7 @@ mod tests {
     fn length_bound_at_n_and_n_plus_one() {
         let pad = |n: usize| {
             let b = block("CERTIFICATE");
-            format!("{}{}", "x".repeat(n - b.len() - 1), format!("\n{b}"))
+            format!("{}\n{b}", "x".repeat(n - b.len() - 1))
         };
         assert_eq!(pad(MAX_PEM_CHARS).chars().count(), MAX_PEM_CHARS);
         assert!(decode_certificate(&pad(MAX_PEM_CHARS)).is_ok());

@@ -5,6 +5,8 @@
 //! absent (a user's clone) the suites say so and pass. Deliberate divergences are listed in
 //! `tests/conformance-exceptions.txt` with a reason each.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may panic
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
