@@ -20,6 +20,12 @@ pub enum Error {
     VerificationCertificate(VerificationError),
     /// The registration code: malformed, or not the verification certificate's CN (SPEC §1.4 item 5, §2).
     RegistrationCode(RegistrationCodeError),
+    /// A request field outside its constraints (SPEC §1.1, §1.4 mode rules).
+    Request(RequestError),
+    /// A tag outside the rules of SPEC §1.5.
+    Tag(TagError),
+    /// What the account already holds refuses the registration (SPEC §1.6).
+    Registry(RegistryError),
 }
 
 impl fmt::Display for Error {
@@ -28,6 +34,9 @@ impl fmt::Display for Error {
             Self::CaCertificate(e) => write!(f, "CA certificate: {e}"),
             Self::VerificationCertificate(e) => write!(f, "verification certificate: {e}"),
             Self::RegistrationCode(e) => write!(f, "registration code: {e}"),
+            Self::Request(e) => e.fmt(f),
+            Self::Tag(e) => e.fmt(f),
+            Self::Registry(e) => e.fmt(f),
         }
     }
 }
@@ -497,6 +506,222 @@ impl fmt::Display for RegistrationCodeError {
                 write!(f, "the verification certificate's subject has {count} commonNames, expected one")
             }
             Self::Mismatch => f.write_str("the verification certificate's commonName is not the registration code"),
+        }
+    }
+}
+
+/// A request member outside its constraints (SPEC §1.1), or the mode/verification pairing (§1.4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// A member's length is outside its bounds.
+    Length {
+        /// The member path, as AWS names it (`registrationConfig.templateName`).
+        member: &'static str,
+        /// Its length in characters.
+        len: usize,
+        /// Smallest allowed.
+        min: usize,
+        /// Largest allowed.
+        max: usize,
+    },
+    /// A member does not match its pattern.
+    Pattern {
+        /// The member path.
+        member: &'static str,
+        /// The value (at most 256 characters of it).
+        value: String,
+        /// The pattern, as AWS writes it.
+        pattern: &'static str,
+    },
+    /// A member is not one of its enum values.
+    Enum {
+        /// The member path.
+        member: &'static str,
+        /// The value (at most 256 characters of it).
+        value: String,
+        /// The allowed values.
+        allowed: &'static [&'static str],
+    },
+    /// certificateMode DEFAULT without a verificationCertificate.
+    VerificationCertificateRequired,
+    /// certificateMode SNI_ONLY with a verificationCertificate.
+    VerificationCertificateForbidden,
+    /// registrationConfig names a template and also carries templateBody or roleArn.
+    TemplateNameWithBody,
+    /// registrationConfig has templateBody without roleArn, or roleArn without templateBody.
+    BodyAndRoleTogether,
+    /// templateBody is not a JSON object with a `Resources` object.
+    TemplateBody {
+        /// What is wrong with it.
+        reason: TemplateBodyProblem,
+    },
+}
+
+/// Why a templateBody is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TemplateBodyProblem {
+    /// Not valid JSON.
+    NotJson,
+    /// JSON, but not an object.
+    NotObject,
+    /// No `Resources` member, or it is not an object.
+    NoResources,
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Length { member, len, min, max } => {
+                write!(f, "{member} has length {len}, outside {min}..={max}")
+            }
+            Self::Pattern { member, value, pattern } => write!(f, "{member} value '{value}' does not match {pattern}"),
+            Self::Enum { member, value, allowed } => {
+                write!(f, "{member} value '{value}' is not one of [{}]", allowed.join(", "))
+            }
+            Self::VerificationCertificateRequired => {
+                f.write_str("certificateMode DEFAULT requires a verificationCertificate")
+            }
+            Self::VerificationCertificateForbidden => {
+                f.write_str("certificateMode SNI_ONLY does not take a verificationCertificate")
+            }
+            Self::TemplateNameWithBody => {
+                f.write_str("registrationConfig takes either templateName, or templateBody with roleArn, not both")
+            }
+            Self::BodyAndRoleTogether => f.write_str("registrationConfig needs templateBody and roleArn together"),
+            Self::TemplateBody { reason } => write!(f, "registrationConfig.templateBody {reason}"),
+        }
+    }
+}
+
+impl fmt::Display for TemplateBodyProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::NotJson => "is not valid JSON",
+            Self::NotObject => "is not a JSON object",
+            Self::NoResources => "has no Resources object",
+        })
+    }
+}
+
+/// A tag outside the rules of SPEC §1.5. `index` is 1-based, as AWS's member paths are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TagError {
+    /// More than 50 tags.
+    TooMany {
+        /// How many were given.
+        count: usize,
+    },
+    /// A key used twice (case-sensitive).
+    DuplicateKey {
+        /// The second occurrence.
+        index: usize,
+        /// The key (at most 128 characters of it).
+        key: String,
+    },
+    /// A key outside 1..=128 characters.
+    KeyLength {
+        /// The tag.
+        index: usize,
+        /// Its key's length in characters.
+        len: usize,
+    },
+    /// A key with a character outside `[\p{L}\p{Z}\p{N}_.:/=+\-@]`.
+    KeyPattern {
+        /// The tag.
+        index: usize,
+        /// The key (at most 128 characters of it).
+        key: String,
+    },
+    /// A key starting with `aws:` in any letter case.
+    ReservedPrefix {
+        /// The tag.
+        index: usize,
+        /// The key (at most 128 characters of it).
+        key: String,
+    },
+    /// A value over 256 characters.
+    ValueLength {
+        /// The tag.
+        index: usize,
+        /// Its value's length in characters.
+        len: usize,
+    },
+}
+
+impl fmt::Display for TagError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooMany { count } => write!(f, "{count} tags given, at most 50 are allowed"),
+            Self::DuplicateKey { index, key } => write!(f, "tag {index} repeats the key '{key}'"),
+            Self::KeyLength { index, len } => write!(f, "tag {index} key has length {len}, outside 1..=128"),
+            Self::KeyPattern { index, key } => {
+                write!(f, "tag {index} key '{key}' has characters outside [\\p{{L}}\\p{{Z}}\\p{{N}}_.:/=+\\-@]")
+            }
+            Self::ReservedPrefix { index, key } => write!(f, "tag {index} key '{key}' uses the reserved prefix aws:"),
+            Self::ValueLength { index, len } => write!(f, "tag {index} value has length {len}, more than 256"),
+        }
+    }
+}
+
+/// What the account already holds refuses the registration (SPEC §1.6).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// This account already holds the certificate.
+    AlreadyExists {
+        /// Its certificateId.
+        certificate_id: String,
+        /// Its ARN.
+        certificate_arn: String,
+    },
+    /// The account holds 10 or more CAs with this subject.
+    SubjectLimit {
+        /// How many it holds.
+        count: usize,
+    },
+    /// Another account of the region holds the certificate in DEFAULT mode.
+    HeldByAnotherAccount,
+    /// registrationConfig.templateName names no template.
+    TemplateNotFound {
+        /// The name.
+        template_name: String,
+    },
+    /// The template exists but is not of the type the call needs.
+    TemplateWrongType {
+        /// The name.
+        template_name: String,
+        /// Its type.
+        found: &'static str,
+        /// The type needed.
+        needed: &'static str,
+    },
+    /// The template exists but is disabled.
+    TemplateDisabled {
+        /// The name.
+        template_name: String,
+    },
+}
+
+impl fmt::Display for RegistryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::AlreadyExists { certificate_id, .. } => {
+                write!(f, "The certificate is already provisioned or registered: {certificate_id}")
+            }
+            Self::SubjectLimit { .. } => f.write_str("Limit reached for number of CA Certificates with same subject"),
+            Self::HeldByAnotherAccount => f.write_str("Cannot accept this CACertificate"),
+            Self::TemplateNotFound { template_name } => {
+                write!(f, "The provisioning template {template_name} does not exist")
+            }
+            Self::TemplateWrongType { template_name, found, needed } => {
+                write!(f, "The provisioning template {template_name} is of type {found}, not {needed}")
+            }
+            Self::TemplateDisabled { template_name } => {
+                write!(f, "The provisioning template {template_name} is disabled")
+            }
         }
     }
 }

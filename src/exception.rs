@@ -2,7 +2,9 @@
 
 use core::fmt;
 
-use crate::error::{CaError, Error, PemError, RegistrationCodeError, VerificationError};
+use crate::error::{
+    CaError, Error, PemError, RegistrationCodeError, RegistryError, RequestError, TagError, VerificationError,
+};
 use crate::pem::MAX_PEM_CHARS;
 
 /// The AWS IoT exceptions of SPEC §4.
@@ -130,6 +132,65 @@ pub(crate) fn length_message(member: &str, len: usize, min: usize, max: usize) -
     format!("1 validation error detected: Value at '{member}' failed to satisfy constraint: {constraint}")
 }
 
+/// AWS's validation message for a pattern constraint on `member`.
+fn pattern_message(member: &str, value: &str, pattern: &str) -> String {
+    format!(
+        "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: \
+         Member must satisfy regular expression pattern: {pattern}"
+    )
+}
+
+/// A request member error, in AWS's validation wording where AWS has one.
+fn request_exception(e: &RequestError, display: String) -> Exception {
+    let message = match e {
+        RequestError::Length { member, len, min, max } => length_message(member, *len, *min, *max),
+        RequestError::Pattern { member, value, pattern } => pattern_message(member, value, pattern),
+        RequestError::Enum { member, value, allowed } => format!(
+            "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: \
+             Member must satisfy enum value set: [{}]",
+            allowed.join(", ")
+        ),
+        _ => display,
+    };
+    Exception::new(ExceptionKind::InvalidRequest, message)
+}
+
+/// A tag error, naming the offending tag by its member path (`tags.3.member.key`).
+fn tag_exception(e: &TagError, display: String) -> Exception {
+    let message = match e {
+        TagError::TooMany { count } => length_message("tags", *count, 0, crate::tags::MAX_TAGS),
+        TagError::KeyLength { index, len } => {
+            length_message(&format!("tags.{index}.member.key"), *len, 1, crate::tags::MAX_TAG_KEY_CHARS)
+        }
+        TagError::ValueLength { index, len } => {
+            length_message(&format!("tags.{index}.member.value"), *len, 0, crate::tags::MAX_TAG_VALUE_CHARS)
+        }
+        TagError::KeyPattern { index, key } => {
+            pattern_message(&format!("tags.{index}.member.key"), key, crate::tags::TAG_KEY_PATTERN)
+        }
+        _ => display,
+    };
+    Exception::new(ExceptionKind::InvalidRequest, message)
+}
+
+/// A registry fact: each has its own exception (SPEC §1.6).
+fn registry_exception(e: &RegistryError, display: String) -> Exception {
+    use ExceptionKind as K;
+    match e {
+        RegistryError::AlreadyExists { certificate_id, certificate_arn } => Exception {
+            kind: K::ResourceAlreadyExists,
+            message: display,
+            resource_id: Some(certificate_id.clone()),
+            resource_arn: Some(certificate_arn.clone()),
+        },
+        RegistryError::SubjectLimit { .. } => Exception::new(K::LimitExceeded, display),
+        RegistryError::TemplateNotFound { .. } => Exception::new(K::ResourceNotFound, display),
+        RegistryError::HeldByAnotherAccount
+        | RegistryError::TemplateWrongType { .. }
+        | RegistryError::TemplateDisabled { .. } => Exception::new(K::InvalidRequest, display),
+    }
+}
+
 /// A PEM field error: its length bounds are request validation (§1.1), the rest certificate
 /// validation (§1.2).
 fn pem_exception(member: &str, e: &PemError, display: String) -> Exception {
@@ -162,6 +223,9 @@ impl Error {
                 Exception::new(K::InvalidRequest, display)
             }
             Self::RegistrationCode(_) => Exception::new(K::RegistrationCodeValidation, display),
+            Self::Request(e) => request_exception(e, display),
+            Self::Tag(e) => tag_exception(e, display),
+            Self::Registry(e) => registry_exception(e, display),
         }
     }
 }
@@ -235,6 +299,33 @@ mod tests {
             Error::RegistrationCode(RegistrationCodeError::CommonNameMissing),
             Error::RegistrationCode(RegistrationCodeError::CommonNameMultiple { count: 2 }),
             Error::RegistrationCode(RegistrationCodeError::Mismatch),
+            Error::Request(RequestError::Length { member: "registrationConfig.roleArn", len: 3, min: 20, max: 2048 }),
+            Error::Request(RequestError::Pattern { member: "templateName", value: "a b".into(), pattern: "^x$" }),
+            Error::Request(RequestError::Enum { member: "certificateMode", value: "X".into(), allowed: &["DEFAULT"] }),
+            Error::Request(RequestError::VerificationCertificateRequired),
+            Error::Request(RequestError::VerificationCertificateForbidden),
+            Error::Request(RequestError::TemplateNameWithBody),
+            Error::Request(RequestError::BodyAndRoleTogether),
+            Error::Request(RequestError::TemplateBody { reason: crate::error::TemplateBodyProblem::NotJson }),
+            Error::Tag(TagError::TooMany { count: 51 }),
+            Error::Tag(TagError::DuplicateKey { index: 2, key: "k".into() }),
+            Error::Tag(TagError::KeyLength { index: 1, len: 129 }),
+            Error::Tag(TagError::KeyPattern { index: 1, key: "*".into() }),
+            Error::Tag(TagError::ReservedPrefix { index: 1, key: "aws:x".into() }),
+            Error::Tag(TagError::ValueLength { index: 1, len: 257 }),
+            Error::Registry(RegistryError::AlreadyExists {
+                certificate_id: "id".into(),
+                certificate_arn: "arn".into(),
+            }),
+            Error::Registry(RegistryError::SubjectLimit { count: 10 }),
+            Error::Registry(RegistryError::HeldByAnotherAccount),
+            Error::Registry(RegistryError::TemplateNotFound { template_name: "t".into() }),
+            Error::Registry(RegistryError::TemplateWrongType {
+                template_name: "t".into(),
+                found: "JITP",
+                needed: "FLEET_PROVISIONING",
+            }),
+            Error::Registry(RegistryError::TemplateDisabled { template_name: "t".into() }),
         ]);
         out
     }
@@ -277,6 +368,32 @@ mod tests {
                 | RegistrationCodeError::CommonNameMultiple { .. }
                 | RegistrationCodeError::Mismatch,
             ) => K::RegistrationCodeValidation,
+            Error::Request(
+                RequestError::Length { .. }
+                | RequestError::Pattern { .. }
+                | RequestError::Enum { .. }
+                | RequestError::VerificationCertificateRequired
+                | RequestError::VerificationCertificateForbidden
+                | RequestError::TemplateNameWithBody
+                | RequestError::BodyAndRoleTogether
+                | RequestError::TemplateBody { .. },
+            ) => K::InvalidRequest,
+            Error::Tag(
+                TagError::TooMany { .. }
+                | TagError::DuplicateKey { .. }
+                | TagError::KeyLength { .. }
+                | TagError::KeyPattern { .. }
+                | TagError::ReservedPrefix { .. }
+                | TagError::ValueLength { .. },
+            ) => K::InvalidRequest,
+            Error::Registry(RegistryError::AlreadyExists { .. }) => K::ResourceAlreadyExists,
+            Error::Registry(RegistryError::SubjectLimit { .. }) => K::LimitExceeded,
+            Error::Registry(RegistryError::TemplateNotFound { .. }) => K::ResourceNotFound,
+            Error::Registry(
+                RegistryError::HeldByAnotherAccount
+                | RegistryError::TemplateWrongType { .. }
+                | RegistryError::TemplateDisabled { .. },
+            ) => K::InvalidRequest,
         }
     }
 
@@ -287,8 +404,9 @@ mod tests {
             assert_eq!(ex.kind, expected(&e), "{e:?}");
             assert_eq!(ex.http_status(), expected(&e).http_status());
             assert!(!ex.message.is_empty(), "{e:?}");
-            assert!(ex.resource_id.is_none() && ex.resource_arn.is_none());
-            assert!(!e.to_string().contains("{"), "Display must not be Debug: {e}");
+            let names_resource = ex.kind == ExceptionKind::ResourceAlreadyExists;
+            assert_eq!(ex.resource_id.is_some() && ex.resource_arn.is_some(), names_resource, "{e:?}");
+            assert!(!e.to_string().contains(" { "), "Display must not be Debug: {e}");
         }
     }
 
@@ -309,6 +427,20 @@ mod tests {
                 ("InternalFailureException", 500),
                 ("ServiceUnavailableException", 503),
             ]
+        );
+    }
+
+    #[test]
+    fn registry_messages_are_spec_1_6() {
+        let e = Error::Registry(RegistryError::SubjectLimit { count: 10 });
+        assert_eq!(e.exception().message, "Limit reached for number of CA Certificates with same subject");
+        let e = Error::Registry(RegistryError::HeldByAnotherAccount);
+        assert_eq!(e.exception().message, "Cannot accept this CACertificate");
+        let e = Error::Tag(TagError::KeyLength { index: 1, len: 129 });
+        assert_eq!(
+            e.exception().message,
+            "1 validation error detected: Value at 'tags.1.member.key' failed to satisfy constraint: \
+             Member must have length less than or equal to 128"
         );
     }
 

@@ -420,6 +420,21 @@ fn field_prehash(prehash: Vec<u8>, field_len: usize) -> Vec<u8> {
     padded
 }
 
+/// Verifies a signature with an algorithm from the strong set of SPEC §1.3 rule 7 **without
+/// SHA-1**: the rule for the proof of possession (§1.4 item 3).
+pub(crate) fn verify_strong(
+    key: &PublicKey,
+    algorithm_der: &[u8],
+    data: &[u8],
+    signature: &[u8],
+) -> Result<(), SignatureError> {
+    let algorithm = SignatureAlgorithm::from_der(algorithm_der)?;
+    if algorithm.hash() == HashAlgorithm::Sha1 {
+        return Err(SignatureError::Sha1NotAllowed);
+    }
+    key.verify(algorithm, data, signature)
+}
+
 /// Verifies signed data the way the proof of possession is verified (SPEC §1.4 item 3): the
 /// SPKI under the key policy, the AlgorithmIdentifier from the strong set without SHA-1, the
 /// signature as the DER BIT STRING of a certificate's `signatureValue` (no unused bits).
@@ -436,12 +451,8 @@ pub fn verify_signed_data(
     signature_bit_string: &[u8],
 ) -> Result<(), SignatureError> {
     let key = PublicKey::from_spki_der(spki).map_err(SignatureError::Key)?;
-    let algorithm = SignatureAlgorithm::from_der(algorithm)?;
-    if algorithm.hash() == HashAlgorithm::Sha1 {
-        return Err(SignatureError::Sha1NotAllowed);
-    }
     let bits =
         der::asn1::BitStringRef::from_der(signature_bit_string).map_err(|_| SignatureError::MalformedSignature)?;
     let value = bits.as_bytes().ok_or(SignatureError::MalformedSignature)?;
-    key.verify(algorithm, data, value)
+    verify_strong(&key, algorithm, data, value)
 }

@@ -39,13 +39,23 @@
 mod ca;
 mod cert;
 mod certificate_id;
+mod description;
 mod error;
 mod exception;
 mod key;
+mod mode;
 mod pem;
 mod policy;
+mod register;
+mod registration_code;
+mod registration_config;
+mod request;
+mod scope;
+mod tags;
+mod template;
 mod time;
 mod tlv;
+mod verification;
 
 pub use ca::{Finding, MAX_SERIAL_OCTETS, VerifiedCa};
 pub use cert::{ParsedCertificate, Version};
@@ -56,9 +66,21 @@ pub use error::{
 };
 pub use exception::{Exception, ExceptionKind};
 pub use key::{HashAlgorithm, KeyKind, PublicKey, RSA_MAX_BITS, RSA_MIN_BITS, SignatureAlgorithm, verify_signed_data};
+pub use mode::CertificateMode;
 pub use pem::MAX_PEM_CHARS;
 pub use policy::Policy;
+pub use register::{AccountFacts, CheckedRegistration, MAX_CAS_PER_SUBJECT, Registration, admit, check};
+pub use registration_code::{REGISTRATION_CODE_LEN, RegistrationCode};
+pub use registration_config::{
+    MAX_ROLE_ARN_CHARS, MAX_TEMPLATE_BODY_CHARS, MIN_ROLE_ARN_CHARS, ROLE_ARN_PATTERN, RegistrationConfig, RoleArn,
+    TemplateBody,
+};
+pub use request::RegisterCaCertificateRequest;
+pub use scope::{AccountId, AccountScope, Partition, Region};
+pub use tags::{MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, MAX_TAGS, TAG_KEY_PATTERN, Tags};
+pub use template::{MAX_TEMPLATE_NAME_CHARS, TEMPLATE_NAME_PATTERN, TemplateFacts, TemplateName, TemplateType};
 pub use time::UnixTime;
+pub use verification::{check_registration_code, verify_possession};
 
 /// The README's code blocks are compiled as doctests.
 #[cfg(doctest)]

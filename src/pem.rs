@@ -75,6 +75,12 @@ pub(crate) fn decode_certificate(text: &str) -> Result<Vec<u8>, PemError> {
     Ok(der)
 }
 
+/// One canonical `CERTIFICATE` PEM block (64-column base64, LF line endings) for `der`.
+pub(crate) fn encode_certificate(der: &[u8]) -> String {
+    // Encoding cannot fail for a label this short; fall back to an empty string rather than panic.
+    pem_rfc7468::encode_string(CERTIFICATE_LABEL, pem_rfc7468::LineEnding::LF, der).unwrap_or_default()
+}
+
 /// The label of an encapsulation boundary line (`-----BEGIN X-----`), if `line` is one.
 fn boundary<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
     line.trim_end_matches(['\r', '\n', ' ', '\t']).strip_prefix(prefix)?.strip_suffix("-----")

@@ -1,0 +1,85 @@
+//! The RegisterCACertificate request (SPEC §1.1), with its members already in their types.
+
+use crate::mode::CertificateMode;
+use crate::registration_config::RegistrationConfig;
+use crate::tags::Tags;
+
+/// A RegisterCACertificate request. The certificate fields are PEM text, checked by
+/// [`crate::check`]; every other constrained member is a type whose constructor enforces its
+/// rule ([`Tags`], [`RegistrationConfig`], [`CertificateMode`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RegisterCaCertificateRequest {
+    /// `caCertificate`: the CA certificate, PEM.
+    pub ca_certificate: String,
+    /// `verificationCertificate`: the proof of possession, PEM (DEFAULT mode only).
+    pub verification_certificate: Option<String>,
+    /// `setAsActive` (default false).
+    pub set_as_active: bool,
+    /// `allowAutoRegistration` (default false).
+    pub allow_auto_registration: bool,
+    /// `registrationConfig`.
+    pub registration_config: Option<RegistrationConfig>,
+    /// `tags`.
+    pub tags: Tags,
+    /// `certificateMode` (default DEFAULT).
+    pub certificate_mode: CertificateMode,
+}
+
+impl RegisterCaCertificateRequest {
+    /// A request for `ca_certificate` with every optional member at its default.
+    #[must_use]
+    pub fn new(ca_certificate: impl Into<String>) -> Self {
+        Self {
+            ca_certificate: ca_certificate.into(),
+            verification_certificate: None,
+            set_as_active: false,
+            allow_auto_registration: false,
+            registration_config: None,
+            tags: Tags::empty(),
+            certificate_mode: CertificateMode::Default,
+        }
+    }
+
+    /// Adds `verificationCertificate`.
+    #[must_use]
+    pub fn with_verification_certificate(mut self, pem: impl Into<String>) -> Self {
+        self.verification_certificate = Some(pem.into());
+        self
+    }
+
+    /// Sets `setAsActive`.
+    #[must_use]
+    pub fn with_set_as_active(mut self, active: bool) -> Self {
+        self.set_as_active = active;
+        self
+    }
+
+    /// Sets `allowAutoRegistration`.
+    #[must_use]
+    pub fn with_allow_auto_registration(mut self, allow: bool) -> Self {
+        self.allow_auto_registration = allow;
+        self
+    }
+
+    /// Sets `registrationConfig`.
+    #[must_use]
+    pub fn with_registration_config(mut self, config: RegistrationConfig) -> Self {
+        self.registration_config = Some(config);
+        self
+    }
+
+    /// Sets `tags`.
+    #[must_use]
+    pub fn with_tags(mut self, tags: Tags) -> Self {
+        self.tags = tags;
+        self
+    }
+
+    /// Sets `certificateMode`.
+    #[must_use]
+    pub fn with_certificate_mode(mut self, mode: CertificateMode) -> Self {
+        self.certificate_mode = mode;
+        self
+    }
+}

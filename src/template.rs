@@ -1,0 +1,118 @@
+//! Provisioning templates: names, and the facts a caller looks up about one.
+
+use core::fmt;
+
+use crate::error::{Error, RequestError};
+
+/// Longest template name. AWS model: `TemplateName` max 36.
+pub const MAX_TEMPLATE_NAME_CHARS: usize = 36;
+/// The AWS pattern template names must match.
+pub const TEMPLATE_NAME_PATTERN: &str = "^[0-9A-Za-z_-]+$";
+
+/// A provisioning template name: 1..=36 characters of `[0-9A-Za-z_-]`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TemplateName(String);
+
+impl TemplateName {
+    /// Checks a name given as `member` (e.g. `registrationConfig.templateName`).
+    ///
+    /// # Errors
+    /// [`RequestError::Length`] or [`RequestError::Pattern`] (InvalidRequestException).
+    pub fn parse_member(text: &str, member: &'static str) -> Result<Self, Error> {
+        let len = text.chars().take(MAX_TEMPLATE_NAME_CHARS + 1).count();
+        if len == 0 || len > MAX_TEMPLATE_NAME_CHARS {
+            let len = if len > MAX_TEMPLATE_NAME_CHARS { text.chars().count() } else { len };
+            return Err(Error::Request(RequestError::Length { member, len, min: 1, max: MAX_TEMPLATE_NAME_CHARS }));
+        }
+        if !text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+            return Err(Error::Request(RequestError::Pattern {
+                member,
+                value: text.to_owned(),
+                pattern: TEMPLATE_NAME_PATTERN,
+            }));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// Checks a name given as the `templateName` member.
+    ///
+    /// # Errors
+    /// As [`TemplateName::parse_member`].
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        Self::parse_member(text, "templateName")
+    }
+
+    /// The name as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TemplateName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A provisioning template's type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TemplateType {
+    /// Just-in-time provisioning (what registrationConfig.templateName needs).
+    Jitp,
+    /// Fleet provisioning (what CreateProvisioningClaim needs).
+    FleetProvisioning,
+}
+
+impl TemplateType {
+    /// The wire value.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Jitp => "JITP",
+            Self::FleetProvisioning => "FLEET_PROVISIONING",
+        }
+    }
+}
+
+/// What the caller's database knows about a template it found by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct TemplateFacts {
+    /// Its type.
+    pub template_type: TemplateType,
+    /// Whether it is enabled.
+    pub enabled: bool,
+}
+
+impl TemplateFacts {
+    /// An enabled template of `template_type`.
+    #[must_use]
+    pub const fn new(template_type: TemplateType) -> Self {
+        Self { template_type, enabled: true }
+    }
+
+    /// The same template, enabled or not.
+    #[must_use]
+    pub const fn with_enabled(mut self, enabled: bool) -> Self {
+        self.enabled = enabled;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(TemplateName::parse("Fleet_template-1").is_ok());
+        assert!(TemplateName::parse(&"a".repeat(36)).is_ok());
+        let e = TemplateName::parse(&"a".repeat(37));
+        assert_eq!(e, Err(Error::Request(RequestError::Length { member: "templateName", len: 37, min: 1, max: 36 })));
+        assert!(matches!(TemplateName::parse(""), Err(Error::Request(RequestError::Length { len: 0, .. }))));
+        assert!(matches!(TemplateName::parse("a b"), Err(Error::Request(RequestError::Pattern { .. }))));
+        assert!(matches!(TemplateName::parse("é"), Err(Error::Request(RequestError::Pattern { .. }))));
+    }
+}

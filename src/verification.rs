@@ -1,0 +1,82 @@
+//! The proof of possession (SPEC §1.4): the verification certificate is signed by the CA's key
+//! and names the account's registration code.
+
+use der::Decode;
+
+use crate::ca::VerifiedCa;
+use crate::cert::ParsedCertificate;
+use crate::error::{Error, RegistrationCodeError, VerificationError};
+use crate::key::{PublicKey, verify_strong};
+use crate::pem;
+use crate::registration_code::RegistrationCode;
+use crate::time::UnixTime;
+
+/// id-at-commonName (RFC 4519 §2.3).
+const COMMON_NAME: const_oid::ObjectIdentifier = const_oid::db::rfc4519::CN;
+
+/// Items 2–4 of SPEC §1.4 for a parsed certificate: issuer byte-equal to `ca_subject_der`, a
+/// strong (non-SHA-1) signature by `ca_key` that fits the key, valid at `now`, in that order.
+///
+/// Works for any CA subject and key, so a conformance suite can check a child of a CA that
+/// the CA rules themselves refuse.
+///
+/// # Errors
+/// [`VerificationError`] for the first item that fails.
+pub fn verify_possession(
+    ca_subject_der: &[u8],
+    ca_key: &PublicKey,
+    verification: &ParsedCertificate,
+    now: UnixTime,
+) -> Result<(), VerificationError> {
+    if verification.issuer_der() != ca_subject_der {
+        return Err(VerificationError::IssuerMismatch);
+    }
+    verify_strong(ca_key, verification.signature_algorithm_der(), verification.tbs_der(), verification.signature())
+        .map_err(VerificationError::Signature)?;
+    verification.check_validity(now).map_err(VerificationError::Validity)
+}
+
+/// Item 5 of SPEC §1.4: exactly one commonName in the subject, equal byte for byte to `code`.
+///
+/// # Errors
+/// [`RegistrationCodeError`] saying which (RegistrationCodeValidationException).
+pub fn check_registration_code(verification: &ParsedCertificate, code: &RegistrationCode) -> Result<(), Error> {
+    let subject = x509_cert::name::Name::from_der(verification.subject_der()).map_err(|_| {
+        Error::VerificationCertificate(VerificationError::Parse(crate::ParseError::Der { field: "subject" }))
+    })?;
+    let mut common_names = subject.iter().filter(|atv| atv.oid == COMMON_NAME);
+    let code_error = |e| Error::RegistrationCode(e);
+    let first = common_names.next().ok_or(code_error(RegistrationCodeError::CommonNameMissing))?;
+    let extra = common_names.count();
+    if extra > 0 {
+        return Err(code_error(RegistrationCodeError::CommonNameMultiple { count: extra + 1 }));
+    }
+    if first.value.value() != code.as_str().as_bytes() {
+        return Err(code_error(RegistrationCodeError::Mismatch));
+    }
+    Ok(())
+}
+
+impl VerifiedCa {
+    /// The whole of SPEC §1.4 for a `verificationCertificate` field: parse (item 1), issuer,
+    /// signature, validity (items 2–4), then the registration code (item 5). A forged
+    /// certificate therefore never reports a mere code mismatch.
+    ///
+    /// # Errors
+    /// [`Error::VerificationCertificate`] for items 1–4, [`Error::RegistrationCode`] for item 5.
+    pub fn verify_possession(
+        &self,
+        verification_pem: &str,
+        code: &RegistrationCode,
+        now: UnixTime,
+    ) -> Result<ParsedCertificate, Error> {
+        let der = pem::decode_certificate(verification_pem)
+            .map_err(|e| Error::VerificationCertificate(VerificationError::Pem(e)))?;
+        let cert = ParsedCertificate::from_der(der)
+            .map_err(|e| Error::VerificationCertificate(VerificationError::Parse(e)))?;
+        verify_possession(self.certificate().subject_der(), self.public_key(), &cert, now)
+            .map_err(Error::VerificationCertificate)?;
+        check_registration_code(&cert, code)?;
+        Ok(cert)
+    }
+}
