@@ -60,9 +60,10 @@ mod verification;
 pub use ca::{Finding, MAX_SERIAL_OCTETS, VerifiedCa};
 pub use cert::{ParsedCertificate, Version};
 pub use certificate_id::{CERTIFICATE_ID_LEN, CertificateId};
+pub use description::{AutoRegistrationStatus, CaCertificateDescription, CaStatus, CertificateValidity};
 pub use error::{
-    CaError, Error, KeyError, ParseError, PemError, RegistrationCodeError, SignatureError, ValidityError,
-    VerificationError,
+    CaError, Error, KeyError, ParseError, PemError, RegistrationCodeError, RegistryError, RequestError, SignatureError,
+    TagError, TemplateBodyProblem, ValidityError, VerificationError,
 };
 pub use exception::{Exception, ExceptionKind};
 pub use key::{HashAlgorithm, KeyKind, PublicKey, RSA_MAX_BITS, RSA_MIN_BITS, SignatureAlgorithm, verify_signed_data};
