@@ -80,6 +80,7 @@ pub use request::RegisterCaCertificateRequest;
 pub use scope::{AccountId, AccountScope, Partition, Region};
 pub use tags::{MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, MAX_TAGS, TAG_KEY_PATTERN, Tags};
 pub use template::{MAX_TEMPLATE_NAME_CHARS, TEMPLATE_NAME_PATTERN, TemplateFacts, TemplateName, TemplateType};
+pub use rand_core;
 pub use time::UnixTime;
 pub use verification::{check_registration_code, verify_possession};
 
