@@ -24,8 +24,11 @@ pub enum Error {
     Request(RequestError),
     /// A tag outside the rules of SPEC §1.5.
     Tag(TagError),
-    /// What the account already holds refuses the registration (SPEC §1.6).
+    /// What the account already holds refuses the registration (SPEC §1.6), or the template
+    /// a claim names (SPEC §3).
     Registry(RegistryError),
+    /// Issuing a certificate failed (claims, verification certificates).
+    Issue(IssueError),
 }
 
 impl fmt::Display for Error {
@@ -37,6 +40,7 @@ impl fmt::Display for Error {
             Self::Request(e) => e.fmt(f),
             Self::Tag(e) => e.fmt(f),
             Self::Registry(e) => e.fmt(f),
+            Self::Issue(e) => e.fmt(f),
         }
     }
 }
@@ -723,5 +727,33 @@ impl fmt::Display for RegistryError {
                 write!(f, "The provisioning template {template_name} is disabled")
             }
         }
+    }
+}
+
+/// Issuing a certificate failed. These are the service's own faults, not the caller's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IssueError {
+    /// The RNG could not make a key pair.
+    KeyGeneration,
+    /// The signer's public key is not the issuing certificate's.
+    SignerIsNotIssuer,
+    /// The issuing certificate's subject or key id cannot be read.
+    IssuerCertificate,
+    /// The signer failed.
+    Signing,
+    /// A value could not be DER- or PEM-encoded.
+    Encoding,
+}
+
+impl fmt::Display for IssueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::KeyGeneration => "key pair generation failed",
+            Self::SignerIsNotIssuer => "the signing key is not the issuing certificate's key",
+            Self::IssuerCertificate => "the issuing certificate's subject or key identifier cannot be read",
+            Self::Signing => "the signer failed",
+            Self::Encoding => "a certificate or key could not be encoded",
+        })
     }
 }

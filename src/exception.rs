@@ -226,6 +226,7 @@ impl Error {
             Self::Request(e) => request_exception(e, display),
             Self::Tag(e) => tag_exception(e, display),
             Self::Registry(e) => registry_exception(e, display),
+            Self::Issue(_) => Exception::new(K::InternalFailure, display),
         }
     }
 }
@@ -235,7 +236,7 @@ mod tests {
     use super::*;
     use crate::ca::Finding;
     use crate::cert::Version;
-    use crate::error::{KeyError, ParseError, SignatureError, ValidityError};
+    use crate::error::{IssueError, KeyError, ParseError, SignatureError, ValidityError};
     use crate::time::UnixTime;
 
     /// One value of every variant, with the exception it must map to. The `match` in
@@ -326,6 +327,11 @@ mod tests {
                 needed: "FLEET_PROVISIONING",
             }),
             Error::Registry(RegistryError::TemplateDisabled { template_name: "t".into() }),
+            Error::Issue(IssueError::KeyGeneration),
+            Error::Issue(IssueError::SignerIsNotIssuer),
+            Error::Issue(IssueError::IssuerCertificate),
+            Error::Issue(IssueError::Signing),
+            Error::Issue(IssueError::Encoding),
         ]);
         out
     }
@@ -394,6 +400,13 @@ mod tests {
                 | RegistryError::TemplateWrongType { .. }
                 | RegistryError::TemplateDisabled { .. },
             ) => K::InvalidRequest,
+            Error::Issue(
+                IssueError::KeyGeneration
+                | IssueError::SignerIsNotIssuer
+                | IssueError::IssuerCertificate
+                | IssueError::Signing
+                | IssueError::Encoding,
+            ) => K::InternalFailure,
         }
     }
 

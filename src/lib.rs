@@ -39,9 +39,11 @@
 mod ca;
 mod cert;
 mod certificate_id;
+mod claim;
 mod description;
 mod error;
 mod exception;
+mod issue;
 mod key;
 mod mode;
 mod pem;
@@ -60,16 +62,21 @@ mod verification;
 pub use ca::{Finding, MAX_SERIAL_OCTETS, VerifiedCa};
 pub use cert::{ParsedCertificate, Version};
 pub use certificate_id::{CERTIFICATE_ID_LEN, CertificateId};
+pub use claim::{
+    CLAIM_BACKDATE_SECS, CLAIM_LIFETIME_SECS, ProvisioningClaim, check_claim_template, create_provisioning_claim,
+};
 pub use description::{AutoRegistrationStatus, CaCertificateDescription, CaStatus, CertificateValidity};
 pub use error::{
-    CaError, Error, KeyError, ParseError, PemError, RegistrationCodeError, RegistryError, RequestError, SignatureError,
-    TagError, TemplateBodyProblem, ValidityError, VerificationError,
+    CaError, Error, IssueError, KeyError, ParseError, PemError, RegistrationCodeError, RegistryError, RequestError,
+    SignatureError, TagError, TemplateBodyProblem, ValidityError, VerificationError,
 };
 pub use exception::{Exception, ExceptionKind};
+pub use issue::{KeyAlgorithm, KeyPair};
 pub use key::{HashAlgorithm, KeyKind, PublicKey, RSA_MAX_BITS, RSA_MIN_BITS, SignatureAlgorithm, verify_signed_data};
 pub use mode::CertificateMode;
 pub use pem::MAX_PEM_CHARS;
 pub use policy::Policy;
+pub use rand_core;
 pub use register::{AccountFacts, CheckedRegistration, MAX_CAS_PER_SUBJECT, Registration, admit, check};
 pub use registration_code::{REGISTRATION_CODE_LEN, RegistrationCode};
 pub use registration_config::{
@@ -80,9 +87,8 @@ pub use request::RegisterCaCertificateRequest;
 pub use scope::{AccountId, AccountScope, Partition, Region};
 pub use tags::{MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, MAX_TAGS, TAG_KEY_PATTERN, Tags};
 pub use template::{MAX_TEMPLATE_NAME_CHARS, TEMPLATE_NAME_PATTERN, TemplateFacts, TemplateName, TemplateType};
-pub use rand_core;
 pub use time::UnixTime;
-pub use verification::{check_registration_code, verify_possession};
+pub use verification::{check_registration_code, create_verification_certificate, verify_possession};
 
 /// The README's code blocks are compiled as doctests.
 #[cfg(doctest)]

@@ -1,11 +1,17 @@
 //! The proof of possession (SPEC §1.4): the verification certificate is signed by the CA's key
 //! and names the account's registration code.
 
+use core::str::FromStr;
+
 use der::Decode;
+use rand_core::CryptoRng;
+use signature::{Keypair, RandomizedSigner};
+use spki::{DynSignatureAlgorithmIdentifier, EncodePublicKey};
 
 use crate::ca::VerifiedCa;
 use crate::cert::ParsedCertificate;
-use crate::error::{Error, RegistrationCodeError, VerificationError};
+use crate::error::{Error, IssueError, RegistrationCodeError, VerificationError};
+use crate::issue::{Issuance, issue, serial_from};
 use crate::key::{PublicKey, verify_strong};
 use crate::pem;
 use crate::registration_code::RegistrationCode;
@@ -79,4 +85,41 @@ impl VerifiedCa {
         check_registration_code(&cert, code)?;
         Ok(cert)
     }
+}
+
+/// Makes the verification certificate of SPEC §1.4 (what the AWS developer guide makes with
+/// three openssl commands): subject CN = `code`, issuer = the CA's subject, the public key
+/// `subject_spki_der` (e.g. a fresh [`crate::KeyPair`]), valid from `not_before` to
+/// `not_after`, signed by `signer`, the CA's key (any RustCrypto signer; see
+/// [`crate::create_provisioning_claim`] for the signature types).
+///
+/// # Errors
+/// [`IssueError`] when `signer` is not the CA's key or signing fails.
+pub fn create_verification_certificate<S, Sig, R>(
+    ca: &ParsedCertificate,
+    signer: &S,
+    subject_spki_der: &[u8],
+    code: &RegistrationCode,
+    not_before: UnixTime,
+    not_after: UnixTime,
+    rng: &mut R,
+) -> Result<Vec<u8>, Error>
+where
+    S: Keypair + DynSignatureAlgorithmIdentifier + RandomizedSigner<Sig>,
+    S::VerifyingKey: EncodePublicKey,
+    Sig: spki::SignatureBitStringEncoding,
+    R: CryptoRng + ?Sized,
+{
+    let subject =
+        x509_cert::name::Name::from_str(&format!("CN={code}")).map_err(|_| Error::Issue(IssueError::Encoding))?;
+    let what = Issuance {
+        issuer: ca,
+        subject,
+        subject_spki_der,
+        serial: serial_from(rng),
+        not_before,
+        not_after,
+        extensions: Vec::new(),
+    };
+    issue::<S, Sig, R>(what, signer, rng)
 }

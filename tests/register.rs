@@ -399,3 +399,28 @@ fn facts_are_weighed_in_spec_order() {
     let e = admit(run(&request(p256())).unwrap(), &facts, &scope(), &mut rng(1)).unwrap_err();
     assert_eq!(e.exception().name(), "LimitExceededException");
 }
+
+#[test]
+fn a_verification_certificate_made_by_the_crate_registers() {
+    let ca_der = Tbs::ca(rsa2048(), "Fleet Root").sign(rsa2048());
+    let ca = ParsedCertificate::from_der(ca_der.clone()).unwrap();
+    let Key::Rsa(ca_key) = rsa2048() else { unreachable!() };
+    let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(ca_key.clone());
+    let pair = iot_ca::KeyPair::generate(iot_ca::KeyAlgorithm::P256, &mut rng(3)).unwrap();
+    let der = iot_ca::create_verification_certificate::<_, rsa::pkcs1v15::Signature, _>(
+        &ca,
+        &signer,
+        pair.spki_der(),
+        &code(),
+        NOT_BEFORE,
+        NOT_AFTER,
+        &mut rng(4),
+    )
+    .unwrap();
+    let req = RegisterCaCertificateRequest::new(pem(&ca_der)).with_verification_certificate(pem(&der));
+    assert!(admit(run(&req).unwrap(), &AccountFacts::new(), &scope(), &mut rng(1)).is_ok());
+    // Made for another code, the same certificate is refused as a wrong code.
+    let other = RegistrationCode::parse(&"f".repeat(64)).unwrap();
+    let e = check(&req, &other, Policy::default(), NOW);
+    assert_err(e, Error::RegistrationCode(RegistrationCodeError::Mismatch), RCVE);
+}

@@ -1,0 +1,248 @@
+//! Issuing certificates (verification certificates and provisioning claims): key pairs from
+//! the caller's RNG, and a certificate signed through RustCrypto's signature traits, so the
+//! issuing key may live in an HSM or KMS.
+
+use core::fmt;
+
+use der::asn1::OctetString;
+use der::{Decode, Encode};
+use rand_core::CryptoRng;
+use sha1::Digest;
+use signature::{Keypair, RandomizedSigner};
+use spki::{DynSignatureAlgorithmIdentifier, EncodePublicKey, SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef};
+use x509_cert::builder::profile::BuilderProfile;
+use x509_cert::builder::{Builder, CertificateBuilder};
+use x509_cert::ext::Extension;
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::time::{Time, Validity};
+use zeroize::Zeroizing;
+
+use crate::cert::ParsedCertificate;
+use crate::error::{Error, IssueError};
+use crate::time::UnixTime;
+
+/// The key pair a claim (or a verification certificate) is made for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeyAlgorithm {
+    /// RSA-2048, as AWS's own claims.
+    #[default]
+    Rsa2048,
+    /// ECDSA P-256.
+    P256,
+}
+
+impl KeyAlgorithm {
+    /// The CLI spelling (`rsa2048`, `p256`).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Rsa2048 => "rsa2048",
+            Self::P256 => "p256",
+        }
+    }
+}
+
+/// A fresh key pair, as AWS hands it out: `PublicKey` as SPKI PEM, `PrivateKey` as PKCS#1
+/// (`RSA PRIVATE KEY`) or SEC1 (`EC PRIVATE KEY`) PEM. The private key is zeroized on drop
+/// and never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyPair {
+    spki_der: Vec<u8>,
+    public_key_pem: String,
+    private_key_pem: Zeroizing<String>,
+}
+
+impl fmt::Debug for KeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyPair")
+            .field("public_key_pem", &self.public_key_pem)
+            .field("private_key_pem", &"<redacted>")
+            .finish()
+    }
+}
+
+impl KeyPair {
+    /// Generates a key pair from the caller's RNG.
+    ///
+    /// # Errors
+    /// [`IssueError::KeyGeneration`] or [`IssueError::Encoding`] (InternalFailureException).
+    pub fn generate<R: CryptoRng + ?Sized>(algorithm: KeyAlgorithm, rng: &mut R) -> Result<Self, Error> {
+        fn encoding<E>(_: E) -> Error {
+            Error::Issue(IssueError::Encoding)
+        }
+        let (spki_der, private_der, label) = match algorithm {
+            KeyAlgorithm::Rsa2048 => {
+                use rsa::pkcs1::EncodeRsaPrivateKey;
+                let key = rsa::PrivateKey::new(rng, 2048).map_err(|_| Error::Issue(IssueError::KeyGeneration))?;
+                let spki = key.to_public_key().to_public_key_der().map_err(encoding)?;
+                let private = key.to_pkcs1_der().map_err(encoding)?;
+                (spki.into_vec(), Zeroizing::new(private.as_bytes().to_vec()), "RSA PRIVATE KEY")
+            }
+            KeyAlgorithm::P256 => {
+                use p256::elliptic_curve::Generate;
+                let key = p256::SecretKey::generate_from_rng(rng);
+                let spki = key.public_key().to_public_key_der().map_err(encoding)?;
+                let private = key.to_sec1_der().map_err(encoding)?;
+                (spki.into_vec(), Zeroizing::new(private.to_vec()), "EC PRIVATE KEY")
+            }
+        };
+        let pem = |label, der: &[u8]| {
+            pem_rfc7468::encode_string(label, pem_rfc7468::LineEnding::LF, der)
+                .map_err(|_| Error::Issue(IssueError::Encoding))
+        };
+        Ok(Self {
+            public_key_pem: pem("PUBLIC KEY", &spki_der)?,
+            private_key_pem: Zeroizing::new(pem(label, &private_der)?),
+            spki_der,
+        })
+    }
+
+    /// The public key, SubjectPublicKeyInfo DER.
+    #[must_use]
+    pub fn spki_der(&self) -> &[u8] {
+        &self.spki_der
+    }
+
+    /// `keyPair.PublicKey`: `-----BEGIN PUBLIC KEY-----`.
+    #[must_use]
+    pub fn public_key_pem(&self) -> &str {
+        &self.public_key_pem
+    }
+
+    /// `keyPair.PrivateKey`: `-----BEGIN RSA PRIVATE KEY-----` or `-----BEGIN EC PRIVATE KEY-----`.
+    #[must_use]
+    pub fn private_key_pem(&self) -> &str {
+        &self.private_key_pem
+    }
+}
+
+/// SHA-1 of the subjectPublicKey BIT STRING (RFC 5280 §4.2.1.2, method 1).
+fn key_id(spki: SubjectPublicKeyInfoRef<'_>) -> Vec<u8> {
+    sha1::Sha1::digest(spki.subject_public_key.raw_bytes()).to_vec()
+}
+
+/// The issuing CA's key id: its subjectKeyIdentifier when it has one, else computed.
+fn issuer_key_id(issuer: &ParsedCertificate) -> Result<Vec<u8>, Error> {
+    let ski_oid = const_oid::db::rfc5912::ID_CE_SUBJECT_KEY_IDENTIFIER;
+    if let Some(ext) = issuer.extensions().iter().find(|e| issuer.bytes(&e.oid) == ski_oid.as_bytes()) {
+        let ski =
+            OctetString::from_der(issuer.bytes(&ext.value)).map_err(|_| Error::Issue(IssueError::IssuerCertificate))?;
+        return Ok(ski.as_bytes().to_vec());
+    }
+    let spki = SubjectPublicKeyInfoRef::from_der(issuer.spki_der())
+        .map_err(|_| Error::Issue(IssueError::IssuerCertificate))?;
+    Ok(key_id(spki))
+}
+
+/// The extensions a certificate carries, decided by the caller; SKI and AKI are added here.
+#[derive(Clone, Debug)]
+pub(crate) struct Profile {
+    issuer: Name,
+    subject: Name,
+    extensions: Vec<Extension>,
+    authority_key_id: Vec<u8>,
+}
+
+impl BuilderProfile for Profile {
+    fn get_issuer(&self, _subject: &Name) -> Name {
+        self.issuer.clone()
+    }
+
+    fn get_subject(&self) -> Name {
+        self.subject.clone()
+    }
+
+    fn build_extensions(
+        &self,
+        spk: SubjectPublicKeyInfoRef<'_>,
+        _issuer_spk: SubjectPublicKeyInfoRef<'_>,
+        _tbs: &x509_cert::TbsCertificate,
+    ) -> x509_cert::builder::Result<Vec<Extension>> {
+        let mut out = self.extensions.clone();
+        out.push(extension(
+            const_oid::db::rfc5912::ID_CE_SUBJECT_KEY_IDENTIFIER,
+            false,
+            &OctetString::new(key_id(spk))?,
+        )?);
+        let aki = x509_cert::ext::pkix::AuthorityKeyIdentifier {
+            key_identifier: Some(OctetString::new(self.authority_key_id.clone())?),
+            authority_cert_issuer: None,
+            authority_cert_serial_number: None,
+        };
+        out.push(extension(const_oid::db::rfc5912::ID_CE_AUTHORITY_KEY_IDENTIFIER, false, &aki)?);
+        Ok(out)
+    }
+}
+
+/// An extension whose value is `value`'s DER.
+pub(crate) fn extension(
+    oid: const_oid::ObjectIdentifier,
+    critical: bool,
+    value: &impl Encode,
+) -> der::Result<Extension> {
+    Ok(Extension { extn_id: oid, critical, extn_value: OctetString::new(value.to_der()?)? })
+}
+
+/// What to put in a certificate issued by `issuer`.
+pub(crate) struct Issuance<'a> {
+    pub issuer: &'a ParsedCertificate,
+    pub subject: Name,
+    pub subject_spki_der: &'a [u8],
+    pub serial: [u8; 20],
+    pub not_before: UnixTime,
+    pub not_after: UnixTime,
+    pub extensions: Vec<Extension>,
+}
+
+fn time(t: UnixTime) -> Result<Time, Error> {
+    let duration = core::time::Duration::from_secs(t.as_secs());
+    let utc = der::asn1::UtcTime::from_unix_duration(duration);
+    match utc {
+        Ok(u) => Ok(Time::UtcTime(u)),
+        Err(_) => der::asn1::GeneralizedTime::from_unix_duration(duration)
+            .map(Time::GeneralTime)
+            .map_err(|_| Error::Issue(IssueError::Encoding)),
+    }
+}
+
+/// A positive 20-octet serial from 20 random bytes: the top bit is cleared (so DER needs no
+/// sign octet, keeping it within RFC 5280's 20 octets) and the next one set (so no octet is
+/// dropped): 158 random bits.
+pub(crate) fn serial_from<R: CryptoRng + ?Sized>(rng: &mut R) -> [u8; 20] {
+    let mut serial = [0u8; 20];
+    rng.fill_bytes(&mut serial);
+    serial[0] = (serial[0] & 0x7f) | 0x40;
+    serial
+}
+
+/// Builds and signs the certificate, then checks the signer's key is the issuer's.
+pub(crate) fn issue<S, Sig, R>(what: Issuance<'_>, signer: &S, rng: &mut R) -> Result<Vec<u8>, Error>
+where
+    S: Keypair + DynSignatureAlgorithmIdentifier + RandomizedSigner<Sig>,
+    S::VerifyingKey: EncodePublicKey,
+    Sig: spki::SignatureBitStringEncoding,
+    R: CryptoRng + ?Sized,
+{
+    let signer_spki = signer.verifying_key().to_public_key_der().map_err(|_| Error::Issue(IssueError::Encoding))?;
+    if signer_spki.as_bytes() != what.issuer.spki_der() {
+        return Err(Error::Issue(IssueError::SignerIsNotIssuer));
+    }
+    let issuer_name =
+        Name::from_der(what.issuer.subject_der()).map_err(|_| Error::Issue(IssueError::IssuerCertificate))?;
+    let profile = Profile {
+        issuer: issuer_name,
+        subject: what.subject,
+        extensions: what.extensions,
+        authority_key_id: issuer_key_id(what.issuer)?,
+    };
+    let spki =
+        SubjectPublicKeyInfoOwned::from_der(what.subject_spki_der).map_err(|_| Error::Issue(IssueError::Encoding))?;
+    let serial = SerialNumber::new(&what.serial).map_err(|_| Error::Issue(IssueError::Encoding))?;
+    let validity = Validity::new(time(what.not_before)?, time(what.not_after)?);
+    let builder =
+        CertificateBuilder::new(profile, serial, validity, spki).map_err(|_| Error::Issue(IssueError::Encoding))?;
+    let cert = builder.build_with_rng::<S, Sig, R>(signer, rng).map_err(|_| Error::Issue(IssueError::Signing))?;
+    cert.to_der().map_err(|_| Error::Issue(IssueError::Encoding))
+}
