@@ -560,6 +560,32 @@ pub enum RequestError {
         /// What is wrong with it.
         reason: TemplateBodyProblem,
     },
+    /// The request document is not a JSON object.
+    MalformedJson,
+    /// The request document is larger than any valid request.
+    DocumentTooLarge {
+        /// Its size in bytes.
+        len: usize,
+        /// The bound.
+        max: usize,
+    },
+    /// A member the operation does not have.
+    UnknownMember {
+        /// Its path (`registrationConfig.foo`), at most 256 characters.
+        member: String,
+    },
+    /// A member of the wrong JSON type.
+    WrongType {
+        /// Its path.
+        member: String,
+        /// The JSON type it must have.
+        expected: &'static str,
+    },
+    /// A required member is absent.
+    MissingMember {
+        /// Its path.
+        member: &'static str,
+    },
 }
 
 /// Why a templateBody is refused.
@@ -595,6 +621,11 @@ impl fmt::Display for RequestError {
             }
             Self::BodyAndRoleTogether => f.write_str("registrationConfig needs templateBody and roleArn together"),
             Self::TemplateBody { reason } => write!(f, "registrationConfig.templateBody {reason}"),
+            Self::MalformedJson => f.write_str("the request body is not a JSON object"),
+            Self::DocumentTooLarge { len, max } => write!(f, "the request body has {len} bytes, more than {max}"),
+            Self::UnknownMember { member } => write!(f, "unknown member '{member}'"),
+            Self::WrongType { member, expected } => write!(f, "member '{member}' must be a JSON {expected}"),
+            Self::MissingMember { member } => write!(f, "the required member '{member}' is missing"),
         }
     }
 }

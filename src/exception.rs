@@ -145,6 +145,9 @@ fn request_exception(e: &RequestError, display: String) -> Exception {
     let message = match e {
         RequestError::Length { member, len, min, max } => length_message(member, *len, *min, *max),
         RequestError::Pattern { member, value, pattern } => pattern_message(member, value, pattern),
+        RequestError::MissingMember { member } => format!(
+            "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
+        ),
         RequestError::Enum { member, value, allowed } => format!(
             "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: \
              Member must satisfy enum value set: [{}]",
@@ -308,6 +311,11 @@ mod tests {
             Error::Request(RequestError::TemplateNameWithBody),
             Error::Request(RequestError::BodyAndRoleTogether),
             Error::Request(RequestError::TemplateBody { reason: crate::error::TemplateBodyProblem::NotJson }),
+            Error::Request(RequestError::MalformedJson),
+            Error::Request(RequestError::DocumentTooLarge { len: 1, max: 0 }),
+            Error::Request(RequestError::UnknownMember { member: "foo".into() }),
+            Error::Request(RequestError::WrongType { member: "tags".into(), expected: "array" }),
+            Error::Request(RequestError::MissingMember { member: "caCertificate" }),
             Error::Tag(TagError::TooMany { count: 51 }),
             Error::Tag(TagError::DuplicateKey { index: 2, key: "k".into() }),
             Error::Tag(TagError::KeyLength { index: 1, len: 129 }),
@@ -382,7 +390,12 @@ mod tests {
                 | RequestError::VerificationCertificateForbidden
                 | RequestError::TemplateNameWithBody
                 | RequestError::BodyAndRoleTogether
-                | RequestError::TemplateBody { .. },
+                | RequestError::TemplateBody { .. }
+                | RequestError::MalformedJson
+                | RequestError::DocumentTooLarge { .. }
+                | RequestError::UnknownMember { .. }
+                | RequestError::WrongType { .. }
+                | RequestError::MissingMember { .. },
             ) => K::InvalidRequest,
             Error::Tag(
                 TagError::TooMany { .. }

@@ -58,6 +58,8 @@ mod template;
 mod time;
 mod tlv;
 mod verification;
+#[cfg(feature = "serde")]
+pub mod wire;
 
 pub use ca::{Finding, MAX_SERIAL_OCTETS, VerifiedCa};
 pub use cert::{ParsedCertificate, Version};

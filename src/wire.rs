@@ -1,0 +1,348 @@
+//! AWS's JSON wire shapes (feature `serde`): the RegisterCACertificate request as
+//! `aws iot register-ca-certificate --cli-input-json` takes it, and the responses, stored
+//! description, claim and errors as botocore sees them.
+//!
+//! The request decoder walks a `serde_json::Value` by hand so that every fault is a typed
+//! [`RequestError`] naming the member, in AWS's order, and no input panics.
+
+use serde_json::{Map, Value, json};
+
+use crate::claim::ProvisioningClaim;
+use crate::description::CaCertificateDescription;
+use crate::error::{Error, RequestError};
+use crate::mode::CertificateMode;
+use crate::register::Registration;
+use crate::registration_code::RegistrationCode;
+use crate::registration_config::RegistrationConfig;
+use crate::request::RegisterCaCertificateRequest;
+use crate::tags::Tags;
+use crate::time::UnixTime;
+
+/// Largest request document accepted, in bytes: two certificate fields, a template body and
+/// 50 tags fit with room to spare.
+pub const MAX_REQUEST_JSON_BYTES: usize = 512 * 1024;
+
+/// How times are written: RFC 3339 text (the CLI) or epoch seconds (the REST-JSON protocol).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeFormat {
+    /// `2026-11-28T17:09:08Z`.
+    #[default]
+    Rfc3339,
+    /// `1795885748`.
+    EpochSeconds,
+}
+
+impl TimeFormat {
+    /// `t` in this format.
+    #[must_use]
+    pub fn write(self, t: UnixTime) -> Value {
+        match self {
+            Self::Rfc3339 => Value::String(t.to_string()),
+            Self::EpochSeconds => Value::from(t.as_secs()),
+        }
+    }
+}
+
+fn wrong_type(member: &str, expected: &'static str) -> Error {
+    Error::Request(RequestError::WrongType { member: member.chars().take(256).collect(), expected })
+}
+
+fn refuse_unknown(object: &Map<String, Value>, prefix: &str, known: &[&str]) -> Result<(), Error> {
+    match object.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(Error::Request(RequestError::UnknownMember {
+            member: format!("{prefix}{k}").chars().take(256).collect(),
+        })),
+        None => Ok(()),
+    }
+}
+
+/// A member that is absent or null reads as `None`.
+fn string<'a>(object: &'a Map<String, Value>, key: &str, path: &str) -> Result<Option<&'a str>, Error> {
+    match object.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(wrong_type(path, "string")),
+    }
+}
+
+fn boolean(object: &Map<String, Value>, key: &str) -> Result<bool, Error> {
+    match object.get(key) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(wrong_type(key, "boolean")),
+    }
+}
+
+/// Decodes a RegisterCACertificate request document (`--cli-input-json` shape). Member
+/// faults come first (size, JSON, unknown members, types, required members), then the
+/// members' own rules: certificateMode, tags, registrationConfig.
+///
+/// # Errors
+/// [`Error::Request`], [`Error::Tag`] (InvalidRequestException).
+pub fn register_request_from_json(json: &str) -> Result<RegisterCaCertificateRequest, Error> {
+    if json.len() > MAX_REQUEST_JSON_BYTES {
+        return Err(Error::Request(RequestError::DocumentTooLarge { len: json.len(), max: MAX_REQUEST_JSON_BYTES }));
+    }
+    let value: Value = serde_json::from_str(json).map_err(|_| Error::Request(RequestError::MalformedJson))?;
+    let top = value.as_object().ok_or(Error::Request(RequestError::MalformedJson))?;
+    refuse_unknown(
+        top,
+        "",
+        &[
+            "caCertificate",
+            "verificationCertificate",
+            "setAsActive",
+            "allowAutoRegistration",
+            "registrationConfig",
+            "tags",
+            "certificateMode",
+        ],
+    )?;
+    let ca = string(top, "caCertificate", "caCertificate")?;
+    let verification = string(top, "verificationCertificate", "verificationCertificate")?;
+    let set_as_active = boolean(top, "setAsActive")?;
+    let allow_auto_registration = boolean(top, "allowAutoRegistration")?;
+    let mode = string(top, "certificateMode", "certificateMode")?;
+    let config = match top.get("registrationConfig") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(c)) => {
+            refuse_unknown(c, "registrationConfig.", &["templateBody", "roleArn", "templateName"])?;
+            Some((
+                string(c, "templateBody", "registrationConfig.templateBody")?,
+                string(c, "roleArn", "registrationConfig.roleArn")?,
+                string(c, "templateName", "registrationConfig.templateName")?,
+            ))
+        }
+        Some(_) => return Err(wrong_type("registrationConfig", "object")),
+    };
+    let mut tags: Vec<(&str, &str)> = Vec::new();
+    match top.get("tags") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                let path = format!("tags.{}.member", i + 1);
+                let tag = item.as_object().ok_or_else(|| wrong_type(&path, "object"))?;
+                refuse_unknown(tag, &format!("{path}."), &["Key", "Value"])?;
+                let key = string(tag, "Key", &format!("{path}.Key"))?;
+                let key = key.ok_or(Error::Request(RequestError::MissingMember { member: "tags.member.Key" }))?;
+                tags.push((key, string(tag, "Value", &format!("{path}.Value"))?.unwrap_or("")));
+            }
+        }
+        Some(_) => return Err(wrong_type("tags", "array")),
+    }
+    let ca = ca.ok_or(Error::Request(RequestError::MissingMember { member: "caCertificate" }))?;
+
+    let mut request = RegisterCaCertificateRequest::new(ca)
+        .with_set_as_active(set_as_active)
+        .with_allow_auto_registration(allow_auto_registration)
+        .with_certificate_mode(mode.map(CertificateMode::parse).transpose()?.unwrap_or_default())
+        .with_tags(Tags::new(&tags)?);
+    if let Some(v) = verification {
+        request = request.with_verification_certificate(v);
+    }
+    if let Some((body, role, name)) = config {
+        if let Some(config) = RegistrationConfig::from_members(body, role, name)? {
+            request = request.with_registration_config(config);
+        }
+    }
+    Ok(request)
+}
+
+/// `registrationConfig` as AWS writes it.
+#[must_use]
+pub fn registration_config_to_json(config: &RegistrationConfig) -> Value {
+    match config {
+        RegistrationConfig::TemplateName(name) => json!({ "templateName": name.as_str() }),
+        RegistrationConfig::TemplateBody { body, role_arn } => {
+            json!({ "templateBody": body.as_str(), "roleArn": role_arn.as_str() })
+        }
+    }
+}
+
+/// `tags` as AWS writes them: `[{"Key": …, "Value": …}]`.
+#[must_use]
+pub fn tags_to_json(tags: &Tags) -> Value {
+    Value::Array(tags.as_slice().iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect())
+}
+
+/// DescribeCACertificate's `certificateDescription`.
+#[must_use]
+pub fn description_to_json(d: &CaCertificateDescription, times: TimeFormat) -> Value {
+    json!({
+        "certificateArn": d.certificate_arn,
+        "certificateId": d.certificate_id.as_str(),
+        "status": d.status.as_str(),
+        "certificatePem": d.certificate_pem,
+        "ownedBy": d.owned_by.as_str(),
+        "creationDate": times.write(d.creation_date),
+        "lastModifiedDate": times.write(d.last_modified_date),
+        "customerVersion": d.customer_version,
+        "generationId": d.generation_id,
+        "autoRegistrationStatus": d.auto_registration_status.as_str(),
+        "validity": {
+            "notBefore": times.write(d.validity.not_before),
+            "notAfter": times.write(d.validity.not_after),
+        },
+        "certificateMode": d.certificate_mode.as_str(),
+    })
+}
+
+/// The findings of SPEC §1.3 as `[{"id", "reference", "message"}]`.
+#[must_use]
+pub fn findings_to_json(findings: &[crate::Finding]) -> Value {
+    Value::Array(
+        findings
+            .iter()
+            .map(|f| json!({ "id": f.id(), "reference": f.reference(), "message": f.to_string() }))
+            .collect(),
+    )
+}
+
+/// The RegisterCACertificate response, `{"certificateArn", "certificateId"}`.
+#[must_use]
+pub fn register_response_to_json(r: &Registration) -> Value {
+    json!({ "certificateArn": r.certificate_arn, "certificateId": r.certificate_id.as_str() })
+}
+
+/// The response plus what is stored: `certificateDescription`, `registrationConfig`, `tags`
+/// and `findings`.
+#[must_use]
+pub fn registration_to_json(r: &Registration, times: TimeFormat) -> Value {
+    let mut out = register_response_to_json(r);
+    if let Some(object) = out.as_object_mut() {
+        object.insert("certificateDescription".into(), description_to_json(&r.description, times));
+        if let Some(config) = &r.description.registration_config {
+            object.insert("registrationConfig".into(), registration_config_to_json(config));
+        }
+        object.insert("tags".into(), tags_to_json(&r.description.tags));
+        object.insert("findings".into(), findings_to_json(&r.description.findings));
+    }
+    out
+}
+
+/// GetRegistrationCode's response.
+#[must_use]
+pub fn registration_code_to_json(code: &RegistrationCode) -> Value {
+    json!({ "registrationCode": code.as_str() })
+}
+
+/// CreateProvisioningClaim's response.
+#[must_use]
+pub fn claim_to_json(c: &ProvisioningClaim, times: TimeFormat) -> Value {
+    json!({
+        "certificateId": c.certificate_id.as_str(),
+        "certificatePem": c.certificate_pem,
+        "keyPair": { "PublicKey": c.key_pair.public_key_pem(), "PrivateKey": c.key_pair.private_key_pem() },
+        "expiration": times.write(c.expiration),
+    })
+}
+
+/// An error as a botocore client sees it:
+/// `{"Error": {"Code", "Message"}, "ResponseMetadata": {"HTTPStatusCode"}}`, plus `resourceId`
+/// and `resourceArn` for ResourceAlreadyExistsException.
+#[must_use]
+pub fn error_to_json(e: &Error) -> Value {
+    let ex = e.exception();
+    let mut out = json!({
+        "Error": { "Code": ex.name(), "Message": ex.message },
+        "ResponseMetadata": { "HTTPStatusCode": ex.http_status() },
+    });
+    if let (Some(object), Some(id), Some(arn)) = (out.as_object_mut(), ex.resource_id, ex.resource_arn) {
+        object.insert("resourceId".into(), Value::String(id));
+        object.insert("resourceArn".into(), Value::String(arn));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::TagError;
+
+    fn err(json: &str) -> Error {
+        register_request_from_json(json).unwrap_err()
+    }
+
+    #[test]
+    fn every_member_name() {
+        let json = r#"{
+            "caCertificate": "CA", "verificationCertificate": "V", "setAsActive": true,
+            "allowAutoRegistration": true, "certificateMode": "DEFAULT",
+            "registrationConfig": {"templateName": "jitp"},
+            "tags": [{"Key": "env", "Value": "prod"}, {"Key": "team"}]
+        }"#;
+        let r = register_request_from_json(json).unwrap();
+        assert_eq!(r.ca_certificate, "CA");
+        assert_eq!(r.verification_certificate.as_deref(), Some("V"));
+        assert!(r.set_as_active && r.allow_auto_registration);
+        assert_eq!(r.certificate_mode, CertificateMode::Default);
+        assert_eq!(r.registration_config.as_ref().and_then(|c| c.template_name()).map(|n| n.as_str()), Some("jitp"));
+        assert_eq!(r.tags.as_slice(), &[("env".into(), "prod".into()), ("team".into(), String::new())]);
+        let body = r#"{"caCertificate": "CA", "certificateMode": "SNI_ONLY", "registrationConfig":
+            {"templateBody": "{\"Resources\": {}}", "roleArn": "arn:aws:iam::123456789012:role/R"}}"#;
+        let r = register_request_from_json(body).unwrap();
+        assert_eq!(r.certificate_mode, CertificateMode::SniOnly);
+        assert!(matches!(r.registration_config, Some(RegistrationConfig::TemplateBody { .. })));
+    }
+
+    #[test]
+    fn faults_are_named() {
+        assert_eq!(err("nope"), Error::Request(RequestError::MalformedJson));
+        assert_eq!(err("[]"), Error::Request(RequestError::MalformedJson));
+        assert_eq!(
+            err(r#"{"caCertificate": "x", "foo": 1}"#),
+            Error::Request(RequestError::UnknownMember { member: "foo".into() })
+        );
+        assert_eq!(
+            err(r#"{"caCertificate": "x", "registrationConfig": {"bar": "y"}}"#),
+            Error::Request(RequestError::UnknownMember { member: "registrationConfig.bar".into() })
+        );
+        assert_eq!(
+            err(r#"{"caCertificate": "x", "tags": [{"Key": "k", "Colour": "y"}]}"#),
+            Error::Request(RequestError::UnknownMember { member: "tags.1.member.Colour".into() })
+        );
+        assert_eq!(
+            err(r#"{"caCertificate": 5}"#),
+            Error::Request(RequestError::WrongType { member: "caCertificate".into(), expected: "string" })
+        );
+        assert_eq!(
+            err(r#"{"caCertificate": "x", "setAsActive": "yes"}"#),
+            Error::Request(RequestError::WrongType { member: "setAsActive".into(), expected: "boolean" })
+        );
+        assert_eq!(
+            err(r#"{"caCertificate": "x", "tags": {}}"#),
+            Error::Request(RequestError::WrongType { member: "tags".into(), expected: "array" })
+        );
+        assert_eq!(
+            err(r#"{"caCertificate": "x", "tags": [{"Key": 1}]}"#),
+            Error::Request(RequestError::WrongType { member: "tags.1.member.Key".into(), expected: "string" })
+        );
+        assert_eq!(err("{}"), Error::Request(RequestError::MissingMember { member: "caCertificate" }));
+        assert!(matches!(
+            err(r#"{"caCertificate": "x", "certificateMode": "X"}"#),
+            Error::Request(RequestError::Enum { .. })
+        ));
+        assert_eq!(
+            err(r#"{"caCertificate": "x", "tags": [{"Key": "aws:x"}]}"#),
+            Error::Tag(TagError::ReservedPrefix { index: 1, key: "aws:x".into() })
+        );
+        let huge = format!(r#"{{"caCertificate": "{}"}}"#, "a".repeat(MAX_REQUEST_JSON_BYTES));
+        assert!(matches!(err(&huge), Error::Request(RequestError::DocumentTooLarge { .. })));
+    }
+
+    #[test]
+    fn errors_in_botocore_shape() {
+        let e = Error::Registry(crate::error::RegistryError::AlreadyExists {
+            certificate_id: "i".into(),
+            certificate_arn: "a".into(),
+        });
+        let v = error_to_json(&e);
+        assert_eq!(v["Error"]["Code"], "ResourceAlreadyExistsException");
+        assert_eq!(v["ResponseMetadata"]["HTTPStatusCode"], 409);
+        assert_eq!((v["resourceId"].as_str(), v["resourceArn"].as_str()), (Some("i"), Some("a")));
+        let v = error_to_json(&Error::Request(RequestError::MalformedJson));
+        assert_eq!(v["Error"]["Code"], "InvalidRequestException");
+        assert!(v.get("resourceId").is_none());
+    }
+}
