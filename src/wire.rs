@@ -141,10 +141,10 @@ pub fn register_request_from_json(json: &str) -> Result<RegisterCaCertificateReq
     if let Some(v) = verification {
         request = request.with_verification_certificate(v);
     }
-    if let Some((body, role, name)) = config {
-        if let Some(config) = RegistrationConfig::from_members(body, role, name)? {
-            request = request.with_registration_config(config);
-        }
+    if let Some(config) =
+        config.map(|(body, role, name)| RegistrationConfig::from_members(body, role, name)).transpose()?.flatten()
+    {
+        request = request.with_registration_config(config);
     }
     Ok(request)
 }
