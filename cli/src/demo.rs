@@ -1,0 +1,180 @@
+//! `iot-ca demo`: the whole story on throwaway keys, printed readably.
+
+use std::collections::HashSet;
+use std::str::FromStr;
+use std::time::Duration;
+
+use iot_ca::wire::{self, TimeFormat};
+use iot_ca::{
+    AccountFacts, AccountId, AccountScope, CertificateId, KeyAlgorithm, KeyPair, ParsedCertificate, Policy, Region,
+    RegisterCaCertificateRequest, RegistrationCode, TemplateFacts, TemplateName, TemplateType, UnixTime, VerifiedCa,
+};
+use p256::elliptic_curve::Generate;
+use serde_json::Value;
+use x509_cert::builder::{Builder, CertificateBuilder, profile::cabf::Root};
+use x509_cert::der::Encode;
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::spki::SubjectPublicKeyInfoOwned;
+use x509_cert::time::{Time, Validity};
+
+fn step(n: u32, title: &str) {
+    println!("\n== {n}. {title}");
+}
+
+fn show(v: &Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+fn pem(der: &[u8]) -> Result<String, String> {
+    pem_rfc7468::encode_string("CERTIFICATE", pem_rfc7468::LineEnding::LF, der).map_err(|e| e.to_string())
+}
+
+fn utc(t: UnixTime) -> Result<Time, String> {
+    x509_cert::der::asn1::UtcTime::from_unix_duration(Duration::from_secs(t.as_secs()))
+        .map(Time::UtcTime)
+        .map_err(|e| e.to_string())
+}
+
+/// A self-signed P-256 root, valid from `now` for ten years (x509-cert's CA/B Forum root profile).
+fn throwaway_root(
+    rng: &mut rand::rngs::ThreadRng,
+    now: UnixTime,
+) -> Result<(p256::ecdsa::SigningKey, Vec<u8>), String> {
+    let key = p256::ecdsa::SigningKey::generate_from_rng(rng);
+    let subject = Name::from_str("CN=iot-ca demo root,O=iot-ca demo,C=US").map_err(|e| e.to_string())?;
+    let profile = Root::new(false, subject).map_err(|e| e.to_string())?;
+    let spki = SubjectPublicKeyInfoOwned::from_key(key.verifying_key()).map_err(|e| e.to_string())?;
+    let until = now.checked_add(10 * 365 * 86_400).ok_or("time overflow")?;
+    let validity = Validity::new(utc(now)?, utc(until)?);
+    let builder =
+        CertificateBuilder::new(profile, SerialNumber::generate(rng), validity, spki).map_err(|e| e.to_string())?;
+    let cert = builder.build_with_rng::<_, p256::ecdsa::DerSignature, _>(&key, rng).map_err(|e| e.to_string())?;
+    Ok((key, cert.to_der().map_err(|e| e.to_string())?))
+}
+
+/// Shortens a PEM for display: first and last lines only.
+fn brief(pem: &str) -> String {
+    let lines: Vec<&str> = pem.lines().collect();
+    match lines.as_slice() {
+        [first, second, .., last] => format!("{first}\n{second}\n…\n{last}"),
+        _ => pem.to_owned(),
+    }
+}
+
+pub fn run(rng: &mut rand::rngs::ThreadRng, now: UnixTime) -> Result<(), String> {
+    let scope = AccountScope::new(
+        AccountId::parse("123456789012").map_err(|e| e.to_string())?,
+        Region::parse("us-east-1").map_err(|e| e.to_string())?,
+    );
+    let mut registered: HashSet<CertificateId> = HashSet::new();
+    println!("iot-ca demo: RegisterCACertificate and CreateProvisioningClaim, decided locally at {now}");
+    println!("(account {}, region {}; every key below is throwaway)", scope.account, scope.region.as_str());
+
+    step(1, "GetRegistrationCode");
+    let code = RegistrationCode::generate(rng);
+    show(&wire::registration_code_to_json(&code));
+
+    step(2, "A new CA: self-signed P-256 root, preflight-checked against SPEC §1.2-1.3");
+    let (ca_key, ca_der) = throwaway_root(rng, now)?;
+    let ca_pem = pem(&ca_der)?;
+    let preflight = VerifiedCa::from_pem(&ca_pem, now, Policy::default()).map_err(|e| e.to_string())?;
+    println!("{}", brief(&ca_pem));
+    println!(
+        "certificateId {} (SHA-256 of the DER), findings: {}",
+        preflight.certificate_id(),
+        preflight.findings().len()
+    );
+    for f in preflight.findings() {
+        println!("  finding: {f}");
+    }
+
+    step(3, "The verification certificate: CN = the registration code, signed by the CA's key");
+    let ca = ParsedCertificate::from_der(ca_der).map_err(|e| e.to_string())?;
+    let verification_key = KeyPair::generate(KeyAlgorithm::P256, rng).map_err(|e| e.to_string())?;
+    let until = now.checked_add(365 * 86_400).ok_or("time overflow")?;
+    let proof = iot_ca::create_verification_certificate::<_, p256::ecdsa::DerSignature, _>(
+        &ca,
+        &ca_key,
+        verification_key.spki_der(),
+        &code,
+        now,
+        until,
+        rng,
+    )
+    .map_err(|e| e.to_string())?;
+    let proof_pem = pem(&proof)?;
+    println!("{}", brief(&proof_pem));
+
+    step(4, "RegisterCACertificate (DEFAULT mode, setAsActive)");
+    let request = RegisterCaCertificateRequest::new(ca_pem.clone())
+        .with_verification_certificate(proof_pem.clone())
+        .with_set_as_active(true);
+    let register = |request: &RegisterCaCertificateRequest,
+                    code: &RegistrationCode,
+                    registered: &HashSet<CertificateId>,
+                    rng: &mut rand::rngs::ThreadRng| {
+        let candidate = iot_ca::check(request, code, Policy::default(), now)?;
+        let facts = AccountFacts::new().with_already_registered(registered.contains(candidate.certificate_id()));
+        iot_ca::admit(candidate, &facts, &scope, rng)
+    };
+    let registration = register(&request, &code, &registered, rng).map_err(|e| e.to_string())?;
+    registered.insert(registration.certificate_id.clone());
+    println!("response:");
+    show(&wire::register_response_to_json(&registration));
+    println!("stored description:");
+    let mut description = wire::description_to_json(&registration.description, TimeFormat::Rfc3339);
+    if let Some(pem_field) = description.get_mut("certificatePem") {
+        *pem_field = Value::String(brief(&registration.description.certificate_pem));
+    }
+    show(&description);
+
+    step(5, "Refused: a verification certificate made for another account's registration code");
+    let other_code = RegistrationCode::generate(rng);
+    let other_key = KeyPair::generate(KeyAlgorithm::P256, rng).map_err(|e| e.to_string())?;
+    let wrong = iot_ca::create_verification_certificate::<_, p256::ecdsa::DerSignature, _>(
+        &ca,
+        &ca_key,
+        other_key.spki_der(),
+        &other_code,
+        now,
+        until,
+        rng,
+    )
+    .map_err(|e| e.to_string())?;
+    let request_wrong = RegisterCaCertificateRequest::new(ca_pem.clone()).with_verification_certificate(pem(&wrong)?);
+    match register(&request_wrong, &code, &registered, rng) {
+        Err(e) => show(&wire::error_to_json(&e)),
+        Ok(_) => return Err("a certificate for another code was accepted".into()),
+    }
+
+    step(6, "Refused: registering the same CA a second time");
+    match register(&request, &code, &registered, rng) {
+        Err(e) => show(&wire::error_to_json(&e)),
+        Ok(_) => return Err("a duplicate registration was accepted".into()),
+    }
+
+    step(7, "CreateProvisioningClaim (template demo-fleet, FLEET_PROVISIONING), issued by the demo CA");
+    let template = TemplateName::parse("demo-fleet").map_err(|e| e.to_string())?;
+    let claim = iot_ca::create_provisioning_claim::<_, p256::ecdsa::DerSignature, _>(
+        &template,
+        Some(TemplateFacts::new(TemplateType::FleetProvisioning)),
+        &ca,
+        &ca_key,
+        KeyAlgorithm::Rsa2048,
+        rng,
+        now,
+    )
+    .map_err(|e| e.to_string())?;
+    let mut shown = wire::claim_to_json(&claim, TimeFormat::Rfc3339);
+    shown["certificatePem"] = Value::String(brief(&claim.certificate_pem));
+    shown["keyPair"]["PublicKey"] = Value::String(brief(claim.key_pair.public_key_pem()));
+    shown["keyPair"]["PrivateKey"] =
+        Value::String("-----BEGIN RSA PRIVATE KEY----- … (shown in full by create-provisioning-claim)".into());
+    show(&shown);
+    println!(
+        "\nDone: one registration, two refusals with their AWS errors, one claim valid until {}.",
+        claim.expiration
+    );
+    Ok(())
+}

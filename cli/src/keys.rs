@@ -1,0 +1,81 @@
+//! Loading issuing keys from PEM (PKCS#8, PKCS#1 or SEC1) and signing through them.
+
+use iot_ca::{Error, ParsedCertificate, ProvisioningClaim, RegistrationCode, TemplateFacts, TemplateName, UnixTime};
+use p256::pkcs8::DecodePrivateKey;
+use rsa::pkcs1::DecodeRsaPrivateKey;
+
+/// An issuing key: RSA (PKCS#1 v1.5 with SHA-256), ECDSA P-256 or P-384.
+pub enum Signer {
+    Rsa(Box<rsa::pkcs1v15::SigningKey<sha2::Sha256>>),
+    P256(p256::ecdsa::SigningKey),
+    P384(p384::ecdsa::SigningKey),
+}
+
+impl Signer {
+    /// Reads a private key PEM: `PRIVATE KEY` (PKCS#8), `RSA PRIVATE KEY` (PKCS#1) or
+    /// `EC PRIVATE KEY` (SEC1), RSA or EC P-256/P-384.
+    pub fn from_pem(text: &str) -> Result<Self, String> {
+        let rsa_signer = |k: rsa::PrivateKey| Self::Rsa(Box::new(rsa::pkcs1v15::SigningKey::new(k)));
+        let begin = text.find("-----BEGIN ").ok_or("no PEM block found in the key file")?;
+        let block = &text[begin..];
+        let label = block["-----BEGIN ".len()..].split("-----").next().unwrap_or_default();
+        match label {
+            "RSA PRIVATE KEY" => {
+                rsa::PrivateKey::from_pkcs1_pem(block).map(rsa_signer).map_err(|e| format!("PKCS#1 key: {e}"))
+            }
+            "EC PRIVATE KEY" => p256::SecretKey::from_sec1_pem(block)
+                .map(|k| Self::P256(k.into()))
+                .or_else(|_| p384::SecretKey::from_sec1_pem(block).map(|k| Self::P384(k.into())))
+                .map_err(|e| format!("SEC1 key (P-256 or P-384 expected): {e}")),
+            "PRIVATE KEY" => rsa::PrivateKey::from_pkcs8_pem(block)
+                .map(rsa_signer)
+                .or_else(|_| p256::SecretKey::from_pkcs8_pem(block).map(|k| Self::P256(k.into())))
+                .or_else(|_| p384::SecretKey::from_pkcs8_pem(block).map(|k| Self::P384(k.into())))
+                .map_err(|e| format!("PKCS#8 key (RSA, P-256 or P-384 expected): {e}")),
+            other => Err(format!("unsupported key PEM label '{other}'")),
+        }
+    }
+
+    pub fn verification_certificate(
+        &self,
+        ca: &ParsedCertificate,
+        subject_spki: &[u8],
+        code: &RegistrationCode,
+        not_before: UnixTime,
+        not_after: UnixTime,
+        rng: &mut rand::rngs::ThreadRng,
+    ) -> Result<Vec<u8>, Error> {
+        use iot_ca::create_verification_certificate as make;
+        match self {
+            Self::Rsa(k) => {
+                make::<_, rsa::pkcs1v15::Signature, _>(ca, k.as_ref(), subject_spki, code, not_before, not_after, rng)
+            }
+            Self::P256(k) => {
+                make::<_, p256::ecdsa::DerSignature, _>(ca, k, subject_spki, code, not_before, not_after, rng)
+            }
+            Self::P384(k) => {
+                make::<_, p384::ecdsa::DerSignature, _>(ca, k, subject_spki, code, not_before, not_after, rng)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn claim(
+        &self,
+        name: &TemplateName,
+        template: Option<TemplateFacts>,
+        issuer: &ParsedCertificate,
+        algorithm: iot_ca::KeyAlgorithm,
+        rng: &mut rand::rngs::ThreadRng,
+        now: UnixTime,
+    ) -> Result<ProvisioningClaim, Error> {
+        use iot_ca::create_provisioning_claim as make;
+        match self {
+            Self::Rsa(k) => {
+                make::<_, rsa::pkcs1v15::Signature, _>(name, template, issuer, k.as_ref(), algorithm, rng, now)
+            }
+            Self::P256(k) => make::<_, p256::ecdsa::DerSignature, _>(name, template, issuer, k, algorithm, rng, now),
+            Self::P384(k) => make::<_, p384::ecdsa::DerSignature, _>(name, template, issuer, k, algorithm, rng, now),
+        }
+    }
+}

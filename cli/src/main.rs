@@ -1,0 +1,300 @@
+//! `iot-ca`: AWS IoT CA registration decisions on the command line.
+//!
+//! This binary is the I/O edge of the `iot-ca` library: it alone reads files, the system clock
+//! and the OS RNG. Exit codes: 0 with a JSON document on stdout on success; 1 with the error
+//! JSON a botocore client would see on stdout when the service would answer with an
+//! exception; 2 with a message on stderr for usage errors.
+
+mod demo;
+mod keys;
+mod registry;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use iot_ca::wire::{self, TimeFormat};
+use iot_ca::{
+    AccountId, AccountScope, KeyAlgorithm, KeyPair, ParsedCertificate, Partition, Policy, Region, RegistrationCode,
+    TemplateName, UnixTime,
+};
+use serde_json::{Value, json};
+
+#[derive(Parser)]
+#[command(
+    name = "iot-ca",
+    version,
+    about = "AWS IoT Core CA registration, checked locally: preflight a CA, make its verification certificate, issue provisioning claims"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KeyAlgorithmArg {
+    Rsa2048,
+    P256,
+}
+
+impl From<KeyAlgorithmArg> for KeyAlgorithm {
+    fn from(a: KeyAlgorithmArg) -> Self {
+        match a {
+            KeyAlgorithmArg::Rsa2048 => Self::Rsa2048,
+            KeyAlgorithmArg::P256 => Self::P256,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// RegisterCACertificate, decided locally: the request AWS would get, and its answer.
+    #[command(
+        after_help = "Example:\n  iot-ca register --input request.json --registration-code $(jq -r .registrationCode code.json) \\\n      --registry state.json --account-id 123456789012 --region eu-west-1\n\nrequest.json is what `aws iot register-ca-certificate --cli-input-json` takes, e.g.\n  {\"caCertificate\": \"-----BEGIN CERTIFICATE-----…\", \"verificationCertificate\": \"…\", \"setAsActive\": true}\nstate.json (all members optional):\n  {\"caCertificates\": [PEM…], \"otherAccountsDefaultMode\": [PEM…],\n   \"provisioningTemplates\": [{\"templateName\": \"t\", \"type\": \"JITP\", \"enabled\": true}]}"
+    )]
+    Register {
+        /// The request document (--cli-input-json shape).
+        #[arg(long)]
+        input: PathBuf,
+        /// The account's registration code (64 lowercase hex).
+        #[arg(long)]
+        registration_code: String,
+        /// What the account already holds (STATE.json).
+        #[arg(long)]
+        registry: Option<PathBuf>,
+        /// The time to decide at, RFC 3339 (default: the system clock).
+        #[arg(long)]
+        now: Option<String>,
+        #[arg(long, default_value = "123456789012")]
+        account_id: String,
+        #[arg(long, default_value = "us-east-1")]
+        region: String,
+        #[arg(long, default_value = "aws")]
+        partition: String,
+        /// Refuse findings (SPEC §1.3) instead of reporting them.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// GetRegistrationCode: a fresh code from the OS RNG.
+    #[command(after_help = "Example:\n  iot-ca get-registration-code > code.json")]
+    GetRegistrationCode,
+    /// Makes the proof-of-possession certificate the AWS guide makes with three openssl commands.
+    #[command(
+        after_help = "Example:\n  iot-ca create-verification-certificate --ca-cert rootCA.pem --ca-key rootCA.key \\\n      --registration-code $CODE --out-cert verificationCert.pem --out-key verificationCert.key"
+    )]
+    CreateVerificationCertificate {
+        /// The CA certificate (PEM).
+        #[arg(long)]
+        ca_cert: PathBuf,
+        /// The CA's private key (PKCS#8, PKCS#1 or SEC1 PEM; RSA, P-256 or P-384).
+        #[arg(long)]
+        ca_key: PathBuf,
+        /// The account's registration code: the certificate's commonName.
+        #[arg(long)]
+        registration_code: String,
+        /// notBefore, RFC 3339 (default: the system clock).
+        #[arg(long)]
+        now: Option<String>,
+        /// Validity in days.
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+        /// The verification certificate's key pair.
+        #[arg(long, value_enum, default_value = "p256")]
+        key_algorithm: KeyAlgorithmArg,
+        #[arg(long)]
+        out_cert: PathBuf,
+        #[arg(long)]
+        out_key: PathBuf,
+    },
+    /// CreateProvisioningClaim: a five-minute claim certificate and key pair from your issuing CA.
+    #[command(
+        after_help = "Example:\n  iot-ca create-provisioning-claim --template-name fleet --issuer-cert issuer.pem \\\n      --issuer-key issuer.key --registry state.json > claim.json\n  jq -r .certificatePem claim.json > claim.pem && openssl verify -CAfile issuer.pem claim.pem"
+    )]
+    CreateProvisioningClaim {
+        #[arg(long)]
+        template_name: String,
+        /// The issuing CA certificate (PEM).
+        #[arg(long)]
+        issuer_cert: PathBuf,
+        /// The issuing CA's private key (PKCS#8, PKCS#1 or SEC1 PEM; RSA, P-256 or P-384).
+        #[arg(long)]
+        issuer_key: PathBuf,
+        /// STATE.json; its provisioningTemplates say which templates exist.
+        #[arg(long)]
+        registry: Option<PathBuf>,
+        /// RFC 3339 (default: the system clock).
+        #[arg(long)]
+        now: Option<String>,
+        #[arg(long, value_enum, default_value = "rsa2048")]
+        key_algorithm: KeyAlgorithmArg,
+    },
+    /// The whole story on throwaway keys: code, CA, proof, registration, two refusals, a claim.
+    #[command(after_help = "Example:\n  iot-ca demo")]
+    Demo,
+}
+
+/// A usage error: exit 2, message on stderr.
+struct Usage(String);
+
+impl<E: std::fmt::Display> From<E> for Usage {
+    fn from(e: E) -> Self {
+        Self(e.to_string())
+    }
+}
+
+fn read(path: &Path) -> Result<String, Usage> {
+    std::fs::read_to_string(path).map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))
+}
+
+fn write(path: &Path, text: &str) -> Result<(), Usage> {
+    std::fs::write(path, text).map_err(|e| Usage(format!("cannot write {}: {e}", path.display())))
+}
+
+pub(crate) fn now_or_clock(now: Option<&str>) -> Result<UnixTime, Usage> {
+    match now {
+        Some(text) => {
+            UnixTime::parse_rfc3339(text).ok_or_else(|| Usage(format!("--now: '{text}' is not an RFC 3339 UTC time")))
+        }
+        None => {
+            let secs =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+            Ok(UnixTime::from_secs(secs))
+        }
+    }
+}
+
+fn code(text: &str) -> Result<RegistrationCode, Usage> {
+    RegistrationCode::parse(text).map_err(|e| Usage(format!("--registration-code: {e}")))
+}
+
+fn certificate_file(path: &Path) -> Result<ParsedCertificate, Usage> {
+    let text = read(path)?;
+    let begin = text
+        .find("-----BEGIN CERTIFICATE-----")
+        .ok_or_else(|| Usage(format!("{}: no certificate PEM", path.display())))?;
+    let (_, der) = pem_rfc7468::decode_vec(text[begin..].trim_end().as_bytes())
+        .map_err(|e| Usage(format!("{}: {e}", path.display())))?;
+    ParsedCertificate::from_der(der).map_err(|e| Usage(format!("{}: {e}", path.display())))
+}
+
+fn registry(path: Option<&Path>) -> Result<registry::Registry, Usage> {
+    match path {
+        Some(p) => Ok(registry::Registry::from_json(&read(p)?)?),
+        None => Ok(registry::Registry::default()),
+    }
+}
+
+/// The outcome of a subcommand: a document for stdout, success or a service error.
+enum Outcome {
+    Ok(Value),
+    Service(Value),
+}
+
+fn service(result: Result<Value, iot_ca::Error>) -> Outcome {
+    match result {
+        Ok(v) => Outcome::Ok(v),
+        Err(e) => Outcome::Service(wire::error_to_json(&e)),
+    }
+}
+
+fn run(command: Command) -> Result<Outcome, Usage> {
+    let mut rng = rand::rng();
+    match command {
+        Command::Register { input, registration_code, registry: state, now, account_id, region, partition, strict } => {
+            let now = now_or_clock(now.as_deref())?;
+            let code = code(&registration_code)?;
+            let scope = AccountScope::new(AccountId::parse(&account_id)?, Region::parse(&region)?)
+                .with_partition(Partition::parse(&partition)?);
+            let registry = registry(state.as_deref())?;
+            let document = read(&input)?;
+            let policy = if strict { Policy::strict() } else { Policy::default() };
+            Ok(service((|| {
+                let request = wire::register_request_from_json(&document)?;
+                let candidate = iot_ca::check(&request, &code, policy, now)?;
+                let facts = registry.facts(&candidate);
+                let registration = iot_ca::admit(candidate, &facts, &scope, &mut rng)?;
+                Ok(wire::registration_to_json(&registration, TimeFormat::Rfc3339))
+            })()))
+        }
+        Command::GetRegistrationCode => {
+            Ok(Outcome::Ok(wire::registration_code_to_json(&RegistrationCode::generate(&mut rng))))
+        }
+        Command::CreateVerificationCertificate {
+            ca_cert,
+            ca_key,
+            registration_code,
+            now,
+            days,
+            key_algorithm,
+            out_cert,
+            out_key,
+        } => {
+            let now = now_or_clock(now.as_deref())?;
+            let code = code(&registration_code)?;
+            let ca = certificate_file(&ca_cert)?;
+            let signer =
+                keys::Signer::from_pem(&read(&ca_key)?).map_err(|e| Usage(format!("{}: {e}", ca_key.display())))?;
+            let not_after =
+                now.checked_add(u64::from(days) * 86_400).ok_or_else(|| Usage("--days is too large".into()))?;
+            let pair = KeyPair::generate(key_algorithm.into(), &mut rng).map_err(|e| Usage(e.to_string()))?;
+            let der = match signer.verification_certificate(&ca, pair.spki_der(), &code, now, not_after, &mut rng) {
+                Ok(der) => der,
+                Err(e) => return Ok(Outcome::Service(wire::error_to_json(&e))),
+            };
+            let pem = pem_rfc7468::encode_string("CERTIFICATE", pem_rfc7468::LineEnding::LF, &der)?;
+            write(&out_cert, &pem)?;
+            write(&out_key, pair.private_key_pem())?;
+            Ok(Outcome::Ok(json!({
+                "certificateFile": out_cert.display().to_string(),
+                "keyFile": out_key.display().to_string(),
+                "certificateId": iot_ca::CertificateId::of_der(&der).as_str(),
+                "commonName": code.as_str(),
+                "notBefore": now.to_string(),
+                "notAfter": not_after.to_string(),
+            })))
+        }
+        Command::CreateProvisioningClaim {
+            template_name,
+            issuer_cert,
+            issuer_key,
+            registry: state,
+            now,
+            key_algorithm,
+        } => {
+            let now = now_or_clock(now.as_deref())?;
+            let registry = registry(state.as_deref())?;
+            let issuer = certificate_file(&issuer_cert)?;
+            let signer = keys::Signer::from_pem(&read(&issuer_key)?)
+                .map_err(|e| Usage(format!("{}: {e}", issuer_key.display())))?;
+            Ok(service((|| {
+                let name = TemplateName::parse(&template_name)?;
+                let claim =
+                    signer.claim(&name, registry.template(&name), &issuer, key_algorithm.into(), &mut rng, now)?;
+                Ok(wire::claim_to_json(&claim, TimeFormat::Rfc3339))
+            })()))
+        }
+        Command::Demo => {
+            demo::run(&mut rng, now_or_clock(None)?).map_err(Usage)?;
+            Ok(Outcome::Ok(Value::Null))
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(Outcome::Ok(Value::Null)) => ExitCode::SUCCESS,
+        Ok(Outcome::Ok(v)) => {
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Ok(Outcome::Service(v)) => {
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            ExitCode::from(1)
+        }
+        Err(Usage(message)) => {
+            eprintln!("iot-ca: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! The `iot-ca` binary on committed fixtures (`../tests/data`, made by
+//! `tests/data/make_openssl_fixtures.sh`): one test per exit path, asserting the JSON, the
+//! exit code and the error Code.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::{Value, json};
+
+const CODE: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+/// 2030-01-01T00:00:00Z: inside every fixture's validity.
+const NOW: &str = "2030-01-01T00:00:00Z";
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data").join(name)
+}
+
+fn text(name: &str) -> String {
+    std::fs::read_to_string(data(name)).unwrap()
+}
+
+fn iot_ca() -> Command {
+    Command::cargo_bin("iot-ca").unwrap()
+}
+
+/// Runs the binary, expecting `code`; returns stdout as JSON.
+fn run_json(cmd: &mut Command, code: i32) -> Value {
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(code), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn write_json(dir: &tempfile::TempDir, name: &str, v: &Value) -> PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, v.to_string()).unwrap();
+    path
+}
+
+fn register(dir: &tempfile::TempDir, request: &Value, registry: Option<&Value>, code: &str) -> Command {
+    let mut cmd = iot_ca();
+    cmd.args(["register", "--registration-code", code, "--now", NOW, "--region", "eu-west-1"]);
+    cmd.arg("--input").arg(write_json(dir, "request.json", request));
+    if let Some(r) = registry {
+        cmd.arg("--registry").arg(write_json(dir, "state.json", r));
+    }
+    cmd
+}
+
+fn guide_request() -> Value {
+    json!({
+        "caCertificate": text("openssl-ca.pem"),
+        "verificationCertificate": text("openssl-verification.pem"),
+        "setAsActive": true,
+        "tags": [{"Key": "env", "Value": "test"}],
+    })
+}
+
+fn sha256_hex(pem_text: &str) -> String {
+    let (_, der) = pem_rfc7468::decode_vec(pem_text.trim().as_bytes()).unwrap();
+    iot_ca::CertificateId::of_der(&der).as_str().to_owned()
+}
+
+#[test]
+fn get_registration_code_prints_64_hex() {
+    let v = run_json(iot_ca().arg("get-registration-code"), 0);
+    let code = v["registrationCode"].as_str().unwrap();
+    assert!(iot_ca::RegistrationCode::parse(code).is_ok(), "{code}");
+}
+
+#[test]
+fn register_succeeds_with_the_guides_certificates() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = run_json(&mut register(&dir, &guide_request(), None, CODE), 0);
+    let id = sha256_hex(&text("openssl-ca.pem"));
+    assert_eq!(v["certificateId"], id.as_str());
+    assert_eq!(v["certificateArn"], format!("arn:aws:iot:eu-west-1:123456789012:cacert/{id}").as_str());
+    let d = &v["certificateDescription"];
+    assert_eq!(d["status"], "ACTIVE");
+    assert_eq!(d["certificateMode"], "DEFAULT");
+    assert_eq!(d["customerVersion"], 1);
+    assert_eq!(d["creationDate"], NOW);
+    assert_eq!(v["tags"], json!([{"Key": "env", "Value": "test"}]));
+    assert!(v["findings"].is_array());
+}
+
+#[test]
+fn register_with_a_wrong_code_exits_1_with_the_aws_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = run_json(&mut register(&dir, &guide_request(), None, &"f".repeat(64)), 1);
+    assert_eq!(v["Error"]["Code"], "RegistrationCodeValidationException");
+    assert_eq!(v["ResponseMetadata"]["HTTPStatusCode"], 400);
+}
+
+#[test]
+fn register_twice_is_resource_already_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = json!({"caCertificates": [text("openssl-ca.pem")]});
+    let v = run_json(&mut register(&dir, &guide_request(), Some(&state), CODE), 1);
+    assert_eq!(v["Error"]["Code"], "ResourceAlreadyExistsException");
+    assert_eq!(v["ResponseMetadata"]["HTTPStatusCode"], 409);
+    assert_eq!(v["resourceId"], sha256_hex(&text("openssl-ca.pem")).as_str());
+}
+
+#[test]
+fn register_refuses_another_accounts_default_mode_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = json!({"otherAccountsDefaultMode": [text("openssl-ca.pem")]});
+    let v = run_json(&mut register(&dir, &guide_request(), Some(&state), CODE), 1);
+    assert_eq!(v["Error"]["Code"], "InvalidRequestException");
+    assert_eq!(v["Error"]["Message"], "Cannot accept this CACertificate");
+}
+
+#[test]
+fn register_refuses_unknown_members() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut request = guide_request();
+    request["colour"] = json!("blue");
+    let v = run_json(&mut register(&dir, &request, None, CODE), 1);
+    assert_eq!(v["Error"]["Code"], "InvalidRequestException");
+    assert!(v["Error"]["Message"].as_str().unwrap().contains("colour"));
+}
+
+#[test]
+fn register_checks_the_template_in_the_registry() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut request = guide_request();
+    request["registrationConfig"] = json!({"templateName": "jitp"});
+    let v = run_json(&mut register(&dir, &request, None, CODE), 1);
+    assert_eq!(v["Error"]["Code"], "ResourceNotFoundException");
+    let state = json!({"provisioningTemplates": [{"templateName": "jitp", "type": "JITP"}]});
+    let v = run_json(&mut register(&dir, &request, Some(&state), CODE), 0);
+    assert_eq!(v["registrationConfig"], json!({"templateName": "jitp"}));
+}
+
+#[test]
+fn usage_errors_exit_2_with_a_message() {
+    let out = iot_ca().args(["register", "--no-such-flag"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = iot_ca()
+        .args(["register", "--input", "/nonexistent/request.json", "--registration-code", CODE])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/request.json"));
+    assert!(out.stdout.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let out = register(&dir, &guide_request(), None, CODE).args(["--now", "yesterday"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = register(&dir, &guide_request(), None, "ABC").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_verification_certificate_made_by_the_cli_registers() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
+    let cert = dir.path().join("verificationCert.pem");
+    let key = dir.path().join("verificationCert.key");
+    let v = run_json(
+        iot_ca()
+            .args(["create-verification-certificate", "--registration-code", code, "--now", NOW])
+            .arg("--ca-cert")
+            .arg(data("openssl-ca.pem"))
+            .arg("--ca-key")
+            .arg(data("openssl-ca.key"))
+            .arg("--out-cert")
+            .arg(&cert)
+            .arg("--out-key")
+            .arg(&key),
+        0,
+    );
+    assert_eq!(v["commonName"], code);
+    assert!(std::fs::read_to_string(&key).unwrap().starts_with("-----BEGIN EC PRIVATE KEY-----"));
+    let request = json!({"caCertificate": text("openssl-ca.pem"), "verificationCertificate": std::fs::read_to_string(&cert).unwrap()});
+    let out = run_json(&mut register(&dir, &request, None, code), 0);
+    assert_eq!(out["certificateId"], sha256_hex(&text("openssl-ca.pem")).as_str());
+}
+
+#[test]
+fn create_provisioning_claim_with_an_ec_issuer() {
+    let dir = tempfile::tempdir().unwrap();
+    let state =
+        json!({"provisioningTemplates": [{"templateName": "fleet", "type": "FLEET_PROVISIONING", "enabled": true}]});
+    let claim = |registry: &Value| {
+        let mut cmd = iot_ca();
+        cmd.args(["create-provisioning-claim", "--template-name", "fleet", "--now", NOW])
+            .arg("--issuer-cert")
+            .arg(data("claim-issuer.pem"))
+            .arg("--issuer-key")
+            .arg(data("claim-issuer.key"))
+            .arg("--registry")
+            .arg(write_json(&dir, "state.json", registry));
+        cmd
+    };
+    let v = run_json(&mut claim(&state), 0);
+    assert_eq!(v["expiration"], "2030-01-01T00:05:00Z");
+    assert!(v["keyPair"]["PrivateKey"].as_str().unwrap().starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+    assert!(v["keyPair"]["PublicKey"].as_str().unwrap().starts_with("-----BEGIN PUBLIC KEY-----"));
+    let pem_text = v["certificatePem"].as_str().unwrap();
+    assert_eq!(v["certificateId"], sha256_hex(pem_text).as_str());
+    // Verified under the issuer by the library's own verifier.
+    let (_, der) = pem_rfc7468::decode_vec(pem_text.as_bytes()).unwrap();
+    let claim_cert = iot_ca::ParsedCertificate::from_der(der).unwrap();
+    let (_, issuer_der) = pem_rfc7468::decode_vec(text("claim-issuer.pem").trim().as_bytes()).unwrap();
+    let issuer = iot_ca::ParsedCertificate::from_der(issuer_der).unwrap();
+    let key = iot_ca::PublicKey::from_spki_der(issuer.spki_der()).unwrap();
+    let now = iot_ca::UnixTime::parse_rfc3339(NOW).unwrap();
+    iot_ca::verify_possession(issuer.subject_der(), &key, &claim_cert, now).unwrap();
+
+    let v = run_json(&mut claim(&json!({})), 1);
+    assert_eq!(v["Error"]["Code"], "ResourceNotFoundException");
+    assert_eq!(v["ResponseMetadata"]["HTTPStatusCode"], 404);
+}
+
+#[test]
+fn demo_runs_the_whole_story() {
+    let out = iot_ca().arg("demo").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for expected in [
+        "registrationCode",
+        "certificateArn",
+        "RegistrationCodeValidationException",
+        "ResourceAlreadyExistsException",
+        "CreateProvisioningClaim",
+        "expiration",
+    ] {
+        assert!(stdout.contains(expected), "demo output lacks {expected}");
+    }
+}
+
+#[test]
+fn every_subcommand_has_help_with_an_example() {
+    for sub in
+        ["register", "get-registration-code", "create-verification-certificate", "create-provisioning-claim", "demo"]
+    {
+        let out = iot_ca().args([sub, "--help"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Example:"), "{sub}");
+    }
+}
