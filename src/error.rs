@@ -738,6 +738,11 @@ pub enum RegistryError {
         /// The name.
         template_name: String,
     },
+    /// No CA certificate with this id is registered (DescribeCACertificate and friends).
+    CaCertificateNotFound {
+        /// The id asked for (at most 64 characters of it).
+        certificate_id: String,
+    },
 }
 
 impl fmt::Display for RegistryError {
@@ -756,6 +761,9 @@ impl fmt::Display for RegistryError {
             }
             Self::TemplateDisabled { template_name } => {
                 write!(f, "The provisioning template {template_name} is disabled")
+            }
+            Self::CaCertificateNotFound { certificate_id } => {
+                write!(f, "The certificate {certificate_id} does not exist")
             }
         }
     }

@@ -187,7 +187,9 @@ fn registry_exception(e: &RegistryError, display: String) -> Exception {
             resource_arn: Some(certificate_arn.clone()),
         },
         RegistryError::SubjectLimit { .. } => Exception::new(K::LimitExceeded, display),
-        RegistryError::TemplateNotFound { .. } => Exception::new(K::ResourceNotFound, display),
+        RegistryError::TemplateNotFound { .. } | RegistryError::CaCertificateNotFound { .. } => {
+            Exception::new(K::ResourceNotFound, display)
+        }
         RegistryError::HeldByAnotherAccount
         | RegistryError::TemplateWrongType { .. }
         | RegistryError::TemplateDisabled { .. } => Exception::new(K::InvalidRequest, display),
@@ -335,6 +337,7 @@ mod tests {
                 needed: "FLEET_PROVISIONING",
             }),
             Error::Registry(RegistryError::TemplateDisabled { template_name: "t".into() }),
+            Error::Registry(RegistryError::CaCertificateNotFound { certificate_id: "0".into() }),
             Error::Issue(IssueError::KeyGeneration),
             Error::Issue(IssueError::SignerIsNotIssuer),
             Error::Issue(IssueError::IssuerCertificate),
@@ -407,7 +410,9 @@ mod tests {
             ) => K::InvalidRequest,
             Error::Registry(RegistryError::AlreadyExists { .. }) => K::ResourceAlreadyExists,
             Error::Registry(RegistryError::SubjectLimit { .. }) => K::LimitExceeded,
-            Error::Registry(RegistryError::TemplateNotFound { .. }) => K::ResourceNotFound,
+            Error::Registry(RegistryError::TemplateNotFound { .. } | RegistryError::CaCertificateNotFound { .. }) => {
+                K::ResourceNotFound
+            }
             Error::Registry(
                 RegistryError::HeldByAnotherAccount
                 | RegistryError::TemplateWrongType { .. }

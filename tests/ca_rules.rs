@@ -454,3 +454,16 @@ fn rule_ids_and_references() {
     assert_eq!(CaError::StrictFinding(Finding::KeyUsageAbsent).rule(), "ku-absent");
     assert_eq!(CaError::KeyCertSignMissing.reference(), "RFC 5280 §4.2.1.3");
 }
+
+#[test]
+fn rule_6_rsa_modulus_bounds_at_n_and_n_plus_one() {
+    use iot_ca::PublicKey;
+    for (bits, ok) in [(2040, false), (2048, true), (8192, true), (8200, false)] {
+        let r = PublicKey::from_spki_der(&rsa_spki(&fake_modulus(bits), &[1, 0, 1]));
+        assert_eq!(r.is_ok(), ok, "{bits}: {r:?}");
+    }
+    for bits in [2047, 8193] {
+        let r = PublicKey::from_spki_der(&rsa_spki(&fake_modulus(bits), &[1, 0, 1]));
+        assert_eq!(r.err(), Some(KeyError::RsaModulusSize { bits }));
+    }
+}

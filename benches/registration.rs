@@ -1,0 +1,181 @@
+//! What a registration costs, next to the bare crypto it cannot avoid.
+//!
+//! For RSA-2048, P-256 and P-384 CAs, one group holds the full `check` + `admit` of a
+//! DEFAULT-mode registration from PEM strings and the **floor**: the two signature
+//! verifications (the CA's self-signature and the proof of possession) on pre-parsed keys and
+//! signatures with the same RustCrypto crates, plus SHA-256 of the CA's DER. Fixtures, clock
+//! and RNG are made outside the measured loops. `python3 benches/report.py` prints the
+//! medians and the full/floor ratios.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use iot_ca::{
+    AccountFacts, AccountId, AccountScope, CertificateMode, KeyAlgorithm, ParsedCertificate, Policy, Region,
+    RegisterCaCertificateRequest, RegistrationCode, TemplateFacts, TemplateName, TemplateType, admit, check,
+    create_provisioning_claim,
+};
+use sha2::Digest;
+use signature::Verifier;
+use support::*;
+
+const CODE: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+struct Case {
+    name: &'static str,
+    ca_der: Vec<u8>,
+    proof_der: Vec<u8>,
+    request: RegisterCaCertificateRequest,
+}
+
+fn case(name: &'static str, key: &'static Key) -> Case {
+    let ca = Tbs::ca(key, "Bench Root");
+    let proof = Tbs::leaf(p256_other(), &ca.subject, &name_with_code());
+    let (ca_der, proof_der) = (ca.sign(key), proof.sign(key));
+    let request = RegisterCaCertificateRequest::new(pem(&ca_der)).with_verification_certificate(pem(&proof_der));
+    Case { name, ca_der, proof_der, request }
+}
+
+fn name_with_code() -> Vec<u8> {
+    name(&[(CN, CODE)])
+}
+
+/// The bytes each signature covers, and the signature, sliced from the certificates.
+fn signed_parts(der: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let c = ParsedCertificate::from_der(der.to_vec()).unwrap();
+    (c.tbs_der().to_vec(), c.signature().to_vec())
+}
+
+/// The floor: verifications on pre-parsed keys and signatures, and one SHA-256 of the DER.
+fn floor(case: &Case, key: &Key) -> Box<dyn Fn() -> bool> {
+    let (ca_tbs, ca_sig) = signed_parts(&case.ca_der);
+    let (proof_tbs, proof_sig) = signed_parts(&case.proof_der);
+    let ca_der = case.ca_der.clone();
+    match key {
+        Key::Rsa(k) => {
+            let vk = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(k.to_public_key());
+            let s1 = rsa::pkcs1v15::Signature::try_from(ca_sig.as_slice()).unwrap();
+            let s2 = rsa::pkcs1v15::Signature::try_from(proof_sig.as_slice()).unwrap();
+            Box::new(move || {
+                vk.verify(&ca_tbs, &s1).is_ok()
+                    && vk.verify(&proof_tbs, &s2).is_ok()
+                    && sha2::Sha256::digest(&ca_der)[0] != 0xff
+            })
+        }
+        Key::P256(k) => {
+            let vk = *k.verifying_key();
+            let s1 = p256::ecdsa::DerSignature::try_from(ca_sig.as_slice()).unwrap();
+            let s2 = p256::ecdsa::DerSignature::try_from(proof_sig.as_slice()).unwrap();
+            Box::new(move || {
+                vk.verify(&ca_tbs, &s1).is_ok()
+                    && vk.verify(&proof_tbs, &s2).is_ok()
+                    && sha2::Sha256::digest(&ca_der)[0] != 0xff
+            })
+        }
+        Key::P384(k) => {
+            let vk = *k.verifying_key();
+            let s1 = p384::ecdsa::DerSignature::try_from(ca_sig.as_slice()).unwrap();
+            let s2 = p384::ecdsa::DerSignature::try_from(proof_sig.as_slice()).unwrap();
+            Box::new(move || {
+                vk.verify(&ca_tbs, &s1).is_ok()
+                    && vk.verify(&proof_tbs, &s2).is_ok()
+                    && sha2::Sha256::digest(&ca_der)[0] != 0xff
+            })
+        }
+        Key::P521(_) => unreachable!("not benched"),
+    }
+}
+
+fn registration(c: &mut Criterion) {
+    let code = RegistrationCode::parse(CODE).unwrap();
+    let scope = AccountScope::new(AccountId::parse("123456789012").unwrap(), Region::parse("us-east-1").unwrap());
+    let facts = AccountFacts::new();
+    for (name, key) in [("rsa2048", rsa2048()), ("p256", p256()), ("p384", p384())] {
+        let case = case(name, key);
+        let floor = floor(&case, key);
+        assert!(floor(), "the floor's signatures verify");
+        let mut group = c.benchmark_group(format!("registration/{}", case.name));
+        let mut rng = rng(1);
+        group.bench_function("full", |b| {
+            b.iter(|| {
+                let candidate = check(black_box(&case.request), &code, Policy::default(), NOW).unwrap();
+                admit(candidate, &facts, &scope, &mut rng).unwrap()
+            })
+        });
+        group.bench_function("floor", |b| b.iter(|| assert!(floor())));
+        group.finish();
+    }
+}
+
+fn parsing_and_sni(c: &mut Criterion) {
+    let case = case("p256", p256());
+    let ca_pem = pem(&case.ca_der);
+    c.bench_function("parse/pem+der", |b| {
+        b.iter(|| {
+            let (_, der) = pem_rfc7468::decode_vec(black_box(ca_pem.as_bytes())).unwrap();
+            ParsedCertificate::from_der(der).unwrap()
+        })
+    });
+    let code = RegistrationCode::parse(CODE).unwrap();
+    let scope = AccountScope::new(AccountId::parse("123456789012").unwrap(), Region::parse("us-east-1").unwrap());
+    let sni = RegisterCaCertificateRequest::new(ca_pem).with_certificate_mode(CertificateMode::SniOnly);
+    let mut rng = rng(2);
+    c.bench_function("registration/sni_only_p256", |b| {
+        b.iter(|| {
+            let candidate = check(black_box(&sni), &code, Policy::default(), NOW).unwrap();
+            admit(candidate, &AccountFacts::new(), &scope, &mut rng).unwrap()
+        })
+    });
+}
+
+fn claims(c: &mut Criterion) {
+    let template = TemplateName::parse("fleet").unwrap();
+    let facts = Some(TemplateFacts::new(TemplateType::FleetProvisioning));
+    let rsa_issuer = ParsedCertificate::from_der(Tbs::ca(rsa2048(), "Issuer").sign(rsa2048())).unwrap();
+    let p256_issuer = ParsedCertificate::from_der(Tbs::ca(p256(), "Issuer").sign(p256())).unwrap();
+    let Key::Rsa(rsa_key) = rsa2048() else { unreachable!() };
+    let Key::P256(p256_key) = p256() else { unreachable!() };
+    let rsa_signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(rsa_key.clone());
+    let mut group = c.benchmark_group("claim");
+    group.sample_size(20);
+    for (pair, alg) in [("rsa2048", KeyAlgorithm::Rsa2048), ("p256", KeyAlgorithm::P256)] {
+        let mut r = rng(3);
+        group.bench_function(format!("{pair}_keypair/rsa_issuer"), |b| {
+            b.iter(|| {
+                create_provisioning_claim::<_, rsa::pkcs1v15::Signature, _>(
+                    &template,
+                    facts,
+                    &rsa_issuer,
+                    &rsa_signer,
+                    alg,
+                    &mut r,
+                    NOW,
+                )
+                .unwrap()
+            })
+        });
+        group.bench_function(format!("{pair}_keypair/p256_issuer"), |b| {
+            b.iter(|| {
+                create_provisioning_claim::<_, p256::ecdsa::DerSignature, _>(
+                    &template,
+                    facts,
+                    &p256_issuer,
+                    p256_key,
+                    alg,
+                    &mut r,
+                    NOW,
+                )
+                .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, registration, parsing_and_sni, claims);
+criterion_main!(benches);

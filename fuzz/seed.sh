@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Seeds each fuzz target's corpus from the committed test fixtures (corpus/ is not committed).
+set -euo pipefail
+cd "$(dirname "$0")"
+data=../tests/data
+mkdir -p corpus/pem_ca corpus/check corpus/request_strings corpus/json_request
+for f in "$data"/*.pem; do
+  cp "$f" "corpus/pem_ca/$(basename "$f")"
+  # DER too, so the DER path starts from real certificates.
+  sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' "$f" | grep -v -- ----- | base64 -d > "corpus/pem_ca/$(basename "$f" .pem).der" 2>/dev/null || true
+done
+# check: one split byte, then CA and verification certificate.
+{ printf '\x80'; cat "$data/openssl-ca.pem" "$data/openssl-verification.pem"; } > corpus/check/guide
+printf 'env\001prod\001aws:x\001v\001{"Resources": {}}\001arn:aws:iam::123456789012:role/R\001jitp' > corpus/request_strings/mixed
+python3 - "$data" > corpus/json_request/guide.json <<'PY'
+import json, sys
+d = sys.argv[1]
+print(json.dumps({
+    "caCertificate": open(f"{d}/openssl-ca.pem").read(),
+    "verificationCertificate": open(f"{d}/openssl-verification.pem").read(),
+    "setAsActive": True,
+    "registrationConfig": {"templateName": "jitp"},
+    "tags": [{"Key": "env", "Value": "prod"}],
+    "certificateMode": "DEFAULT",
+}))
+PY
+echo "seeded: $(find corpus -type f | wc -l) files"
