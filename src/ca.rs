@@ -205,7 +205,7 @@ impl VerifiedCa {
         // Rule 4: valid at now.
         cert.check_validity(now).map_err(CaError::Validity)?;
         // Rule 5: a subject to count the per-subject limit by.
-        if is_empty_name(cert.subject_der()) {
+        if cert.subject_is_empty() {
             return Err(CaError::EmptySubject);
         }
         // Rule 6: key policy.
@@ -258,15 +258,6 @@ impl VerifiedCa {
     pub fn certificate_id(&self) -> &CertificateId {
         &self.id
     }
-}
-
-/// A Name with no attribute at all (an empty RDNSequence, or RDNs that are all empty).
-fn is_empty_name(name_der: &[u8]) -> bool {
-    let Ok(name) = x509_cert::name::Name::from_der(name_der) else {
-        // A subject the structured decoder cannot read still has content.
-        return name_der.len() <= 2;
-    };
-    name.iter().next().is_none()
 }
 
 /// Dotted form of OID content octets, or hex when they are not a valid OID.

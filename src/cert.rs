@@ -255,6 +255,48 @@ impl ParsedCertificate {
         self.subject_der() == self.issuer_der()
     }
 
+    /// The content octets of every attribute of type `oid` (content octets of its OID) in the
+    /// subject, in order, whatever string type carries them. Walks the Name as received.
+    ///
+    /// # Errors
+    /// [`ParseError::Der`] when the subject is not a well-formed Name.
+    pub(crate) fn subject_attribute_values(&self, oid: &[u8]) -> Result<Vec<&[u8]>, ParseError> {
+        const FIELD: &str = "subject";
+        let mut out = Vec::new();
+        let mut name = Cursor::new(&self.der, self.subject.clone());
+        let seq = name.expect(Tag::Sequence, FIELD)?;
+        let mut rdns = Cursor::new(&self.der, seq.value);
+        while !rdns.is_empty() {
+            let set = rdns.expect(Tag::Set, FIELD)?;
+            let mut atvs = Cursor::new(&self.der, set.value);
+            while !atvs.is_empty() {
+                let atv = atvs.expect(Tag::Sequence, FIELD)?;
+                let mut parts = Cursor::new(&self.der, atv.value);
+                let kind = parts.expect(Tag::ObjectIdentifier, FIELD)?;
+                let value = parts.any(FIELD)?;
+                parts.finish(FIELD)?;
+                if self.der[kind.value] == *oid {
+                    out.push(&self.der[value.value]);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The subject holds no attribute at all (an empty RDNSequence, or only empty RDNs).
+    pub(crate) fn subject_is_empty(&self) -> bool {
+        let mut name = Cursor::new(&self.der, self.subject.clone());
+        let Ok(seq) = name.expect(Tag::Sequence, "subject") else { return false };
+        let mut rdns = Cursor::new(&self.der, seq.value);
+        while !rdns.is_empty() {
+            match rdns.expect(Tag::Set, "subject") {
+                Ok(set) if set.value.is_empty() => {}
+                _ => return false,
+            }
+        }
+        true
+    }
+
     pub(crate) fn extensions(&self) -> &[RawExtension] {
         &self.extensions
     }

@@ -3,7 +3,6 @@
 
 use core::str::FromStr;
 
-use der::Decode;
 use rand_core::CryptoRng;
 use signature::{Keypair, RandomizedSigner};
 use spki::{DynSignatureAlgorithmIdentifier, EncodePublicKey};
@@ -47,20 +46,15 @@ pub fn verify_possession(
 /// # Errors
 /// [`RegistrationCodeError`] saying which (RegistrationCodeValidationException).
 pub fn check_registration_code(verification: &ParsedCertificate, code: &RegistrationCode) -> Result<(), Error> {
-    let subject = x509_cert::name::Name::from_der(verification.subject_der()).map_err(|_| {
-        Error::VerificationCertificate(VerificationError::Parse(crate::ParseError::Der { field: "subject" }))
-    })?;
-    let mut common_names = subject.iter().filter(|atv| atv.oid == COMMON_NAME);
-    let code_error = |e| Error::RegistrationCode(e);
-    let first = common_names.next().ok_or(code_error(RegistrationCodeError::CommonNameMissing))?;
-    let extra = common_names.count();
-    if extra > 0 {
-        return Err(code_error(RegistrationCodeError::CommonNameMultiple { count: extra + 1 }));
+    let values = verification
+        .subject_attribute_values(COMMON_NAME.as_bytes())
+        .map_err(|e| Error::VerificationCertificate(VerificationError::Parse(e)))?;
+    match values.as_slice() {
+        [] => Err(Error::RegistrationCode(RegistrationCodeError::CommonNameMissing)),
+        [one] if *one == code.as_str().as_bytes() => Ok(()),
+        [_] => Err(Error::RegistrationCode(RegistrationCodeError::Mismatch)),
+        more => Err(Error::RegistrationCode(RegistrationCodeError::CommonNameMultiple { count: more.len() })),
     }
-    if first.value.value() != code.as_str().as_bytes() {
-        return Err(code_error(RegistrationCodeError::Mismatch));
-    }
-    Ok(())
 }
 
 impl VerifiedCa {
