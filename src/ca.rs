@@ -124,6 +124,7 @@ impl fmt::Display for Finding {
 /// proof that the checks ran.
 #[derive(Clone, Debug)]
 pub struct VerifiedCa {
+    backend: crate::backend::Backend,
     cert: ParsedCertificate,
     key: PublicKey,
     findings: Vec<Finding>,
@@ -218,7 +219,8 @@ impl VerifiedCa {
         }
         // Rule 8: a self-issued CA verifies under its own key.
         if root {
-            key.verify(algorithm, cert.tbs_der(), cert.signature()).map_err(CaError::SelfSignature)?;
+            key.verify_with(policy.backend(), algorithm, cert.tbs_der(), cert.signature())
+                .map_err(CaError::SelfSignature)?;
         }
         // Rule 9: serial at most 20 octets; zero or negative is a finding.
         let serial = cert.serial();
@@ -232,7 +234,12 @@ impl VerifiedCa {
             return Err(CaError::StrictFinding(*first));
         }
         let id = CertificateId::of_der(cert.der());
-        Ok(Self { cert, key, findings, id })
+        Ok(Self { backend: policy.backend(), cert, key, findings, id })
+    }
+
+    /// The backend its checks (and its proof of possession) verify on.
+    pub(crate) fn backend(&self) -> crate::backend::Backend {
+        self.backend
     }
 
     /// The parsed certificate.

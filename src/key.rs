@@ -12,6 +12,7 @@ use sha2::Digest;
 use signature::hazmat::PrehashVerifier;
 use spki::SubjectPublicKeyInfoRef;
 
+use crate::backend::Backend;
 use crate::error::{KeyError, SignatureError};
 use crate::tlv::{Cursor, context};
 
@@ -276,6 +277,9 @@ enum Inner {
 #[derive(Clone, Debug)]
 pub struct PublicKey {
     kind: KeyKind,
+    /// The subjectPublicKey octets: PKCS#1 RSAPublicKey or the SEC1 point (for aws-lc-rs).
+    #[cfg_attr(not(feature = "aws-lc-rs"), allow(dead_code))]
+    key: Vec<u8>,
     inner: Inner,
 }
 
@@ -295,7 +299,7 @@ impl PublicKey {
                 if !null {
                     return Err(KeyError::RsaParameters);
                 }
-                Self::rsa(key)
+                Self::rsa(key).map(|k| k.with_key_bytes(key))
             }
             rfc5912::ID_EC_PUBLIC_KEY => {
                 let params = spki.algorithm.parameters.ok_or(KeyError::MissingCurve)?;
@@ -317,7 +321,7 @@ impl PublicKey {
                     }
                     other => return Err(KeyError::UnsupportedCurve { curve: other }),
                 };
-                Ok(Self { kind, inner })
+                Ok(Self { kind, key: key.to_vec(), inner })
             }
             other => Err(KeyError::UnsupportedAlgorithm { algorithm: other }),
         }
@@ -345,7 +349,12 @@ impl PublicKey {
         let e = rsa::BoxedUint::from_be_slice_vartime(e);
         let inner =
             rsa::PublicKey::new_with_size_limits(n, e, RSA_MIN_BITS..=RSA_MAX_BITS).map_err(|_| KeyError::Malformed)?;
-        Ok(Self { kind: KeyKind::Rsa { bits }, inner: Inner::Rsa(inner) })
+        Ok(Self { kind: KeyKind::Rsa { bits }, key: Vec::new(), inner: Inner::Rsa(inner) })
+    }
+
+    fn with_key_bytes(mut self, key: &[u8]) -> Self {
+        self.key = key.to_vec();
+        self
     }
 
     /// What kind of key this is.
@@ -354,7 +363,7 @@ impl PublicKey {
         self.kind
     }
 
-    /// Verifies `signature` over `message` with `algorithm`.
+    /// Verifies `signature` over `message` with `algorithm`, on the preferred [`Backend`].
     ///
     /// ECDSA signatures are DER `Ecdsa-Sig-Value`s; RSA signatures are as long as the modulus.
     ///
@@ -362,6 +371,47 @@ impl PublicKey {
     /// [`SignatureError::KeyMismatch`] when the key cannot make that kind of signature,
     /// [`SignatureError::Invalid`] when the signature does not verify.
     pub fn verify(
+        &self,
+        algorithm: SignatureAlgorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), SignatureError> {
+        self.verify_with(Backend::preferred(), algorithm, message, signature)
+    }
+
+    /// [`PublicKey::verify`] on a chosen backend (benchmarks compare them side by side).
+    ///
+    /// # Errors
+    /// As [`PublicKey::verify`].
+    pub fn verify_with(
+        &self,
+        backend: Backend,
+        algorithm: SignatureAlgorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), SignatureError> {
+        let fits = matches!(
+            (self.kind, algorithm),
+            (KeyKind::Rsa { .. }, SignatureAlgorithm::RsaPkcs1(_) | SignatureAlgorithm::RsaPss(_))
+                | (KeyKind::P256 | KeyKind::P384 | KeyKind::P521, SignatureAlgorithm::Ecdsa(_))
+        );
+        if !fits {
+            return Err(SignatureError::KeyMismatch { key: self.kind, algorithm });
+        }
+        match backend {
+            #[cfg(feature = "aws-lc-rs")]
+            Backend::AwsLcRs => {
+                match crate::backend::aws_lc_verify(self.kind, &self.key, algorithm, message, signature) {
+                    Some(true) => Ok(()),
+                    Some(false) => Err(SignatureError::Invalid { algorithm }),
+                    None => self.verify_rust_crypto(algorithm, message, signature),
+                }
+            }
+            Backend::RustCrypto => self.verify_rust_crypto(algorithm, message, signature),
+        }
+    }
+
+    fn verify_rust_crypto(
         &self,
         algorithm: SignatureAlgorithm,
         message: &[u8],
@@ -423,6 +473,7 @@ fn field_prehash(prehash: Vec<u8>, field_len: usize) -> Vec<u8> {
 /// Verifies a signature with an algorithm from the strong set of SPEC §1.3 rule 7 **without
 /// SHA-1**: the rule for the proof of possession (§1.4 item 3).
 pub(crate) fn verify_strong(
+    backend: Backend,
     key: &PublicKey,
     algorithm_der: &[u8],
     data: &[u8],
@@ -432,7 +483,7 @@ pub(crate) fn verify_strong(
     if algorithm.hash() == HashAlgorithm::Sha1 {
         return Err(SignatureError::Sha1NotAllowed);
     }
-    key.verify(algorithm, data, signature)
+    key.verify_with(backend, algorithm, data, signature)
 }
 
 /// Verifies signed data the way the proof of possession is verified (SPEC §1.4 item 3): the
@@ -454,5 +505,5 @@ pub fn verify_signed_data(
     let bits =
         der::asn1::BitStringRef::from_der(signature_bit_string).map_err(|_| SignatureError::MalformedSignature)?;
     let value = bits.as_bytes().ok_or(SignatureError::MalformedSignature)?;
-    verify_strong(&key, algorithm, data, value)
+    verify_strong(Backend::preferred(), &key, algorithm, data, value)
 }

@@ -36,6 +36,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod backend;
 mod ca;
 mod cert;
 mod certificate_id;
@@ -61,6 +62,7 @@ mod verification;
 #[cfg(feature = "serde")]
 pub mod wire;
 
+pub use backend::Backend;
 pub use ca::{Finding, MAX_SERIAL_OCTETS, VerifiedCa};
 pub use cert::{ParsedCertificate, Version};
 pub use certificate_id::{CERTIFICATE_ID_LEN, CertificateId};

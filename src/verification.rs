@@ -33,11 +33,21 @@ pub fn verify_possession(
     verification: &ParsedCertificate,
     now: UnixTime,
 ) -> Result<(), VerificationError> {
+    verify_possession_with(crate::Backend::preferred(), ca_subject_der, ca_key, verification, now)
+}
+
+fn verify_possession_with(
+    backend: crate::Backend,
+    ca_subject_der: &[u8],
+    ca_key: &PublicKey,
+    verification: &ParsedCertificate,
+    now: UnixTime,
+) -> Result<(), VerificationError> {
     if verification.issuer_der() != ca_subject_der {
         return Err(VerificationError::IssuerMismatch);
     }
-    verify_strong(ca_key, verification.signature_algorithm_der(), verification.tbs_der(), verification.signature())
-        .map_err(VerificationError::Signature)?;
+    let (alg, tbs, sig) = (verification.signature_algorithm_der(), verification.tbs_der(), verification.signature());
+    verify_strong(backend, ca_key, alg, tbs, sig).map_err(VerificationError::Signature)?;
     verification.check_validity(now).map_err(VerificationError::Validity)
 }
 
@@ -74,7 +84,7 @@ impl VerifiedCa {
             .map_err(|e| Error::VerificationCertificate(VerificationError::Pem(e)))?;
         let cert = ParsedCertificate::from_der(der)
             .map_err(|e| Error::VerificationCertificate(VerificationError::Parse(e)))?;
-        verify_possession(self.certificate().subject_der(), self.public_key(), &cert, now)
+        verify_possession_with(self.backend(), self.certificate().subject_der(), self.public_key(), &cert, now)
             .map_err(Error::VerificationCertificate)?;
         check_registration_code(&cert, code)?;
         Ok(cert)
