@@ -4,8 +4,9 @@
 //! DEFAULT-mode registration from PEM strings and the **floor**: the two signature
 //! verifications (the CA's self-signature and the proof of possession) on pre-parsed keys and
 //! signatures with the same RustCrypto crates, plus SHA-256 of the CA's DER. Fixtures, clock
-//! and RNG are made outside the measured loops. `python3 benches/report.py` prints the
-//! medians and the full/floor ratios.
+//! and RNG are made outside the measured loops. With `--features aws-lc-rs` the same group
+//! also runs the full registration and the floor on aws-lc-rs, side by side.
+//! `python3 benches/report.py` prints the medians and the full/floor ratios.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -91,6 +92,30 @@ fn floor(case: &Case, key: &Key) -> Box<dyn Fn() -> bool> {
     }
 }
 
+/// The aws-lc-rs floor: the same two verifications on keys parsed once by aws-lc-rs, and
+/// SHA-256 by aws-lc-rs.
+#[cfg(feature = "aws-lc-rs")]
+fn floor_aws_lc(case: &Case, key: &Key) -> Box<dyn Fn() -> bool> {
+    use aws_lc_rs::signature as s;
+    let (ca_tbs, ca_sig) = signed_parts(&case.ca_der);
+    let (proof_tbs, proof_sig) = signed_parts(&case.proof_der);
+    let ca = ParsedCertificate::from_der(case.ca_der.clone()).unwrap();
+    let spki = <spki::SubjectPublicKeyInfoRef as der::Decode>::from_der(ca.spki_der()).unwrap();
+    let algorithm: &'static dyn s::VerificationAlgorithm = match key {
+        Key::Rsa(_) => &s::RSA_PKCS1_2048_8192_SHA256,
+        Key::P256(_) => &s::ECDSA_P256_SHA256_ASN1,
+        Key::P384(_) => &s::ECDSA_P384_SHA384_ASN1,
+        Key::P521(_) => unreachable!("not benched"),
+    };
+    let parsed = s::UnparsedPublicKey::new(algorithm, spki.subject_public_key.raw_bytes().to_vec()).parse().unwrap();
+    let ca_der = case.ca_der.clone();
+    Box::new(move || {
+        parsed.verify_sig(&ca_tbs, &ca_sig).is_ok()
+            && parsed.verify_sig(&proof_tbs, &proof_sig).is_ok()
+            && aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &ca_der).as_ref()[0] != 0xff
+    })
+}
+
 fn registration(c: &mut Criterion) {
     let code = RegistrationCode::parse(CODE).unwrap();
     let scope = AccountScope::new(AccountId::parse("123456789012").unwrap(), Region::parse("us-east-1").unwrap());
@@ -103,11 +128,25 @@ fn registration(c: &mut Criterion) {
         let mut rng = rng(1);
         group.bench_function("full", |b| {
             b.iter(|| {
-                let candidate = check(black_box(&case.request), &code, Policy::default(), NOW).unwrap();
+                let policy = Policy::default().with_backend(iot_ca::Backend::RustCrypto);
+                let candidate = check(black_box(&case.request), &code, policy, NOW).unwrap();
                 admit(candidate, &facts, &scope, &mut rng).unwrap()
             })
         });
         group.bench_function("floor", |b| b.iter(|| assert!(floor())));
+        #[cfg(feature = "aws-lc-rs")]
+        {
+            let floor = floor_aws_lc(&case, key);
+            assert!(floor(), "the aws-lc-rs floor's signatures verify");
+            let policy = Policy::default().with_backend(iot_ca::Backend::AwsLcRs);
+            group.bench_function("full_aws-lc-rs", |b| {
+                b.iter(|| {
+                    let candidate = check(black_box(&case.request), &code, policy, NOW).unwrap();
+                    admit(candidate, &facts, &scope, &mut rng).unwrap()
+                })
+            });
+            group.bench_function("floor_aws-lc-rs", |b| b.iter(|| assert!(floor())));
+        }
         group.finish();
     }
 }

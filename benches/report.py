@@ -21,14 +21,16 @@ def fmt(ns):
     return "–" if ns is None else (f"{ns / 1000:.1f} µs" if ns < 1e6 else f"{ns / 1e6:.2f} ms")
 
 
-print("| CA | full check+admit | floor (2 verifies + SHA-256) | full/floor |")
-print("|---|---|---|---|")
-worst = 0.0
+print("| CA | backend | full check+admit | floor (2 verifies + SHA-256) | full/floor |")
+print("|---|---|---|---|---|")
 for ca in ["rsa2048", "p256", "p384"]:
-    full, floor = median(f"registration_{ca}", "full"), median(f"registration_{ca}", "floor")
-    ratio = full / floor if full and floor else None
-    worst = max(worst, ratio or 0)
-    print(f"| {ca} | {fmt(full)} | {fmt(floor)} | {'–' if ratio is None else f'{ratio:.2f}'} |")
+    for backend, suffix in [("RustCrypto", ""), ("aws-lc-rs", "_aws-lc-rs")]:
+        full = median(f"registration_{ca}", f"full{suffix}")
+        floor = median(f"registration_{ca}", f"floor{suffix}")
+        if full is None and floor is None:
+            continue
+        ratio = full / floor if full and floor else None
+        print(f"| {ca} | {backend} | {fmt(full)} | {fmt(floor)} | {'–' if ratio is None else f'{ratio:.2f}'} |")
 print()
 print("| other | median |")
 print("|---|---|")

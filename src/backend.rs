@@ -34,20 +34,53 @@ impl Default for Backend {
     }
 }
 
-/// aws-lc-rs verification of `signature` over `message`, or `None` when aws-lc-rs has no
-/// algorithm for this key and signature algorithm (the caller then uses RustCrypto).
+/// aws-lc-rs's parsed form of one key, for the algorithm it was first parsed with. Parsing an
+/// RSA key costs aws-lc-rs about a third of a verification; a registration verifies twice.
 #[cfg(feature = "aws-lc-rs")]
-pub(crate) fn aws_lc_verify(
+#[derive(Clone, Default)]
+pub(crate) struct AwsLcKeyCache(
+    std::sync::OnceLock<Option<(crate::key::SignatureAlgorithm, aws_lc_rs::signature::ParsedPublicKey)>>,
+);
+
+#[cfg(feature = "aws-lc-rs")]
+impl core::fmt::Debug for AwsLcKeyCache {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("AwsLcKeyCache")
+    }
+}
+
+#[cfg(feature = "aws-lc-rs")]
+impl AwsLcKeyCache {
+    /// aws-lc-rs verification of `signature` over `message`, or `None` when aws-lc-rs has no
+    /// algorithm for this key and signature algorithm (the caller then uses RustCrypto).
+    pub(crate) fn verify(
+        &self,
+        kind: crate::key::KeyKind,
+        key: &[u8],
+        algorithm: crate::key::SignatureAlgorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Option<bool> {
+        let params = aws_lc_algorithm(kind, algorithm)?;
+        let parse = || aws_lc_rs::signature::UnparsedPublicKey::new(params, key).parse().ok();
+        let cached = self.0.get_or_init(|| parse().map(|p| (algorithm, p)));
+        match cached {
+            Some((alg, parsed)) if *alg == algorithm => Some(parsed.verify_sig(message, signature).is_ok()),
+            _ => Some(parse().is_some_and(|p| p.verify_sig(message, signature).is_ok())),
+        }
+    }
+}
+
+/// The aws-lc-rs algorithm for a key kind and signature algorithm, if it has one.
+#[cfg(feature = "aws-lc-rs")]
+fn aws_lc_algorithm(
     kind: crate::key::KeyKind,
-    key: &[u8],
     algorithm: crate::key::SignatureAlgorithm,
-    message: &[u8],
-    signature: &[u8],
-) -> Option<bool> {
+) -> Option<&'static dyn aws_lc_rs::signature::VerificationAlgorithm> {
     use aws_lc_rs::signature as s;
 
     use crate::key::{HashAlgorithm as H, KeyKind as K, SignatureAlgorithm as A};
-    let params: &'static dyn s::VerificationAlgorithm = match (kind, algorithm) {
+    Some(match (kind, algorithm) {
         (K::Rsa { .. }, A::RsaPkcs1(H::Sha1)) => &s::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
         (K::Rsa { .. }, A::RsaPkcs1(H::Sha256)) => &s::RSA_PKCS1_2048_8192_SHA256,
         (K::Rsa { .. }, A::RsaPkcs1(H::Sha384)) => &s::RSA_PKCS1_2048_8192_SHA384,
@@ -67,6 +100,5 @@ pub(crate) fn aws_lc_verify(
         (K::P521, A::Ecdsa(H::Sha384)) => &s::ECDSA_P521_SHA384_ASN1,
         (K::P521, A::Ecdsa(H::Sha512)) => &s::ECDSA_P521_SHA512_ASN1,
         _ => return None,
-    };
-    Some(s::UnparsedPublicKey::new(params, key).verify(message, signature).is_ok())
+    })
 }

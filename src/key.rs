@@ -4,6 +4,7 @@
 //! algorithms exist, which key fits which algorithm, and how the bytes are hashed.
 
 use core::fmt;
+use std::sync::OnceLock;
 
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5912;
@@ -267,7 +268,9 @@ impl fmt::Display for KeyKind {
 
 #[derive(Clone, Debug)]
 enum Inner {
-    Rsa(rsa::PublicKey),
+    /// Built on first RustCrypto use: its Montgomery parameters cost as much as a fifth of a
+    /// verification, which the aws-lc-rs backend never needs.
+    Rsa(OnceLock<Option<rsa::PublicKey>>),
     P256(p256::ecdsa::VerifyingKey),
     P384(p384::ecdsa::VerifyingKey),
     P521(p521::ecdsa::VerifyingKey),
@@ -277,10 +280,13 @@ enum Inner {
 #[derive(Clone, Debug)]
 pub struct PublicKey {
     kind: KeyKind,
-    /// The subjectPublicKey octets: PKCS#1 RSAPublicKey or the SEC1 point (for aws-lc-rs).
-    #[cfg_attr(not(feature = "aws-lc-rs"), allow(dead_code))]
+    /// The subjectPublicKey octets: PKCS#1 RSAPublicKey or the SEC1 point.
     key: Vec<u8>,
     inner: Inner,
+    /// aws-lc-rs's parsed key for the algorithm it was first used with (a registration
+    /// verifies twice with the same key, usually with the same algorithm).
+    #[cfg(feature = "aws-lc-rs")]
+    aws_lc: crate::backend::AwsLcKeyCache,
 }
 
 impl PublicKey {
@@ -299,7 +305,7 @@ impl PublicKey {
                 if !null {
                     return Err(KeyError::RsaParameters);
                 }
-                Self::rsa(key).map(|k| k.with_key_bytes(key))
+                Self::rsa(key)
             }
             rfc5912::ID_EC_PUBLIC_KEY => {
                 let params = spki.algorithm.parameters.ok_or(KeyError::MissingCurve)?;
@@ -321,7 +327,7 @@ impl PublicKey {
                     }
                     other => return Err(KeyError::UnsupportedCurve { curve: other }),
                 };
-                Ok(Self { kind, key: key.to_vec(), inner })
+                Ok(Self::new(kind, key, inner))
             }
             other => Err(KeyError::UnsupportedAlgorithm { algorithm: other }),
         }
@@ -339,22 +345,38 @@ impl PublicKey {
         if !bits.is_multiple_of(8) {
             return Err(KeyError::RsaModulusNotByteMultiple { bits });
         }
+        if n.last().is_none_or(|b| b & 1 == 0) {
+            return Err(KeyError::Malformed);
+        }
         let e = key.public_exponent.as_bytes();
         let exponent = if e.len() <= 8 { Some(e.iter().fold(0u64, |a, b| (a << 8) | u64::from(*b))) } else { None };
         match exponent {
             Some(v) if v >= 3 && v % 2 == 1 && v <= rsa::PublicKey::MAX_PUB_EXPONENT => {}
             _ => return Err(KeyError::RsaExponent { exponent }),
         }
-        let n = rsa::BoxedUint::from_be_slice_vartime(n);
-        let e = rsa::BoxedUint::from_be_slice_vartime(e);
-        let inner =
-            rsa::PublicKey::new_with_size_limits(n, e, RSA_MIN_BITS..=RSA_MAX_BITS).map_err(|_| KeyError::Malformed)?;
-        Ok(Self { kind: KeyKind::Rsa { bits }, key: Vec::new(), inner: Inner::Rsa(inner) })
+        Ok(Self::new(KeyKind::Rsa { bits }, pkcs1, Inner::Rsa(OnceLock::new())))
     }
 
-    fn with_key_bytes(mut self, key: &[u8]) -> Self {
-        self.key = key.to_vec();
-        self
+    fn new(kind: KeyKind, key: &[u8], inner: Inner) -> Self {
+        Self {
+            kind,
+            key: key.to_vec(),
+            inner,
+            #[cfg(feature = "aws-lc-rs")]
+            aws_lc: crate::backend::AwsLcKeyCache::default(),
+        }
+    }
+
+    /// The RustCrypto RSA key, built once. Every bound `rsa` checks was checked by
+    /// [`PublicKey::from_spki_der`], so `None` means only a defect in that reasoning.
+    fn rsa_key<'a>(&'a self, cell: &'a OnceLock<Option<rsa::PublicKey>>) -> Option<&'a rsa::PublicKey> {
+        cell.get_or_init(|| {
+            let key = rsa::pkcs1::RsaPublicKey::<der::asn1::UintRef<'_>>::from_der(&self.key).ok()?;
+            let n = rsa::BoxedUint::from_be_slice_vartime(key.modulus.as_bytes());
+            let e = rsa::BoxedUint::from_be_slice_vartime(key.public_exponent.as_bytes());
+            rsa::PublicKey::new_with_size_limits(n, e, RSA_MIN_BITS..=RSA_MAX_BITS).ok()
+        })
+        .as_ref()
     }
 
     /// What kind of key this is.
@@ -400,13 +422,11 @@ impl PublicKey {
         }
         match backend {
             #[cfg(feature = "aws-lc-rs")]
-            Backend::AwsLcRs => {
-                match crate::backend::aws_lc_verify(self.kind, &self.key, algorithm, message, signature) {
-                    Some(true) => Ok(()),
-                    Some(false) => Err(SignatureError::Invalid { algorithm }),
-                    None => self.verify_rust_crypto(algorithm, message, signature),
-                }
-            }
+            Backend::AwsLcRs => match self.aws_lc.verify(self.kind, &self.key, algorithm, message, signature) {
+                Some(true) => Ok(()),
+                Some(false) => Err(SignatureError::Invalid { algorithm }),
+                None => self.verify_rust_crypto(algorithm, message, signature),
+            },
             Backend::RustCrypto => self.verify_rust_crypto(algorithm, message, signature),
         }
     }
@@ -421,7 +441,8 @@ impl PublicKey {
         let hash = algorithm.hash();
         let prehash = hash.digest(message);
         let ok = match (&self.inner, algorithm) {
-            (Inner::Rsa(key), SignatureAlgorithm::RsaPkcs1(h)) => {
+            (Inner::Rsa(cell), SignatureAlgorithm::RsaPkcs1(h)) => {
+                let key = self.rsa_key(cell).ok_or(SignatureError::Key(KeyError::Malformed))?;
                 let scheme = match h {
                     HashAlgorithm::Sha1 => rsa::Pkcs1v15Sign::new::<sha1::Sha1>(),
                     HashAlgorithm::Sha256 => rsa::Pkcs1v15Sign::new::<Sha256>(),
@@ -430,12 +451,15 @@ impl PublicKey {
                 };
                 key.verify(scheme, &prehash, signature).is_ok()
             }
-            (Inner::Rsa(key), SignatureAlgorithm::RsaPss(h)) => match h {
-                HashAlgorithm::Sha256 => key.verify(rsa::pss::Pss::<Sha256>::new(), &prehash, signature).is_ok(),
-                HashAlgorithm::Sha384 => key.verify(rsa::pss::Pss::<Sha384>::new(), &prehash, signature).is_ok(),
-                HashAlgorithm::Sha512 => key.verify(rsa::pss::Pss::<Sha512>::new(), &prehash, signature).is_ok(),
-                HashAlgorithm::Sha1 => false,
-            },
+            (Inner::Rsa(cell), SignatureAlgorithm::RsaPss(h)) => {
+                let key = self.rsa_key(cell).ok_or(SignatureError::Key(KeyError::Malformed))?;
+                match h {
+                    HashAlgorithm::Sha256 => key.verify(rsa::pss::Pss::<Sha256>::new(), &prehash, signature).is_ok(),
+                    HashAlgorithm::Sha384 => key.verify(rsa::pss::Pss::<Sha384>::new(), &prehash, signature).is_ok(),
+                    HashAlgorithm::Sha512 => key.verify(rsa::pss::Pss::<Sha512>::new(), &prehash, signature).is_ok(),
+                    HashAlgorithm::Sha1 => false,
+                }
+            }
             (Inner::P256(key), SignatureAlgorithm::Ecdsa(_)) => {
                 let sig =
                     p256::ecdsa::Signature::from_der(signature).map_err(|_| SignatureError::MalformedSignature)?;
