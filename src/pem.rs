@@ -28,57 +28,82 @@ pub(crate) fn check_length(text: &str) -> Result<(), PemError> {
 }
 
 /// Decodes a field that must hold exactly one `CERTIFICATE` PEM block (RFC 7468), with
-/// optional explanatory text around it and LF or CRLF line endings.
+/// optional explanatory text around it and LF or CRLF line endings. The body may be wrapped at
+/// any width (RFC 7468 §3's lax reading); it is decoded with a table-driven base64 decoder, as a
+/// certificate is public and needs no constant-time decoding.
 ///
 /// # Errors
 /// [`PemError`] naming what was found instead: nothing, several blocks, another label,
 /// a block without its end line, or bad base64.
 pub(crate) fn decode_certificate(text: &str) -> Result<Vec<u8>, PemError> {
+    use base64::Engine;
+
     check_length(text)?;
-    let mut begins = Vec::new();
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if let Some(label) = boundary(line, "-----BEGIN ") {
-            begins.push((offset, label));
+    let mut begins = 0;
+    let mut label = None;
+    let mut body = String::new();
+    let mut state = Block::Before;
+    for line in text.split('\n') {
+        if let Some(found) = boundary(line, "-----BEGIN ") {
+            begins += 1;
+            if state == Block::Before {
+                label = Some(found);
+                state = Block::Inside;
+            }
+            continue;
         }
-        offset += line.len();
+        if state == Block::Inside {
+            if boundary(line, "-----END ") == label {
+                state = Block::After;
+            } else {
+                body.push_str(line.trim_matches(['\r', ' ', '\t']));
+            }
+        }
     }
-    let (start, label) = match begins.as_slice() {
-        [] => return Err(PemError::NoBlock),
-        [one] => *one,
-        more => return Err(PemError::MultipleBlocks { count: more.len() }),
+    let label = match (begins, label) {
+        (0, _) | (_, None) => return Err(PemError::NoBlock),
+        (1, Some(label)) => label,
+        (count, _) => return Err(PemError::MultipleBlocks { count }),
     };
     if label != CERTIFICATE_LABEL {
         return Err(PemError::WrongLabel { label: label.chars().take(64).collect() });
     }
-    let mut end = None;
-    let mut offset = start;
-    for line in text[start..].split_inclusive('\n') {
-        offset += line.len();
-        if boundary(line, "-----END ") == Some(label) {
-            end = Some(offset);
-            break;
-        }
+    if state != Block::After {
+        return Err(PemError::Truncated);
     }
-    let end = end.ok_or(PemError::Truncated)?;
-    let block = text[start..end].trim_end_matches(['\r', '\n', ' ', '\t']);
-    let (found, der) = pem_rfc7468::decode_vec(block.as_bytes()).map_err(|e| match e {
-        pem_rfc7468::Error::Base64(_) => PemError::Base64,
-        _ => PemError::Malformed,
-    })?;
-    if found != CERTIFICATE_LABEL {
+    if body.contains(':') {
+        // RFC 1421 headers (Proc-Type, DEK-Info) have no place in a CERTIFICATE block.
         return Err(PemError::Malformed);
     }
+    let der = base64::engine::general_purpose::STANDARD.decode(body.as_bytes()).map_err(|_| PemError::Base64)?;
     if der.is_empty() {
         return Err(PemError::Malformed);
     }
     Ok(der)
 }
 
+/// Where the line scan is relative to the (first) block.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Block {
+    Before,
+    Inside,
+    After,
+}
+
 /// One canonical `CERTIFICATE` PEM block (64-column base64, LF line endings) for `der`.
 pub(crate) fn encode_certificate(der: &[u8]) -> String {
-    // Encoding cannot fail for a label this short; fall back to an empty string rather than panic.
-    pem_rfc7468::encode_string(CERTIFICATE_LABEL, pem_rfc7468::LineEnding::LF, der).unwrap_or_default()
+    use base64::Engine;
+
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = String::with_capacity(body.len() + body.len() / 64 + 64);
+    out.push_str("-----BEGIN CERTIFICATE-----\n");
+    for line in body.as_bytes().chunks(64) {
+        // base64 output is ASCII, so every 64-byte chunk is a whole str.
+        out.push_str(core::str::from_utf8(line).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
 }
 
 /// The label of an encapsulation boundary line (`-----BEGIN X-----`), if `line` is one.
@@ -122,6 +147,26 @@ mod tests {
         assert_eq!(decode_certificate(cut), Err(PemError::Truncated));
         let bad = block("CERTIFICATE").replace(BODY, "MA*CAQA=");
         assert_eq!(decode_certificate(&bad), Err(PemError::Base64));
+    }
+
+    #[test]
+    fn encoding_is_canonical_rfc_7468() {
+        let der: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        let pem = encode_certificate(&der);
+        assert_eq!(pem_rfc7468::encode_string("CERTIFICATE", pem_rfc7468::LineEnding::LF, &der).unwrap(), pem);
+        assert_eq!(decode_certificate(&pem), Ok(der));
+    }
+
+    #[test]
+    fn any_wrapping_width_but_no_headers() {
+        let long = "-----BEGIN CERTIFICATE-----\nMAMC\n  AQA=  \n-----END CERTIFICATE-----";
+        assert_eq!(decode_certificate(long), Ok(vec![0x30, 0x03, 0x02, 0x01, 0x00]));
+        let headers = "-----BEGIN CERTIFICATE-----\nProc-Type: 4,ENCRYPTED\nMAMCAQA=\n-----END CERTIFICATE-----\n";
+        assert_eq!(decode_certificate(headers), Err(PemError::Malformed));
+        let mismatched = "-----BEGIN CERTIFICATE-----\nMAMCAQA=\n-----END PRIVATE KEY-----\n";
+        assert_eq!(decode_certificate(mismatched), Err(PemError::Truncated));
+        let empty = "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n";
+        assert_eq!(decode_certificate(empty), Err(PemError::Malformed));
     }
 
     #[test]
