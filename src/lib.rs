@@ -33,6 +33,19 @@
 //! assert_eq!(err.exception().http_status(), 400);
 //! # Ok::<(), iot_ca::Error>(())
 //! ```
+//!
+//! # What is here
+//!
+//! * **RegisterCACertificate** in two pure phases: [`check`] (request members, the CA rules
+//!   through [`VerifiedCa`], the proof of possession) returns a [`CheckedRegistration`] that
+//!   says what to look up; [`admit`] weighs the [`AccountFacts`] and returns the
+//!   [`Registration`] with the [`CaCertificateDescription`] to store.
+//! * **GetRegistrationCode**: [`RegistrationCode::generate`] and [`RegistrationCode::parse`].
+//! * **CreateProvisioningClaim**: [`create_provisioning_claim`], signing through RustCrypto's
+//!   signer traits; [`create_verification_certificate`] makes the proof the AWS guide makes.
+//! * **Errors**: [`Error`] and its per-area enums; [`Error::exception`] is the one mapping to
+//!   AWS. [`wire`] (feature `serde`, on by default) has AWS's JSON shapes.
+//! * **Backends**: [`Backend`] — RustCrypto by default, aws-lc-rs with feature `aws-lc-rs`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
