@@ -41,7 +41,7 @@ pub(crate) fn decode_certificate(text: &str) -> Result<Vec<u8>, PemError> {
     check_length(text)?;
     let mut begins = 0;
     let mut label = None;
-    let mut body = String::new();
+    let mut body = String::with_capacity(text.len());
     let mut state = Block::Before;
     for line in text.split('\n') {
         if let Some(found) = boundary(line, "-----BEGIN ") {
@@ -94,12 +94,12 @@ enum Block {
 pub(crate) fn encode_certificate(der: &[u8]) -> String {
     use base64::Engine;
 
-    let body = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = String::with_capacity(body.len() + body.len() / 64 + 64);
+    let lines = der.len().div_ceil(48);
+    let mut out = String::with_capacity(lines * 65 + 56);
     out.push_str("-----BEGIN CERTIFICATE-----\n");
-    for line in body.as_bytes().chunks(64) {
-        // base64 output is ASCII, so every 64-byte chunk is a whole str.
-        out.push_str(core::str::from_utf8(line).unwrap_or_default());
+    // 48 bytes encode to exactly one 64-column line.
+    for chunk in der.chunks(48) {
+        base64::engine::general_purpose::STANDARD.encode_string(chunk, &mut out);
         out.push('\n');
     }
     out.push_str("-----END CERTIFICATE-----\n");
