@@ -75,7 +75,7 @@ impl<'a> Cursor<'a> {
         &mut self,
         tag: Tag,
         field: &'static str,
-        inner: impl FnOnce(&mut Cursor<'a>) -> Result<T, ParseError>,
+        inner: impl FnOnce(&mut Self) -> Result<T, ParseError>,
     ) -> Result<T, ParseError> {
         let tlv = self.expect(tag, field)?;
         let mut contents = Cursor::new(self.input, tlv.value);

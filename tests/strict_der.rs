@@ -5,9 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may panic
 
-mod support;
 #[path = "support/differential.rs"]
 mod differential;
+mod support;
 
 use iot_ca::{CaError, Error, ParseError, ParsedCertificate, Policy, UnixTime, VerifiedCa};
 use proptest::prelude::*;
@@ -162,7 +162,11 @@ fn unique_ids_are_der_bit_strings() {
     assert!(ParsedCertificate::from_der(with_id(&[0x00, 0xab])).is_ok());
     assert!(ParsedCertificate::from_der(with_id(&[0x04, 0xf0])).is_ok());
     for bad in [&[][..], &[0x01], &[0x08, 0xff], &[0x04, 0xf8]] {
-        assert_eq!(ParsedCertificate::from_der(with_id(bad)), Err(ParseError::Der { field: "issuerUniqueID" }), "{bad:02x?}");
+        assert_eq!(
+            ParsedCertificate::from_der(with_id(bad)),
+            Err(ParseError::Der { field: "issuerUniqueID" }),
+            "{bad:02x?}"
+        );
     }
 }
 

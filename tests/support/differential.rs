@@ -20,7 +20,8 @@ pub fn agrees(der: &[u8]) -> Result<bool, String> {
     if ours.not_before() < epoch || ours.not_after() < epoch {
         return Ok(false);
     }
-    let theirs = CertificateInner::<Raw>::from_der(der).map_err(|e| format!("x509-cert refuses what we accept: {e}"))?;
+    let theirs =
+        CertificateInner::<Raw>::from_der(der).map_err(|e| format!("x509-cert refuses what we accept: {e}"))?;
     let tbs = theirs.tbs_certificate();
     let encode = |what: &str, r: der::Result<Vec<u8>>| r.map_err(|e| format!("x509-cert cannot re-encode {what}: {e}"));
     let pairs = [
