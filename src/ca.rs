@@ -11,7 +11,6 @@ use crate::cert::{ParsedCertificate, Version};
 use crate::certificate_id::CertificateId;
 use crate::error::{CaError, Error};
 use crate::key::{HashAlgorithm, PublicKey, SignatureAlgorithm};
-use crate::pem;
 use crate::policy::Policy;
 use crate::time::UnixTime;
 
@@ -36,85 +35,69 @@ const RECOGNISED: [ObjectIdentifier; 14] = [
     rfc5912::ID_PE_AUTHORITY_INFO_ACCESS,
 ];
 
-/// Something a CA certificate does that RFC 5280 or the CA/B Forum advise against, but that
-/// AWS accepts. Reported with the result; refused under [`Policy::strict`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Finding {
-    /// basicConstraints is not marked critical.
-    BasicConstraintsNotCritical,
-    /// No keyUsage extension.
-    KeyUsageAbsent,
-    /// keyUsage is not marked critical.
-    KeyUsageNotCritical,
-    /// No subjectKeyIdentifier extension.
-    SubjectKeyIdentifierAbsent,
-    /// A self-issued CA with a pathLenConstraint.
-    PathLenOnRoot,
-    /// A self-issued CA with extKeyUsage.
-    ExtKeyUsageOnRoot,
-    /// The CA certificate itself is signed with SHA-1.
-    Sha1SelfSignature,
-    /// The serial number is zero or negative.
-    SerialNotPositive,
+/// Declares [`Finding`] once: each finding with its stable id, its reference and its
+/// sentence, from which `ALL`, `id`, `reference` and `Display` are derived.
+macro_rules! findings {
+    ($($(#[doc = $doc:literal])* $name:ident = ($id:literal, $reference:literal, $what:literal),)*) => {
+        /// Something a CA certificate does that RFC 5280 or the CA/B Forum advise against, but
+        /// that AWS accepts. Reported with the result; refused under [`Policy::strict`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Finding {
+            $($(#[doc = $doc])* $name,)*
+        }
+
+        impl Finding {
+            /// Every finding, in the order they are checked.
+            pub const ALL: &'static [Self] = &[$(Self::$name),*];
+
+            /// Stable id (`bc-not-critical`, …).
+            #[must_use]
+            pub const fn id(self) -> &'static str {
+                match self {
+                    $(Self::$name => $id,)*
+                }
+            }
+
+            /// The RFC section (or guideline) behind it.
+            #[must_use]
+            pub const fn reference(self) -> &'static str {
+                match self {
+                    $(Self::$name => $reference,)*
+                }
+            }
+
+            const fn what(self) -> &'static str {
+                match self {
+                    $(Self::$name => $what,)*
+                }
+            }
+        }
+    };
 }
 
-impl Finding {
-    /// Every finding, in the order they are checked.
-    pub const ALL: [Self; 8] = [
-        Self::BasicConstraintsNotCritical,
-        Self::KeyUsageAbsent,
-        Self::KeyUsageNotCritical,
-        Self::SubjectKeyIdentifierAbsent,
-        Self::PathLenOnRoot,
-        Self::ExtKeyUsageOnRoot,
-        Self::Sha1SelfSignature,
-        Self::SerialNotPositive,
-    ];
-
-    /// Stable id (`bc-not-critical`, …).
-    #[must_use]
-    pub const fn id(self) -> &'static str {
-        match self {
-            Self::BasicConstraintsNotCritical => "bc-not-critical",
-            Self::KeyUsageAbsent => "ku-absent",
-            Self::KeyUsageNotCritical => "ku-not-critical",
-            Self::SubjectKeyIdentifierAbsent => "ski-absent",
-            Self::PathLenOnRoot => "pathlen-on-root",
-            Self::ExtKeyUsageOnRoot => "eku-on-root",
-            Self::Sha1SelfSignature => "sha1-self-signature",
-            Self::SerialNotPositive => "serial-not-positive",
-        }
-    }
-
-    /// The RFC section (or guideline) behind it.
-    #[must_use]
-    pub const fn reference(self) -> &'static str {
-        match self {
-            Self::BasicConstraintsNotCritical => "RFC 5280 §4.2.1.9",
-            Self::KeyUsageAbsent | Self::KeyUsageNotCritical => "RFC 5280 §4.2.1.3",
-            Self::SubjectKeyIdentifierAbsent => "RFC 5280 §4.2.1.2",
-            Self::PathLenOnRoot => "RFC 5280 §4.2.1.9, CA/B Forum BR §7.1.2.1",
-            Self::ExtKeyUsageOnRoot => "RFC 5280 §4.2.1.12, CA/B Forum BR §7.1.2.1",
-            Self::Sha1SelfSignature => "RFC 9155, CA/B Forum BR §7.1.3.2",
-            Self::SerialNotPositive => "RFC 5280 §4.1.2.2",
-        }
-    }
+findings! {
+    /// basicConstraints is not marked critical.
+    BasicConstraintsNotCritical = ("bc-not-critical", "RFC 5280 §4.2.1.9", "basicConstraints is not critical"),
+    /// No keyUsage extension.
+    KeyUsageAbsent = ("ku-absent", "RFC 5280 §4.2.1.3", "keyUsage is absent"),
+    /// keyUsage is not marked critical.
+    KeyUsageNotCritical = ("ku-not-critical", "RFC 5280 §4.2.1.3", "keyUsage is not critical"),
+    /// No subjectKeyIdentifier extension.
+    SubjectKeyIdentifierAbsent = ("ski-absent", "RFC 5280 §4.2.1.2", "subjectKeyIdentifier is absent"),
+    /// A self-issued CA with a pathLenConstraint.
+    PathLenOnRoot = ("pathlen-on-root", "RFC 5280 §4.2.1.9, CA/B Forum BR §7.1.2.1", "a root carries pathLenConstraint"),
+    /// A self-issued CA with extKeyUsage.
+    ExtKeyUsageOnRoot = ("eku-on-root", "RFC 5280 §4.2.1.12, CA/B Forum BR §7.1.2.1", "a root carries extKeyUsage"),
+    /// The CA certificate itself is signed with SHA-1.
+    Sha1SelfSignature = ("sha1-self-signature", "RFC 9155, CA/B Forum BR §7.1.3.2", "the CA certificate is signed with SHA-1"),
+    /// The serial number is zero or negative.
+    SerialNotPositive = ("serial-not-positive", "RFC 5280 §4.1.2.2", "the serial number is zero or negative"),
 }
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self {
-            Self::BasicConstraintsNotCritical => "basicConstraints is not critical",
-            Self::KeyUsageAbsent => "keyUsage is absent",
-            Self::KeyUsageNotCritical => "keyUsage is not critical",
-            Self::SubjectKeyIdentifierAbsent => "subjectKeyIdentifier is absent",
-            Self::PathLenOnRoot => "a root carries pathLenConstraint",
-            Self::ExtKeyUsageOnRoot => "a root carries extKeyUsage",
-            Self::Sha1SelfSignature => "the CA certificate is signed with SHA-1",
-            Self::SerialNotPositive => "the serial number is zero or negative",
-        };
-        write!(f, "{what} ({}, {})", self.id(), self.reference())
+        write!(f, "{} ({}, {})", self.what(), self.id(), self.reference())
     }
 }
 
@@ -137,8 +120,8 @@ impl VerifiedCa {
     /// # Errors
     /// [`Error::CaCertificate`] with the first rule that fails.
     pub fn from_pem(pem_text: &str, now: UnixTime, policy: Policy) -> Result<Self, Error> {
-        let der = pem::decode_certificate(pem_text).map_err(|e| Error::CaCertificate(CaError::Pem(e)))?;
-        Self::from_der(der, now, policy)
+        let cert = ParsedCertificate::from_pem(pem_text).map_err(CaError::from)?;
+        Self::check(cert, now, policy).map_err(Error::CaCertificate)
     }
 
     /// Checks a DER certificate against §1.2 and §1.3 at `now`.
@@ -146,7 +129,7 @@ impl VerifiedCa {
     /// # Errors
     /// [`Error::CaCertificate`] with the first rule that fails.
     pub fn from_der(der: Vec<u8>, now: UnixTime, policy: Policy) -> Result<Self, Error> {
-        let cert = ParsedCertificate::from_der(der).map_err(|e| Error::CaCertificate(CaError::Parse(e)))?;
+        let cert = ParsedCertificate::from_der(der).map_err(CaError::Parse)?;
         Self::check(cert, now, policy).map_err(Error::CaCertificate)
     }
 

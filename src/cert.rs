@@ -9,7 +9,7 @@ use core::ops::Range;
 
 use der::Tag;
 
-use crate::error::{ParseError, ValidityError};
+use crate::error::{CertificateInputError, ParseError, ValidityError};
 use crate::time::UnixTime;
 use crate::tlv::{Cursor, Tlv, check_integer, check_oid, context, walk_name};
 
@@ -163,6 +163,16 @@ impl ParsedCertificate {
             signature,
             der,
         })
+    }
+
+    /// Parses a certificate field's text: exactly one `CERTIFICATE` PEM block (explanatory
+    /// text around it and CRLF allowed, RFC 7468), then [`ParsedCertificate::from_der`].
+    ///
+    /// # Errors
+    /// [`CertificateInputError`] saying whether the PEM or the DER is at fault.
+    pub fn from_pem(text: &str) -> Result<Self, CertificateInputError> {
+        let der = crate::pem::decode_certificate(text).map_err(CertificateInputError::Pem)?;
+        Self::from_der(der).map_err(CertificateInputError::Parse)
     }
 
     /// notBefore ≤ now ≤ notAfter, both ends inclusive, and notBefore ≤ notAfter

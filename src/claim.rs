@@ -47,17 +47,17 @@ pub struct ProvisioningClaim {
 /// [`RegistryError::TemplateDisabled`] (400).
 pub fn check_claim_template(name: &TemplateName, template: Option<TemplateFacts>) -> Result<(), Error> {
     let template_name = || name.as_str().to_owned();
-    let template =
-        template.ok_or_else(|| Error::Registry(RegistryError::TemplateNotFound { template_name: template_name() }))?;
+    let template = template.ok_or_else(|| RegistryError::TemplateNotFound { template_name: template_name() })?;
     if template.template_type != TemplateType::FleetProvisioning {
-        return Err(Error::Registry(RegistryError::TemplateWrongType {
+        return Err(RegistryError::TemplateWrongType {
             template_name: template_name(),
             found: template.template_type.as_str(),
             needed: TemplateType::FleetProvisioning.as_str(),
-        }));
+        }
+        .into());
     }
     if !template.enabled {
-        return Err(Error::Registry(RegistryError::TemplateDisabled { template_name: template_name() }));
+        return Err(RegistryError::TemplateDisabled { template_name: template_name() }.into());
     }
     Ok(())
 }
@@ -91,18 +91,18 @@ where
     R: CryptoRng + ?Sized,
 {
     check_claim_template(name, template)?;
-    let encoding = |_| Error::Issue(IssueError::Encoding);
     let key_pair = KeyPair::generate(key_algorithm, rng)?;
     let mut cn = [0u8; 32];
     rng.fill_bytes(&mut cn);
-    let subject = Name::from_str(&format!("CN={}", hex_lower(&cn))).map_err(encoding)?;
+    let subject = Name::from_str(&format!("CN={}", hex_lower(&cn))).map_err(IssueError::encoding)?;
     let serial = serial_from(rng);
     let not_before = now.checked_sub(CLAIM_BACKDATE_SECS).ok_or(IssueError::TimeOutOfRange { time: now })?;
     let not_after = now.checked_add(CLAIM_LIFETIME_SECS).ok_or(IssueError::TimeOutOfRange { time: now })?;
     let extensions = vec![
         extension(rfc5912::ID_CE_BASIC_CONSTRAINTS, true, &BasicConstraints { ca: false, path_len_constraint: None })
-            .map_err(encoding)?,
-        extension(rfc5912::ID_CE_KEY_USAGE, true, &KeyUsage(KeyUsages::DigitalSignature.into())).map_err(encoding)?,
+            .map_err(IssueError::encoding)?,
+        extension(rfc5912::ID_CE_KEY_USAGE, true, &KeyUsage(KeyUsages::DigitalSignature.into()))
+            .map_err(IssueError::encoding)?,
     ];
     let what =
         Issuance { issuer, subject, subject_spki_der: key_pair.spki_der(), serial, not_before, not_after, extensions };

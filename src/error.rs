@@ -141,6 +141,45 @@ impl fmt::Display for ParseError {
     }
 }
 
+/// A certificate field's text is not one certificate: its PEM or the DER inside.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertificateInputError {
+    /// The PEM text.
+    Pem(PemError),
+    /// The DER inside it.
+    Parse(ParseError),
+}
+
+impl fmt::Display for CertificateInputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Pem(e) => e.fmt(f),
+            Self::Parse(e) => e.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for CertificateInputError {}
+
+impl From<CertificateInputError> for CaError {
+    fn from(e: CertificateInputError) -> Self {
+        match e {
+            CertificateInputError::Pem(e) => Self::Pem(e),
+            CertificateInputError::Parse(e) => Self::Parse(e),
+        }
+    }
+}
+
+impl From<CertificateInputError> for VerificationError {
+    fn from(e: CertificateInputError) -> Self {
+        match e {
+            CertificateInputError::Pem(e) => Self::Pem(e),
+            CertificateInputError::Parse(e) => Self::Parse(e),
+        }
+    }
+}
+
 /// A certificate is not valid at `now` (SPEC §1.3 rule 4, §1.4 item 4).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -383,47 +422,39 @@ pub enum CaError {
 }
 
 impl CaError {
-    /// The SPEC rule the error enforces (`1.2`, `1.3.1` … `1.3.9`, or the finding id).
-    #[must_use]
-    pub fn rule(&self) -> &'static str {
+    /// The rule the error enforces and the RFC section behind it, declared once per variant.
+    /// Rule ids are those of the README's rules table (`1.2`, `1.3.1` … `1.3.9`, or a finding id).
+    const fn rule_and_reference(&self) -> (&'static str, &'static str) {
         match self {
-            Self::Pem(_) | Self::Parse(_) => "1.2",
-            Self::NotVersion3 { .. }
-            | Self::DuplicateExtension { .. }
+            Self::Pem(_) => ("1.2", "RFC 7468 §5"),
+            Self::Parse(_) => ("1.2", "RFC 5280 §4.1, X.690 §10"),
+            Self::NotVersion3 { .. } => ("1.3.1", "RFC 5280 §4.1.2.1"),
+            Self::DuplicateExtension { .. }
             | Self::UnrecognisedCriticalExtension { .. }
-            | Self::MalformedExtension { .. } => "1.3.1",
-            Self::BasicConstraintsMissing | Self::NotCa => "1.3.2",
-            Self::KeyCertSignMissing => "1.3.3",
-            Self::Validity(_) => "1.3.4",
-            Self::EmptySubject => "1.3.5",
-            Self::Key(_) => "1.3.6",
-            Self::SignatureAlgorithm(_) => "1.3.7",
-            Self::SelfSignature(_) => "1.3.8",
-            Self::SerialTooLong { .. } => "1.3.9",
-            Self::StrictFinding(f) => f.id(),
+            | Self::MalformedExtension { .. } => ("1.3.1", "RFC 5280 §4.2"),
+            Self::BasicConstraintsMissing | Self::NotCa => ("1.3.2", "RFC 5280 §4.2.1.9"),
+            Self::KeyCertSignMissing => ("1.3.3", "RFC 5280 §4.2.1.3"),
+            Self::Validity(_) => ("1.3.4", "RFC 5280 §4.1.2.5"),
+            Self::EmptySubject => ("1.3.5", "RFC 5280 §4.1.2.6"),
+            Self::Key(_) => ("1.3.6", "RFC 5280 §4.1.2.7, RFC 3279, RFC 5480"),
+            Self::SignatureAlgorithm(_) => ("1.3.7", "RFC 5280 §4.1.1.2, RFC 4055, RFC 5758"),
+            Self::SelfSignature(_) => ("1.3.8", "RFC 5280 §6.1"),
+            Self::SerialTooLong { .. } => ("1.3.9", "RFC 5280 §4.1.2.2"),
+            Self::StrictFinding(f) => (f.id(), f.reference()),
         }
+    }
+
+    /// The rule the error enforces: its id in the README's rules table (`1.2`, `1.3.1` …
+    /// `1.3.9`), or the finding id under a strict policy.
+    #[must_use]
+    pub const fn rule(&self) -> &'static str {
+        self.rule_and_reference().0
     }
 
     /// The RFC section behind the rule.
     #[must_use]
-    pub fn reference(&self) -> &'static str {
-        match self {
-            Self::Pem(_) => "RFC 7468 §5",
-            Self::Parse(_) => "RFC 5280 §4.1, X.690 §10",
-            Self::NotVersion3 { .. } => "RFC 5280 §4.1.2.1",
-            Self::DuplicateExtension { .. }
-            | Self::UnrecognisedCriticalExtension { .. }
-            | Self::MalformedExtension { .. } => "RFC 5280 §4.2",
-            Self::BasicConstraintsMissing | Self::NotCa => "RFC 5280 §4.2.1.9",
-            Self::KeyCertSignMissing => "RFC 5280 §4.2.1.3",
-            Self::Validity(_) => "RFC 5280 §4.1.2.5",
-            Self::EmptySubject => "RFC 5280 §4.1.2.6",
-            Self::Key(_) => "RFC 5280 §4.1.2.7, RFC 3279, RFC 5480",
-            Self::SignatureAlgorithm(_) => "RFC 5280 §4.1.1.2, RFC 4055, RFC 5758",
-            Self::SelfSignature(_) => "RFC 5280 §6.1",
-            Self::SerialTooLong { .. } => "RFC 5280 §4.1.2.2",
-            Self::StrictFinding(f) => f.reference(),
-        }
+    pub const fn reference(&self) -> &'static str {
+        self.rule_and_reference().1
     }
 }
 
@@ -826,6 +857,14 @@ impl fmt::Display for IssueError {
                 write!(f, "the validity time {time} is outside the years 1970 to 9999 that can be issued")
             }
         }
+    }
+}
+
+impl IssueError {
+    /// The one funnel for a foreign encoder's error (`der`, `spki`, `pkcs8`, PEM): what went
+    /// wrong inside it is nothing a caller could act on, so it becomes [`IssueError::Encoding`].
+    pub(crate) fn encoding<E>(_: E) -> Self {
+        Self::Encoding
     }
 }
 

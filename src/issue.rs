@@ -69,28 +69,25 @@ impl KeyPair {
     /// # Errors
     /// [`IssueError::KeyGeneration`] or [`IssueError::Encoding`] (InternalFailureException).
     pub fn generate<R: CryptoRng + ?Sized>(algorithm: KeyAlgorithm, rng: &mut R) -> Result<Self, Error> {
-        fn encoding<E>(_: E) -> Error {
-            Error::Issue(IssueError::Encoding)
-        }
         let (spki_der, private_der, label) = match algorithm {
             KeyAlgorithm::Rsa2048 => {
                 use rsa::pkcs1::EncodeRsaPrivateKey;
-                let key = rsa::PrivateKey::new(rng, 2048).map_err(|_| Error::Issue(IssueError::KeyGeneration))?;
-                let spki = key.to_public_key().to_public_key_der().map_err(encoding)?;
-                let private = key.to_pkcs1_der().map_err(encoding)?;
+                let key = rsa::PrivateKey::new(rng, 2048).map_err(|_| IssueError::KeyGeneration)?;
+                let spki = key.to_public_key().to_public_key_der().map_err(IssueError::encoding)?;
+                let private = key.to_pkcs1_der().map_err(IssueError::encoding)?;
                 (spki.into_vec(), Zeroizing::new(private.as_bytes().to_vec()), "RSA PRIVATE KEY")
             }
             KeyAlgorithm::P256 => {
                 use p256::elliptic_curve::Generate;
                 let key = p256::SecretKey::generate_from_rng(rng);
-                let spki = key.public_key().to_public_key_der().map_err(encoding)?;
-                let private = key.to_sec1_der().map_err(encoding)?;
+                let spki = key.public_key().to_public_key_der().map_err(IssueError::encoding)?;
+                let private = key.to_sec1_der().map_err(IssueError::encoding)?;
                 (spki.into_vec(), Zeroizing::new(private.to_vec()), "EC PRIVATE KEY")
             }
         };
         let pem = |label, der: &[u8]| {
             pem_rfc7468::encode_string(label, pem_rfc7468::LineEnding::LF, der)
-                .map_err(|_| Error::Issue(IssueError::Encoding))
+                .map_err(|e| Error::from(IssueError::encoding(e)))
         };
         Ok(Self {
             public_key_pem: pem("PUBLIC KEY", &spki_der)?,
@@ -127,12 +124,10 @@ fn key_id(spki: SubjectPublicKeyInfoRef<'_>) -> Vec<u8> {
 fn issuer_key_id(issuer: &ParsedCertificate) -> Result<Vec<u8>, Error> {
     let ski_oid = const_oid::db::rfc5912::ID_CE_SUBJECT_KEY_IDENTIFIER;
     if let Some(ext) = issuer.extensions().iter().find(|e| issuer.bytes(&e.oid) == ski_oid.as_bytes()) {
-        let ski =
-            OctetString::from_der(issuer.bytes(&ext.value)).map_err(|_| Error::Issue(IssueError::IssuerCertificate))?;
+        let ski = OctetString::from_der(issuer.bytes(&ext.value)).map_err(|_| IssueError::IssuerCertificate)?;
         return Ok(ski.as_bytes().to_vec());
     }
-    let spki = SubjectPublicKeyInfoRef::from_der(issuer.spki_der())
-        .map_err(|_| Error::Issue(IssueError::IssuerCertificate))?;
+    let spki = SubjectPublicKeyInfoRef::from_der(issuer.spki_der()).map_err(|_| IssueError::IssuerCertificate)?;
     Ok(key_id(spki))
 }
 
@@ -228,24 +223,21 @@ where
     Sig: spki::SignatureBitStringEncoding,
     R: CryptoRng + ?Sized,
 {
-    let signer_spki = signer.verifying_key().to_public_key_der().map_err(|_| Error::Issue(IssueError::Encoding))?;
+    let signer_spki = signer.verifying_key().to_public_key_der().map_err(IssueError::encoding)?;
     if signer_spki.as_bytes() != what.issuer.spki_der() {
-        return Err(Error::Issue(IssueError::SignerIsNotIssuer));
+        return Err(IssueError::SignerIsNotIssuer.into());
     }
-    let issuer_name =
-        Name::from_der(what.issuer.subject_der()).map_err(|_| Error::Issue(IssueError::IssuerCertificate))?;
+    let issuer_name = Name::from_der(what.issuer.subject_der()).map_err(|_| IssueError::IssuerCertificate)?;
     let profile = Profile {
         issuer: issuer_name,
         subject: what.subject,
         extensions: what.extensions,
         authority_key_id: issuer_key_id(what.issuer)?,
     };
-    let spki =
-        SubjectPublicKeyInfoOwned::from_der(what.subject_spki_der).map_err(|_| Error::Issue(IssueError::Encoding))?;
-    let serial = SerialNumber::new(&what.serial).map_err(|_| Error::Issue(IssueError::Encoding))?;
+    let spki = SubjectPublicKeyInfoOwned::from_der(what.subject_spki_der).map_err(IssueError::encoding)?;
+    let serial = SerialNumber::new(&what.serial).map_err(IssueError::encoding)?;
     let validity = Validity::new(time(what.not_before)?, time(what.not_after)?);
-    let builder =
-        CertificateBuilder::new(profile, serial, validity, spki).map_err(|_| Error::Issue(IssueError::Encoding))?;
-    let cert = builder.build_with_rng::<S, Sig, R>(signer, rng).map_err(|_| Error::Issue(IssueError::Signing))?;
-    cert.to_der().map_err(|_| Error::Issue(IssueError::Encoding))
+    let builder = CertificateBuilder::new(profile, serial, validity, spki).map_err(IssueError::encoding)?;
+    let cert = builder.build_with_rng::<S, Sig, R>(signer, rng).map_err(|_| IssueError::Signing)?;
+    Ok(cert.to_der().map_err(IssueError::encoding)?)
 }

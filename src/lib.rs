@@ -84,8 +84,8 @@ pub use claim::{
 };
 pub use description::{AutoRegistrationStatus, CaCertificateDescription, CaStatus, CertificateValidity};
 pub use error::{
-    CaError, Error, IssueError, KeyError, ParseError, PemError, RegistrationCodeError, RegistryError, RequestError,
-    SignatureError, TagError, TemplateBodyProblem, ValidityError, VerificationError,
+    CaError, CertificateInputError, Error, IssueError, KeyError, ParseError, PemError, RegistrationCodeError,
+    RegistryError, RequestError, SignatureError, TagError, TemplateBodyProblem, ValidityError, VerificationError,
 };
 pub use exception::{Exception, ExceptionKind};
 pub use issue::{KeyAlgorithm, KeyPair};

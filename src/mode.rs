@@ -27,11 +27,12 @@ impl CertificateMode {
         match text {
             "DEFAULT" => Ok(Self::Default),
             "SNI_ONLY" => Ok(Self::SniOnly),
-            other => Err(Error::Request(RequestError::Enum {
+            other => Err(RequestError::Enum {
                 member: "certificateMode",
                 value: other.chars().take(256).collect(),
                 allowed: Self::VALUES,
-            })),
+            }
+            .into()),
         }
     }
 
@@ -42,6 +43,15 @@ impl CertificateMode {
             Self::Default => "DEFAULT",
             Self::SniOnly => "SNI_ONLY",
         }
+    }
+}
+
+impl core::str::FromStr for CertificateMode {
+    type Err = Error;
+
+    /// [`CertificateMode::parse`].
+    fn from_str(text: &str) -> Result<Self, Error> {
+        Self::parse(text)
     }
 }
 

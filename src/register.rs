@@ -136,14 +136,14 @@ pub fn check(
     policy: Policy,
     now: UnixTime,
 ) -> Result<CheckedRegistration, Error> {
-    pem::check_length(&request.ca_certificate).map_err(|e| Error::CaCertificate(CaError::Pem(e)))?;
+    pem::check_length(&request.ca_certificate).map_err(CaError::Pem)?;
     if let Some(v) = &request.verification_certificate {
-        pem::check_length(v).map_err(|e| Error::VerificationCertificate(VerificationError::Pem(e)))?;
+        pem::check_length(v).map_err(VerificationError::Pem)?;
     }
     let verification = match (request.certificate_mode, &request.verification_certificate) {
-        (CertificateMode::Default, None) => return Err(Error::Request(RequestError::VerificationCertificateRequired)),
+        (CertificateMode::Default, None) => return Err(RequestError::VerificationCertificateRequired.into()),
         (CertificateMode::SniOnly, Some(_)) => {
-            return Err(Error::Request(RequestError::VerificationCertificateForbidden));
+            return Err(RequestError::VerificationCertificateForbidden.into());
         }
         (_, v) => v.as_deref(),
     };
@@ -169,27 +169,26 @@ pub fn admit<R: CryptoRng + ?Sized>(
     let id = candidate.certificate_id().clone();
     let arn = scope.ca_certificate_arn(&id);
     if facts.already_registered {
-        return Err(Error::Registry(RegistryError::AlreadyExists {
-            certificate_id: id.as_str().to_owned(),
-            certificate_arn: arn,
-        }));
+        return Err(
+            RegistryError::AlreadyExists { certificate_id: id.as_str().to_owned(), certificate_arn: arn }.into()
+        );
     }
     if facts.same_subject_count >= MAX_CAS_PER_SUBJECT {
-        return Err(Error::Registry(RegistryError::SubjectLimit { count: facts.same_subject_count }));
+        return Err(RegistryError::SubjectLimit { count: facts.same_subject_count }.into());
     }
     if candidate.certificate_mode() == CertificateMode::Default && facts.held_by_another_account_in_default_mode {
-        return Err(Error::Registry(RegistryError::HeldByAnotherAccount));
+        return Err(RegistryError::HeldByAnotherAccount.into());
     }
     if let Some(name) = candidate.template_name() {
-        let template = facts
-            .template
-            .ok_or_else(|| Error::Registry(RegistryError::TemplateNotFound { template_name: name.to_string() }))?;
+        let template =
+            facts.template.ok_or_else(|| RegistryError::TemplateNotFound { template_name: name.to_string() })?;
         if template.template_type != TemplateType::Jitp {
-            return Err(Error::Registry(RegistryError::TemplateWrongType {
+            return Err(RegistryError::TemplateWrongType {
                 template_name: name.to_string(),
                 found: template.template_type.as_str(),
                 needed: TemplateType::Jitp.as_str(),
-            }));
+            }
+            .into());
         }
     }
     let mut uuid_bytes = [0u8; 16];

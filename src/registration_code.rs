@@ -36,7 +36,7 @@ impl RegistrationCode {
             Ok(Self(text.to_owned()))
         } else {
             let len = text.chars().take(REGISTRATION_CODE_LEN * 4).count();
-            Err(Error::RegistrationCode(RegistrationCodeError::Malformed { len }))
+            Err(RegistrationCodeError::Malformed { len }.into())
         }
     }
 

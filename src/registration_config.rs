@@ -32,12 +32,7 @@ impl TemplateBody {
             || bounded_len(text, MAX_TEMPLATE_BODY_CHARS) > MAX_TEMPLATE_BODY_CHARS
         {
             let len = text.chars().count();
-            return Err(Error::Request(RequestError::Length {
-                member: MEMBER,
-                len,
-                min: 0,
-                max: MAX_TEMPLATE_BODY_CHARS,
-            }));
+            return Err(RequestError::Length { member: MEMBER, len, min: 0, max: MAX_TEMPLATE_BODY_CHARS }.into());
         }
         let problem = |reason| Error::Request(RequestError::TemplateBody { reason });
         let value: serde_json::Value = serde_json::from_str(text).map_err(|_| problem(TemplateBodyProblem::NotJson))?;
@@ -69,19 +64,17 @@ impl RoleArn {
         let len = bounded_len(text, MAX_ROLE_ARN_CHARS);
         if !(MIN_ROLE_ARN_CHARS..=MAX_ROLE_ARN_CHARS).contains(&len) {
             let len = if len > MAX_ROLE_ARN_CHARS { text.chars().count() } else { len };
-            return Err(Error::Request(RequestError::Length {
-                member: MEMBER,
-                len,
-                min: MIN_ROLE_ARN_CHARS,
-                max: MAX_ROLE_ARN_CHARS,
-            }));
+            return Err(
+                RequestError::Length { member: MEMBER, len, min: MIN_ROLE_ARN_CHARS, max: MAX_ROLE_ARN_CHARS }.into()
+            );
         }
         if !role_arn_shape(text) {
-            return Err(Error::Request(RequestError::Pattern {
+            return Err(RequestError::Pattern {
                 member: MEMBER,
                 value: text.chars().take(256).collect(),
                 pattern: ROLE_ARN_PATTERN,
-            }));
+            }
+            .into());
         }
         Ok(Self(text.to_owned()))
     }
@@ -146,9 +139,9 @@ impl RegistrationConfig {
         match (name, body, role) {
             (None, None, None) => Ok(None),
             (Some(name), None, None) => Ok(Some(Self::TemplateName(name))),
-            (Some(_), _, _) => Err(Error::Request(RequestError::TemplateNameWithBody)),
+            (Some(_), _, _) => Err(RequestError::TemplateNameWithBody.into()),
             (None, Some(body), Some(role_arn)) => Ok(Some(Self::TemplateBody { body, role_arn })),
-            (None, _, _) => Err(Error::Request(RequestError::BodyAndRoleTogether)),
+            (None, _, _) => Err(RequestError::BodyAndRoleTogether.into()),
         }
     }
 

@@ -50,7 +50,7 @@ impl Tags {
     /// [`TagError`] for the first tag that breaks a rule (InvalidRequestException).
     pub fn new<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> Result<Self, Error> {
         if pairs.len() > MAX_TAGS {
-            return Err(Error::Tag(TagError::TooMany { count: pairs.len(), max: MAX_TAGS }));
+            return Err(TagError::TooMany { count: pairs.len(), max: MAX_TAGS }.into());
         }
         let mut out: Vec<(String, String)> = Vec::with_capacity(pairs.len());
         for (i, (key, value)) in pairs.iter().enumerate() {
@@ -59,23 +59,21 @@ impl Tags {
             let len = key.chars().take(MAX_TAG_KEY_CHARS + 1).count();
             if len == 0 || len > MAX_TAG_KEY_CHARS {
                 let len = if len > MAX_TAG_KEY_CHARS { key.chars().count() } else { len };
-                return Err(Error::Tag(TagError::KeyLength { index, len, max: MAX_TAG_KEY_CHARS }));
+                return Err(TagError::KeyLength { index, len, max: MAX_TAG_KEY_CHARS }.into());
             }
             if !key.chars().all(key_char) {
-                return Err(Error::Tag(TagError::KeyPattern { index, key: shown() }));
+                return Err(TagError::KeyPattern { index, key: shown() }.into());
             }
             if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
-                return Err(Error::Tag(TagError::ReservedPrefix { index, key: shown() }));
+                return Err(TagError::ReservedPrefix { index, key: shown() }.into());
             }
             if value.len() > MAX_TAG_VALUE_CHARS && value.chars().count() > MAX_TAG_VALUE_CHARS {
-                return Err(Error::Tag(TagError::ValueLength {
-                    index,
-                    len: value.chars().count(),
-                    max: MAX_TAG_VALUE_CHARS,
-                }));
+                return Err(
+                    TagError::ValueLength { index, len: value.chars().count(), max: MAX_TAG_VALUE_CHARS }.into()
+                );
             }
             if out.iter().any(|(k, _)| k == key) {
-                return Err(Error::Tag(TagError::DuplicateKey { index, key: shown() }));
+                return Err(TagError::DuplicateKey { index, key: shown() }.into());
             }
             out.push((key.to_owned(), value.to_owned()));
         }

@@ -22,14 +22,10 @@ impl TemplateName {
         let len = text.chars().take(MAX_TEMPLATE_NAME_CHARS + 1).count();
         if len == 0 || len > MAX_TEMPLATE_NAME_CHARS {
             let len = if len > MAX_TEMPLATE_NAME_CHARS { text.chars().count() } else { len };
-            return Err(Error::Request(RequestError::Length { member, len, min: 1, max: MAX_TEMPLATE_NAME_CHARS }));
+            return Err(RequestError::Length { member, len, min: 1, max: MAX_TEMPLATE_NAME_CHARS }.into());
         }
         if !text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
-            return Err(Error::Request(RequestError::Pattern {
-                member,
-                value: text.to_owned(),
-                pattern: TEMPLATE_NAME_PATTERN,
-            }));
+            return Err(RequestError::Pattern { member, value: text.to_owned(), pattern: TEMPLATE_NAME_PATTERN }.into());
         }
         Ok(Self(text.to_owned()))
     }
@@ -66,6 +62,26 @@ pub enum TemplateType {
 }
 
 impl TemplateType {
+    /// The values AWS knows, as the wire spells them.
+    pub const VALUES: &'static [&'static str] = &["JITP", "FLEET_PROVISIONING"];
+
+    /// Parses the wire value (a provisioning template's `type`).
+    ///
+    /// # Errors
+    /// [`RequestError::Enum`] for any other string (InvalidRequestException).
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        match text {
+            "JITP" => Ok(Self::Jitp),
+            "FLEET_PROVISIONING" => Ok(Self::FleetProvisioning),
+            other => Err(RequestError::Enum {
+                member: "type",
+                value: other.chars().take(256).collect(),
+                allowed: Self::VALUES,
+            }
+            .into()),
+        }
+    }
+
     /// The wire value.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
@@ -73,6 +89,15 @@ impl TemplateType {
             Self::Jitp => "JITP",
             Self::FleetProvisioning => "FLEET_PROVISIONING",
         }
+    }
+}
+
+impl core::str::FromStr for TemplateType {
+    type Err = Error;
+
+    /// [`TemplateType::parse`].
+    fn from_str(text: &str) -> Result<Self, Error> {
+        Self::parse(text)
     }
 }
 
@@ -114,5 +139,14 @@ mod tests {
         assert!(matches!(TemplateName::parse(""), Err(Error::Request(RequestError::Length { len: 0, .. }))));
         assert!(matches!(TemplateName::parse("a b"), Err(Error::Request(RequestError::Pattern { .. }))));
         assert!(matches!(TemplateName::parse("é"), Err(Error::Request(RequestError::Pattern { .. }))));
+    }
+
+    #[test]
+    fn types_parse_exactly() {
+        assert_eq!("JITP".parse::<TemplateType>(), Ok(TemplateType::Jitp));
+        assert_eq!("FLEET_PROVISIONING".parse::<TemplateType>(), Ok(TemplateType::FleetProvisioning));
+        for bad in ["jitp", "", "FLEET"] {
+            assert!(matches!(TemplateType::parse(bad), Err(Error::Request(RequestError::Enum { .. }))), "{bad}");
+        }
     }
 }

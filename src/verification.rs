@@ -12,7 +12,6 @@ use crate::cert::ParsedCertificate;
 use crate::error::{Error, IssueError, RegistrationCodeError, VerificationError};
 use crate::issue::{Issuance, issue, serial_from};
 use crate::key::{PublicKey, verify_strong};
-use crate::pem;
 use crate::registration_code::RegistrationCode;
 use crate::time::UnixTime;
 
@@ -78,10 +77,7 @@ impl VerifiedCa {
         code: &RegistrationCode,
         now: UnixTime,
     ) -> Result<ParsedCertificate, Error> {
-        let der = pem::decode_certificate(verification_pem)
-            .map_err(|e| Error::VerificationCertificate(VerificationError::Pem(e)))?;
-        let cert = ParsedCertificate::from_der(der)
-            .map_err(|e| Error::VerificationCertificate(VerificationError::Parse(e)))?;
+        let cert = ParsedCertificate::from_pem(verification_pem).map_err(VerificationError::from)?;
         verify_possession_with(self.backend(), self.certificate().subject_der(), self.public_key(), &cert, now)
             .map_err(Error::VerificationCertificate)?;
         check_registration_code(&cert, code)?;
@@ -112,8 +108,7 @@ where
     Sig: spki::SignatureBitStringEncoding,
     R: CryptoRng + ?Sized,
 {
-    let subject =
-        x509_cert::name::Name::from_str(&format!("CN={code}")).map_err(|_| Error::Issue(IssueError::Encoding))?;
+    let subject = x509_cert::name::Name::from_str(&format!("CN={code}")).map_err(IssueError::encoding)?;
     let what = Issuance {
         issuer: ca,
         subject,

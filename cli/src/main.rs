@@ -205,13 +205,7 @@ fn code(text: &str) -> Result<RegistrationCode, Usage> {
 }
 
 fn certificate_file(path: &Path) -> Result<ParsedCertificate, Usage> {
-    let text = read(path)?;
-    let begin = text
-        .find("-----BEGIN CERTIFICATE-----")
-        .ok_or_else(|| Usage(format!("{}: no certificate PEM", path.display())))?;
-    let (_, der) = pem_rfc7468::decode_vec(text[begin..].trim_end().as_bytes())
-        .map_err(|e| Usage(format!("{}: {e}", path.display())))?;
-    ParsedCertificate::from_der(der).map_err(|e| Usage(format!("{}: {e}", path.display())))
+    ParsedCertificate::from_pem(&read(path)?).map_err(|e| Usage(format!("{}: {e}", path.display())))
 }
 
 fn registry(path: Option<&Path>) -> Result<registry::Registry, Usage> {
