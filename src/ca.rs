@@ -202,7 +202,7 @@ impl VerifiedCa {
         }
         // Rule 8: a self-issued CA verifies under its own key.
         if root {
-            key.verify_with(policy.backend(), algorithm, cert.tbs_der(), cert.signature())
+            key.verify(policy.backend(), algorithm, cert.tbs_der(), cert.signature())
                 .map_err(CaError::SelfSignature)?;
         }
         // Rule 9: serial at most 20 octets; zero or negative is a finding.

@@ -385,27 +385,17 @@ impl PublicKey {
         self.kind
     }
 
-    /// Verifies `signature` over `message` with `algorithm`, on the preferred [`Backend`].
+    /// Verifies `signature` over `message` with `algorithm` on `backend` (a [`Policy`]'s, or
+    /// the one a benchmark compares).
     ///
     /// ECDSA signatures are DER `Ecdsa-Sig-Value`s; RSA signatures are as long as the modulus.
+    ///
+    /// [`Policy`]: crate::Policy
     ///
     /// # Errors
     /// [`SignatureError::KeyMismatch`] when the key cannot make that kind of signature,
     /// [`SignatureError::Invalid`] when the signature does not verify.
     pub fn verify(
-        &self,
-        algorithm: SignatureAlgorithm,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), SignatureError> {
-        self.verify_with(Backend::preferred(), algorithm, message, signature)
-    }
-
-    /// [`PublicKey::verify`] on a chosen backend (benchmarks compare them side by side).
-    ///
-    /// # Errors
-    /// As [`PublicKey::verify`].
-    pub fn verify_with(
         &self,
         backend: Backend,
         algorithm: SignatureAlgorithm,
@@ -507,19 +497,20 @@ pub(crate) fn verify_strong(
     if algorithm.hash() == HashAlgorithm::Sha1 {
         return Err(SignatureError::Sha1NotAllowed);
     }
-    key.verify_with(backend, algorithm, data, signature)
+    key.verify(backend, algorithm, data, signature)
 }
 
 /// Verifies signed data the way the proof of possession is verified (SPEC §1.4 item 3): the
 /// SPKI under the key policy, the AlgorithmIdentifier from the strong set without SHA-1, the
 /// signature as the DER BIT STRING of a certificate's `signatureValue` (no unused bits).
 ///
-/// This is the function conformance suites (Chromium, Wycheproof) exercise.
+/// This is the function conformance suites (Chromium, Wycheproof) exercise, on `backend`.
 ///
 /// # Errors
 /// [`SignatureError`] for the first thing that is wrong; a key outside the policy is
 /// [`SignatureError::Key`].
 pub fn verify_signed_data(
+    backend: Backend,
     spki: &[u8],
     algorithm: &[u8],
     data: &[u8],
@@ -529,5 +520,5 @@ pub fn verify_signed_data(
     let bits =
         der::asn1::BitStringRef::from_der(signature_bit_string).map_err(|_| SignatureError::MalformedSignature)?;
     let value = bits.as_bytes().ok_or(SignatureError::MalformedSignature)?;
-    verify_strong(Backend::preferred(), &key, algorithm, data, value)
+    verify_strong(backend, &key, algorithm, data, value)
 }

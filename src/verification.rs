@@ -27,15 +27,6 @@ const COMMON_NAME: const_oid::ObjectIdentifier = const_oid::db::rfc4519::CN;
 /// # Errors
 /// [`VerificationError`] for the first item that fails.
 pub fn verify_possession(
-    ca_subject_der: &[u8],
-    ca_key: &PublicKey,
-    verification: &ParsedCertificate,
-    now: UnixTime,
-) -> Result<(), VerificationError> {
-    verify_possession_with(crate::Backend::preferred(), ca_subject_der, ca_key, verification, now)
-}
-
-fn verify_possession_with(
     backend: crate::Backend,
     ca_subject_der: &[u8],
     ca_key: &PublicKey,
@@ -78,7 +69,7 @@ impl VerifiedCa {
         now: UnixTime,
     ) -> Result<ParsedCertificate, Error> {
         let cert = ParsedCertificate::from_pem(verification_pem).map_err(VerificationError::from)?;
-        verify_possession_with(self.backend(), self.certificate().subject_der(), self.public_key(), &cert, now)
+        verify_possession(self.backend(), self.certificate().subject_der(), self.public_key(), &cert, now)
             .map_err(Error::VerificationCertificate)?;
         check_registration_code(&cert, code)?;
         Ok(cert)

@@ -33,7 +33,7 @@ fn crypto_floor(ca_der: &[u8], proof_der: &[u8], backend: Backend) -> usize {
         let key = PublicKey::from_spki_der(ca.spki_der()).unwrap();
         for c in [&ca, &proof] {
             let alg = SignatureAlgorithm::from_der(c.signature_algorithm_der()).unwrap();
-            key.verify_with(backend, alg, c.tbs_der(), c.signature()).unwrap();
+            key.verify(backend, alg, c.tbs_der(), c.signature()).unwrap();
         }
     };
     run();

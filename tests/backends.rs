@@ -57,16 +57,13 @@ fn every_key_and_algorithm_agrees_across_backends() {
         let mut other_message = cert.tbs_der().to_vec();
         other_message[10] ^= 1;
         for backend in backends() {
-            assert!(
-                public.verify_with(backend, algorithm, cert.tbs_der(), cert.signature()).is_ok(),
-                "{alg:?} {backend:?}"
-            );
+            assert!(public.verify(backend, algorithm, cert.tbs_der(), cert.signature()).is_ok(), "{alg:?} {backend:?}");
             let invalid = Err(SignatureError::Invalid { algorithm });
-            let r = public.verify_with(backend, algorithm, cert.tbs_der(), &corrupted);
+            let r = public.verify(backend, algorithm, cert.tbs_der(), &corrupted);
             // A corrupted ECDSA signature may no longer be DER at all.
             assert!(r == invalid || r == Err(SignatureError::MalformedSignature), "{alg:?} {backend:?}: {r:?}");
             assert_eq!(
-                public.verify_with(backend, algorithm, &other_message, cert.signature()),
+                public.verify(backend, algorithm, &other_message, cert.signature()),
                 invalid,
                 "{alg:?} {backend:?}"
             );

@@ -113,7 +113,7 @@ fn assert_claim(issuer: &ParsedCertificate, claim: &ProvisioningClaim) {
     // The crate's own verifier: issuer name, a strong signature by the issuer's key, validity.
     let parsed = ParsedCertificate::from_der(claim.certificate_der.clone()).unwrap();
     let issuer_key = PublicKey::from_spki_der(issuer.spki_der()).unwrap();
-    verify_possession(issuer.subject_der(), &issuer_key, &parsed, NOW).unwrap();
+    verify_possession(iot_ca::Backend::preferred(), issuer.subject_der(), &issuer_key, &parsed, NOW).unwrap();
     assert_eq!(claim.certificate_id, iot_ca::CertificateId::of_der(&claim.certificate_der));
     let (label, der) = pem_rfc7468::decode_vec(claim.certificate_pem.as_bytes()).unwrap();
     assert_eq!((label, der), ("CERTIFICATE", claim.certificate_der.clone()));
@@ -140,10 +140,13 @@ fn assert_private_key_matches(claim: &ProvisioningClaim) {
         (alg, Key::P256(key.into()).sign(alg, message))
     };
     let algorithm = SignatureAlgorithm::from_der(&alg.der()).unwrap();
-    public.verify(algorithm, message, &signature).unwrap();
+    public.verify(iot_ca::Backend::preferred(), algorithm, message, &signature).unwrap();
     let mut other = message.to_vec();
     other[0] ^= 1;
-    assert_eq!(public.verify(algorithm, &other, &signature), Err(iot_ca::SignatureError::Invalid { algorithm }));
+    assert_eq!(
+        public.verify(iot_ca::Backend::preferred(), algorithm, &other, &signature),
+        Err(iot_ca::SignatureError::Invalid { algorithm })
+    );
 }
 
 #[test]

@@ -146,7 +146,7 @@ fn child_outcome(ca_pem: &str, child_pem: &str, now: UnixTime) -> Result<String,
     let ca = parse_pem(ca_pem)?;
     let key = PublicKey::from_spki_der(ca.spki_der()).map_err(|e| format!("CA key: {e}"))?;
     let child = parse_pem(child_pem)?;
-    verify_possession(ca.subject_der(), &key, &child, now)
+    verify_possession(iot_ca::Backend::preferred(), ca.subject_der(), &key, &child, now)
         .map(|()| "possession proven".into())
         .map_err(|e| e.to_string())
 }
@@ -212,10 +212,15 @@ fn chromium_signature_cases() {
     for e in manifest["entries"].as_array().unwrap() {
         let file = e["file"].as_str().unwrap();
         let blocks = chromium_blocks(&fs::read_to_string(root.join("chromium").join(file)).unwrap());
-        let outcome =
-            verify_signed_data(&blocks["PUBLIC KEY"], &blocks["ALGORITHM"], &blocks["DATA"], &blocks["SIGNATURE"])
-                .map(|()| "verified".to_owned())
-                .map_err(|e| e.to_string());
+        let outcome = verify_signed_data(
+            iot_ca::Backend::preferred(),
+            &blocks["PUBLIC KEY"],
+            &blocks["ALGORITHM"],
+            &blocks["DATA"],
+            &blocks["SIGNATURE"],
+        )
+        .map(|()| "verified".to_owned())
+        .map_err(|e| e.to_string());
         tally.record(file, e["expect"].as_str().unwrap(), outcome);
     }
     tally.finish();

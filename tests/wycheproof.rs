@@ -97,7 +97,7 @@ fn rsa_pkcs1v15() {
             let alg = tlv(0x30, &[oid(alg_id), vec![0x05, 0x00]].concat());
             let spki = rsa_spki(&group.asn_key);
             for t in &group.tests {
-                let r = verify_signed_data(&spki, &alg, &t.msg, &bit_string(&t.sig));
+                let r = verify_signed_data(iot_ca::Backend::preferred(), &spki, &alg, &t.msg, &bit_string(&t.sig));
                 counts.record(&format!("{name:?}"), t.tc_id, &t.result, r.is_ok(), &format!("{r:?}"));
             }
         }
@@ -128,7 +128,7 @@ fn rsa_pss_salt_equals_hash_length() {
             let alg = tlv(0x30, &[oid("1.2.840.113549.1.1.10"), params].concat());
             let spki = rsa_spki(&group.asn_key);
             for t in &group.tests {
-                let r = verify_signed_data(&spki, &alg, &t.msg, &bit_string(&t.sig));
+                let r = verify_signed_data(iot_ca::Backend::preferred(), &spki, &alg, &t.msg, &bit_string(&t.sig));
                 counts.record(&format!("{name:?}"), t.tc_id, &t.result, r.is_ok(), &format!("{r:?}"));
             }
         }
@@ -157,7 +157,7 @@ fn ecdsa_der() {
             };
             let alg = tlv(0x30, &oid(alg_id));
             for t in &group.tests {
-                let r = verify_signed_data(&group.der, &alg, &t.msg, &bit_string(&t.sig));
+                let r = verify_signed_data(iot_ca::Backend::preferred(), &group.der, &alg, &t.msg, &bit_string(&t.sig));
                 counts.record(&format!("{name:?}"), t.tc_id, &t.result, r.is_ok(), &format!("{r:?}"));
             }
         }

@@ -208,7 +208,7 @@ fn create_provisioning_claim_with_an_ec_issuer() {
     let issuer = iot_ca::ParsedCertificate::from_der(issuer_der).unwrap();
     let key = iot_ca::PublicKey::from_spki_der(issuer.spki_der()).unwrap();
     let now = iot_ca::UnixTime::parse_rfc3339(NOW).unwrap();
-    iot_ca::verify_possession(issuer.subject_der(), &key, &claim_cert, now).unwrap();
+    iot_ca::verify_possession(iot_ca::Backend::preferred(), issuer.subject_der(), &key, &claim_cert, now).unwrap();
 
     let v = run_json(&mut claim(&json!({})), 1);
     assert_eq!(v["Error"]["Code"], "ResourceNotFoundException");
