@@ -78,7 +78,7 @@ pub mod wire;
 pub use backend::Backend;
 pub use ca::{Finding, MAX_SERIAL_OCTETS, VerifiedCa};
 pub use cert::{ParsedCertificate, Version};
-pub use certificate_id::{CERTIFICATE_ID_LEN, CertificateId};
+pub use certificate_id::{CERTIFICATE_ID_LEN, CERTIFICATE_ID_PATTERN, CertificateId};
 pub use claim::{
     CLAIM_BACKDATE_SECS, CLAIM_LIFETIME_SECS, ProvisioningClaim, check_claim_template, create_provisioning_claim,
 };
