@@ -9,7 +9,7 @@
 //! itself does none of that.
 #![allow(clippy::expect_used)]
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use iot_ca::{Policy, UnixTime, VerifiedCa};
 
@@ -38,7 +38,7 @@ fn main() {
             throwaway_ca()
         }
     };
-    let now = UnixTime::from_secs(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0));
+    let now = UnixTime::from_system_time(SystemTime::now());
     let policy = if strict { Policy::strict() } else { Policy::default() };
     match VerifiedCa::from_pem(&pem, now, policy) {
         Ok(ca) => {

@@ -33,7 +33,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -138,7 +138,7 @@ impl Store for MemoryStore {
 
 /// The system clock, read here and nowhere in the library.
 fn now() -> UnixTime {
-    UnixTime::from_secs(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0))
+    UnixTime::from_system_time(SystemTime::now())
 }
 
 /// The claim-issuing CA: its certificate and its key (the key could be an HSM handle).

@@ -7,7 +7,7 @@
 
 use core::ops::Range;
 
-use der::{Decode, Tag};
+use der::Tag;
 
 use crate::error::{ParseError, ValidityError};
 use crate::time::UnixTime;
@@ -52,17 +52,15 @@ pub struct ParsedCertificate {
     signature: Range<usize>,
 }
 
-/// Decodes a UTCTime or GeneralizedTime (without fractions) per RFC 5280 §4.1.2.5.
+/// Decodes a UTCTime or GeneralizedTime (without fractions) per RFC 5280 §4.1.2.5: every
+/// time from 1950 (UTCTime) or year 0000 (GeneralizedTime) to 9999-12-31T23:59:59Z.
 fn parse_time(der: &[u8], tlv: &Tlv, field: &'static str) -> Result<UnixTime, ParseError> {
-    let bytes = &der[tlv.whole.clone()];
-    let duration = match tlv.tag {
-        Tag::UtcTime => der::asn1::UtcTime::from_der(bytes).map_err(|_| ParseError::Time { field })?.to_unix_duration(),
-        Tag::GeneralizedTime => {
-            der::asn1::GeneralizedTime::from_der(bytes).map_err(|_| ParseError::Time { field })?.to_unix_duration()
-        }
+    let generalized = match tlv.tag {
+        Tag::UtcTime => false,
+        Tag::GeneralizedTime => true,
         _ => return Err(ParseError::Time { field }),
     };
-    Ok(UnixTime::from_secs(duration.as_secs()))
+    UnixTime::from_asn1(&der[tlv.value.clone()], generalized).ok_or(ParseError::Time { field })
 }
 
 impl ParsedCertificate {

@@ -19,9 +19,9 @@ use crate::template::{TemplateFacts, TemplateName, TemplateType};
 use crate::time::UnixTime;
 
 /// notBefore is this many seconds before `now`: a clock-skew allowance, as AWS's claims show.
-pub const CLAIM_BACKDATE_SECS: u64 = 120;
+pub const CLAIM_BACKDATE_SECS: i64 = 120;
 /// A claim is valid this many seconds after `now` (AWS: five minutes).
-pub const CLAIM_LIFETIME_SECS: u64 = 300;
+pub const CLAIM_LIFETIME_SECS: i64 = 300;
 
 /// A provisioning claim: the CreateProvisioningClaim response. Not an account certificate:
 /// nothing about it is to be stored as one.
@@ -97,8 +97,8 @@ where
     rng.fill_bytes(&mut cn);
     let subject = Name::from_str(&format!("CN={}", hex_lower(&cn))).map_err(encoding)?;
     let serial = serial_from(rng);
-    let not_before = now.checked_sub(CLAIM_BACKDATE_SECS).ok_or(Error::Issue(IssueError::Encoding))?;
-    let not_after = now.checked_add(CLAIM_LIFETIME_SECS).ok_or(Error::Issue(IssueError::Encoding))?;
+    let not_before = now.checked_sub(CLAIM_BACKDATE_SECS).ok_or(IssueError::TimeOutOfRange { time: now })?;
+    let not_after = now.checked_add(CLAIM_LIFETIME_SECS).ok_or(IssueError::TimeOutOfRange { time: now })?;
     let extensions = vec![
         extension(rfc5912::ID_CE_BASIC_CONSTRAINTS, true, &BasicConstraints { ca: false, path_len_constraint: None })
             .map_err(encoding)?,

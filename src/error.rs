@@ -581,6 +581,11 @@ pub enum RequestError {
         /// The JSON type it must have.
         expected: &'static str,
     },
+    /// The request document is not UTF-8.
+    NotUtf8 {
+        /// How many leading bytes are valid UTF-8.
+        valid_up_to: usize,
+    },
     /// A required member is absent.
     MissingMember {
         /// Its path.
@@ -625,6 +630,9 @@ impl fmt::Display for RequestError {
             Self::DocumentTooLarge { len, max } => write!(f, "the request body has {len} bytes, more than {max}"),
             Self::UnknownMember { member } => write!(f, "unknown member '{member}'"),
             Self::WrongType { member, expected } => write!(f, "member '{member}' must be a JSON {expected}"),
+            Self::NotUtf8 { valid_up_to } => {
+                write!(f, "the request body is not UTF-8 (the first {valid_up_to} bytes are)")
+            }
             Self::MissingMember { member } => write!(f, "the required member '{member}' is missing"),
         }
     }
@@ -677,6 +685,13 @@ pub enum TagError {
         /// The key (at most 128 characters of it).
         key: String,
     },
+    /// A pair of the string form `key1=value1&key2=value2` without `=`.
+    NotKeyValue {
+        /// The tag.
+        index: usize,
+        /// The pair (at most 256 characters of it).
+        pair: String,
+    },
     /// A value over 256 characters.
     ValueLength {
         /// The tag.
@@ -696,6 +711,7 @@ impl fmt::Display for TagError {
                 write!(f, "tag {index} key '{key}' has characters outside [\\p{{L}}\\p{{Z}}\\p{{N}}_.:/=+\\-@]")
             }
             Self::ReservedPrefix { index, key } => write!(f, "tag {index} key '{key}' uses the reserved prefix aws:"),
+            Self::NotKeyValue { index, pair } => write!(f, "tag {index} '{pair}' is not of the form key=value"),
             Self::ValueLength { index, len } => write!(f, "tag {index} value has length {len}, more than 256"),
         }
     }
@@ -783,16 +799,48 @@ pub enum IssueError {
     Signing,
     /// A value could not be DER- or PEM-encoded.
     Encoding,
+    /// A validity time the certificate would state lies outside 1970..=9999, the years the
+    /// encoder can write.
+    TimeOutOfRange {
+        /// The time.
+        time: UnixTime,
+    },
 }
 
 impl fmt::Display for IssueError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::KeyGeneration => "key pair generation failed",
-            Self::SignerIsNotIssuer => "the signing key is not the issuing certificate's key",
-            Self::IssuerCertificate => "the issuing certificate's subject or key identifier cannot be read",
-            Self::Signing => "the signer failed",
-            Self::Encoding => "a certificate or key could not be encoded",
-        })
+        match self {
+            Self::KeyGeneration => f.write_str("key pair generation failed"),
+            Self::SignerIsNotIssuer => f.write_str("the signing key is not the issuing certificate's key"),
+            Self::IssuerCertificate => {
+                f.write_str("the issuing certificate's subject or key identifier cannot be read")
+            }
+            Self::Signing => f.write_str("the signer failed"),
+            Self::Encoding => f.write_str("a certificate or key could not be encoded"),
+            Self::TimeOutOfRange { time } => {
+                write!(f, "the validity time {time} is outside the years 1970 to 9999 that can be issued")
+            }
+        }
     }
+}
+
+/// `?` wraps each area's error into [`Error`].
+macro_rules! from_area {
+    ($($sub:ty => $variant:ident),* $(,)?) => {$(
+        impl From<$sub> for Error {
+            fn from(e: $sub) -> Self {
+                Self::$variant(e)
+            }
+        }
+    )*};
+}
+
+from_area! {
+    CaError => CaCertificate,
+    VerificationError => VerificationCertificate,
+    RegistrationCodeError => RegistrationCode,
+    RequestError => Request,
+    TagError => Tag,
+    RegistryError => Registry,
+    IssueError => Issue,
 }

@@ -7,80 +7,67 @@ use crate::error::{
 };
 use crate::pem::MAX_PEM_CHARS;
 
-/// The AWS IoT exceptions of SPEC §4.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ExceptionKind {
-    /// 400.
-    InvalidRequest,
-    /// 400.
-    CertificateValidation,
-    /// 400.
-    RegistrationCodeValidation,
-    /// 400 (raised by transports, never by this crate).
-    Throttling,
-    /// 401 (raised by transports, never by this crate).
-    Unauthorized,
-    /// 404.
-    ResourceNotFound,
-    /// 409, with resourceId and resourceArn.
-    ResourceAlreadyExists,
-    /// 410.
-    LimitExceeded,
-    /// 500.
-    InternalFailure,
-    /// 503 (raised by transports, never by this crate).
-    ServiceUnavailable,
+/// Declares [`ExceptionKind`] once: each kind with its wire name, HTTP status and doc line,
+/// from which `ALL`, `name` and `http_status` are derived.
+macro_rules! exception_kinds {
+    ($($(#[doc = $doc:literal])* $kind:ident = ($name:literal, $status:literal),)*) => {
+        /// The AWS IoT exceptions this crate and its transports answer with.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ExceptionKind {
+            $($(#[doc = $doc])* #[doc = concat!("`", $name, "`, HTTP ", stringify!($status), ".")] $kind,)*
+        }
+
+        impl ExceptionKind {
+            /// Every kind, in the order of the exception table.
+            pub const ALL: &'static [Self] = &[$(Self::$kind),*];
+
+            /// The exception name as AWS sends it (`x-amzn-ErrorType`, botocore's `Error.Code`).
+            #[must_use]
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Self::$kind => $name,)*
+                }
+            }
+
+            /// The HTTP status AWS answers with.
+            #[must_use]
+            pub const fn http_status(self) -> u16 {
+                match self {
+                    $(Self::$kind => $status,)*
+                }
+            }
+        }
+    };
 }
 
-impl ExceptionKind {
-    /// Every kind, in SPEC §4's order.
-    pub const ALL: [Self; 10] = [
-        Self::InvalidRequest,
-        Self::CertificateValidation,
-        Self::RegistrationCodeValidation,
-        Self::Throttling,
-        Self::Unauthorized,
-        Self::ResourceNotFound,
-        Self::ResourceAlreadyExists,
-        Self::LimitExceeded,
-        Self::InternalFailure,
-        Self::ServiceUnavailable,
-    ];
-
-    /// The exception name as AWS sends it (`x-amzn-ErrorType`, botocore's `Error.Code`).
-    #[must_use]
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::InvalidRequest => "InvalidRequestException",
-            Self::CertificateValidation => "CertificateValidationException",
-            Self::RegistrationCodeValidation => "RegistrationCodeValidationException",
-            Self::Throttling => "ThrottlingException",
-            Self::Unauthorized => "UnauthorizedException",
-            Self::ResourceNotFound => "ResourceNotFoundException",
-            Self::ResourceAlreadyExists => "ResourceAlreadyExistsException",
-            Self::LimitExceeded => "LimitExceededException",
-            Self::InternalFailure => "InternalFailureException",
-            Self::ServiceUnavailable => "ServiceUnavailableException",
-        }
-    }
-
-    /// The HTTP status AWS answers with.
-    #[must_use]
-    pub const fn http_status(self) -> u16 {
-        match self {
-            Self::InvalidRequest
-            | Self::CertificateValidation
-            | Self::RegistrationCodeValidation
-            | Self::Throttling => 400,
-            Self::Unauthorized => 401,
-            Self::ResourceNotFound => 404,
-            Self::ResourceAlreadyExists => 409,
-            Self::LimitExceeded => 410,
-            Self::InternalFailure => 500,
-            Self::ServiceUnavailable => 503,
-        }
-    }
+exception_kinds! {
+    /// A request member outside its constraints.
+    InvalidRequest = ("InvalidRequestException", 400),
+    /// A certificate that is not well-formed or breaks a rule.
+    CertificateValidation = ("CertificateValidationException", 400),
+    /// The proof of possession does not carry the registration code.
+    RegistrationCodeValidation = ("RegistrationCodeValidationException", 400),
+    /// Raised by transports, never by this crate.
+    Throttling = ("ThrottlingException", 400),
+    /// Raised by transports, never by this crate.
+    Unauthorized = ("UnauthorizedException", 401),
+    /// The named resource does not exist in the caller's account and region.
+    ResourceNotFound = ("ResourceNotFoundException", 404),
+    /// The certificate's status does not allow the operation.
+    CertificateState = ("CertificateStateException", 406),
+    /// The resource exists already; carries resourceId and resourceArn.
+    ResourceAlreadyExists = ("ResourceAlreadyExistsException", 409),
+    /// More than one registered CA could have signed the certificate.
+    CertificateConflict = ("CertificateConflictException", 409),
+    /// The resource still has things attached.
+    DeleteConflict = ("DeleteConflictException", 409),
+    /// An account limit is reached.
+    LimitExceeded = ("LimitExceededException", 410),
+    /// The service's own fault.
+    InternalFailure = ("InternalFailureException", 500),
+    /// Raised by transports, never by this crate.
+    ServiceUnavailable = ("ServiceUnavailableException", 503),
 }
 
 impl fmt::Display for ExceptionKind {
@@ -318,12 +305,14 @@ mod tests {
             Error::Request(RequestError::UnknownMember { member: "foo".into() }),
             Error::Request(RequestError::WrongType { member: "tags".into(), expected: "array" }),
             Error::Request(RequestError::MissingMember { member: "caCertificate" }),
+            Error::Request(RequestError::NotUtf8 { valid_up_to: 3 }),
             Error::Tag(TagError::TooMany { count: 51 }),
             Error::Tag(TagError::DuplicateKey { index: 2, key: "k".into() }),
             Error::Tag(TagError::KeyLength { index: 1, len: 129 }),
             Error::Tag(TagError::KeyPattern { index: 1, key: "*".into() }),
             Error::Tag(TagError::ReservedPrefix { index: 1, key: "aws:x".into() }),
             Error::Tag(TagError::ValueLength { index: 1, len: 257 }),
+            Error::Tag(TagError::NotKeyValue { index: 1, pair: "k".into() }),
             Error::Registry(RegistryError::AlreadyExists {
                 certificate_id: "id".into(),
                 certificate_arn: "arn".into(),
@@ -343,6 +332,7 @@ mod tests {
             Error::Issue(IssueError::IssuerCertificate),
             Error::Issue(IssueError::Signing),
             Error::Issue(IssueError::Encoding),
+            Error::Issue(IssueError::TimeOutOfRange { time: t }),
         ]);
         out
     }
@@ -398,7 +388,8 @@ mod tests {
                 | RequestError::DocumentTooLarge { .. }
                 | RequestError::UnknownMember { .. }
                 | RequestError::WrongType { .. }
-                | RequestError::MissingMember { .. },
+                | RequestError::MissingMember { .. }
+                | RequestError::NotUtf8 { .. },
             ) => K::InvalidRequest,
             Error::Tag(
                 TagError::TooMany { .. }
@@ -406,7 +397,8 @@ mod tests {
                 | TagError::KeyLength { .. }
                 | TagError::KeyPattern { .. }
                 | TagError::ReservedPrefix { .. }
-                | TagError::ValueLength { .. },
+                | TagError::ValueLength { .. }
+                | TagError::NotKeyValue { .. },
             ) => K::InvalidRequest,
             Error::Registry(RegistryError::AlreadyExists { .. }) => K::ResourceAlreadyExists,
             Error::Registry(RegistryError::SubjectLimit { .. }) => K::LimitExceeded,
@@ -423,7 +415,8 @@ mod tests {
                 | IssueError::SignerIsNotIssuer
                 | IssueError::IssuerCertificate
                 | IssueError::Signing
-                | IssueError::Encoding,
+                | IssueError::Encoding
+                | IssueError::TimeOutOfRange { .. },
             ) => K::InternalFailure,
         }
     }
@@ -442,7 +435,7 @@ mod tests {
     }
 
     #[test]
-    fn names_and_statuses_are_spec_4() {
+    fn names_and_statuses_are_the_exception_table() {
         let table: Vec<(&str, u16)> = ExceptionKind::ALL.iter().map(|k| (k.name(), k.http_status())).collect();
         assert_eq!(
             table,
@@ -453,7 +446,10 @@ mod tests {
                 ("ThrottlingException", 400),
                 ("UnauthorizedException", 401),
                 ("ResourceNotFoundException", 404),
+                ("CertificateStateException", 406),
                 ("ResourceAlreadyExistsException", 409),
+                ("CertificateConflictException", 409),
+                ("DeleteConflictException", 409),
                 ("LimitExceededException", 410),
                 ("InternalFailureException", 500),
                 ("ServiceUnavailableException", 503),

@@ -196,14 +196,17 @@ pub(crate) struct Issuance<'a> {
     pub extensions: Vec<Extension>,
 }
 
-fn time(t: UnixTime) -> Result<Time, Error> {
-    let duration = core::time::Duration::from_secs(t.as_secs());
-    let utc = der::asn1::UtcTime::from_unix_duration(duration);
-    match utc {
-        Ok(u) => Ok(Time::UtcTime(u)),
-        Err(_) => der::asn1::GeneralizedTime::from_unix_duration(duration)
-            .map(Time::GeneralTime)
-            .map_err(|_| Error::Issue(IssueError::Encoding)),
+/// `t` as RFC 5280 §4.1.2.5 writes it: UTCTime through 2049, GeneralizedTime after. `der`
+/// encodes 1970 onwards only, so an earlier time cannot be issued.
+fn time(t: UnixTime) -> Result<Time, IssueError> {
+    let out_of_range = IssueError::TimeOutOfRange { time: t };
+    let c = t.civil();
+    let year = u16::try_from(c.year).map_err(|_| out_of_range.clone())?;
+    let dt = der::DateTime::new(year, c.month, c.day, c.hour, c.minute, c.second).map_err(|_| out_of_range.clone())?;
+    if year < 2050 {
+        der::asn1::UtcTime::from_date_time(dt).map(Time::UtcTime).map_err(|_| out_of_range)
+    } else {
+        Ok(Time::GeneralTime(der::asn1::GeneralizedTime::from_date_time(dt)))
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use crate::claim::ProvisioningClaim;
 use crate::description::CaCertificateDescription;
-use crate::error::{Error, RequestError};
+use crate::error::{Error, RequestError, TagError};
 use crate::mode::CertificateMode;
 use crate::register::Registration;
 use crate::registration_code::RegistrationCode;
@@ -74,6 +74,35 @@ fn boolean(object: &Map<String, Value>, key: &str) -> Result<bool, Error> {
     }
 }
 
+/// The request document as text: at most [`MAX_REQUEST_JSON_BYTES`] bytes of UTF-8, checked
+/// before anything is parsed. A transport that reads a body calls this on the bytes it read.
+///
+/// # Errors
+/// [`RequestError::DocumentTooLarge`], [`RequestError::NotUtf8`] (InvalidRequestException).
+pub fn request_document(bytes: &[u8]) -> Result<&str, Error> {
+    if bytes.len() > MAX_REQUEST_JSON_BYTES {
+        return Err(RequestError::DocumentTooLarge { len: bytes.len(), max: MAX_REQUEST_JSON_BYTES }.into());
+    }
+    core::str::from_utf8(bytes).map_err(|e| RequestError::NotUtf8 { valid_up_to: e.valid_up_to() }.into())
+}
+
+/// The string form of `tags` that boto3's documentation gives for `--cli-input-json`:
+/// `"key1=value1&key2=value2"`, split on `&`, then on the first `=`. An empty string is no
+/// tags; the rules of [`Tags::new`] then apply as to the list form.
+fn tags_from_query_form(text: &str) -> Result<Vec<(&str, &str)>, Error> {
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    text.split('&')
+        .enumerate()
+        .map(|(i, pair)| match pair.split_once('=') {
+            Some((key, value)) if !key.is_empty() => Ok((key, value)),
+            Some((_, _)) => Err(TagError::KeyLength { index: i + 1, len: 0 }.into()),
+            None => Err(TagError::NotKeyValue { index: i + 1, pair: pair.chars().take(256).collect() }.into()),
+        })
+        .collect()
+}
+
 /// Decodes a RegisterCACertificate request document (`--cli-input-json` shape). Member
 /// faults come first (size, JSON, unknown members, types, required members), then the
 /// members' own rules: certificateMode, tags, registrationConfig.
@@ -119,6 +148,7 @@ pub fn register_request_from_json(json: &str) -> Result<RegisterCaCertificateReq
     let mut tags: Vec<(&str, &str)> = Vec::new();
     match top.get("tags") {
         None | Some(Value::Null) => {}
+        Some(Value::String(text)) => tags = tags_from_query_form(text)?,
         Some(Value::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
                 let path = format!("tags.{}.member", i + 1);

@@ -88,8 +88,8 @@ fn assert_claim(issuer: &ParsedCertificate, claim: &ProvisioningClaim) {
     assert_eq!(cn.len(), 1);
     assert!(cn[0].len() == 64 && cn[0].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{cn:?}");
     assert_eq!(cert.issuer().as_raw(), issuer.subject_der());
-    assert_eq!(cert.validity().not_before.timestamp() as u64, NOW.as_secs() - CLAIM_BACKDATE_SECS);
-    assert_eq!(cert.validity().not_after.timestamp() as u64, NOW.as_secs() + CLAIM_LIFETIME_SECS);
+    assert_eq!(cert.validity().not_before.timestamp(), NOW.as_secs() - CLAIM_BACKDATE_SECS);
+    assert_eq!(cert.validity().not_after.timestamp(), NOW.as_secs() + CLAIM_LIFETIME_SECS);
     assert_eq!(claim.expiration.as_secs(), NOW.as_secs() + CLAIM_LIFETIME_SECS);
     let bc = cert.basic_constraints().unwrap().unwrap();
     assert!(bc.critical && !bc.value.ca);

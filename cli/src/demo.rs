@@ -1,6 +1,7 @@
 //! `iot-ca demo`: the whole story on throwaway keys, printed readably.
 
 use std::collections::HashSet;
+use std::io::Write;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -18,12 +19,21 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
 use x509_cert::time::{Time, Validity};
 
-fn step(n: u32, title: &str) {
-    println!("\n== {n}. {title}");
+/// `writeln!` to the demo's output; a write failure ends the demo with the CLI's message.
+macro_rules! say {
+    ($out:expr, $($arg:tt)*) => {
+        writeln!($out, $($arg)*).map_err(crate::stdout_fault)?
+    };
 }
 
-fn show(v: &Value) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+fn step(out: &mut dyn Write, n: u32, title: &str) -> Result<(), String> {
+    say!(out, "\n== {n}. {title}");
+    Ok(())
+}
+
+fn show(out: &mut dyn Write, v: &Value) -> Result<(), String> {
+    say!(out, "{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    Ok(())
 }
 
 fn pem(der: &[u8]) -> Result<String, String> {
@@ -31,7 +41,8 @@ fn pem(der: &[u8]) -> Result<String, String> {
 }
 
 fn utc(t: UnixTime) -> Result<Time, String> {
-    x509_cert::der::asn1::UtcTime::from_unix_duration(Duration::from_secs(t.as_secs()))
+    let secs = u64::try_from(t.as_secs()).map_err(|_| format!("{t} is before 1970"))?;
+    x509_cert::der::asn1::UtcTime::from_unix_duration(Duration::from_secs(secs))
         .map(Time::UtcTime)
         .map_err(|e| e.to_string())
 }
@@ -62,34 +73,35 @@ fn brief(pem: &str) -> String {
     }
 }
 
-pub fn run(rng: &mut rand::rngs::ThreadRng, now: UnixTime) -> Result<(), String> {
+pub fn run(out: &mut dyn Write, rng: &mut rand::rngs::ThreadRng, now: UnixTime) -> Result<(), String> {
     let scope = AccountScope::new(
         AccountId::parse("123456789012").map_err(|e| e.to_string())?,
         Region::parse("us-east-1").map_err(|e| e.to_string())?,
     );
     let mut registered: HashSet<CertificateId> = HashSet::new();
-    println!("iot-ca demo: RegisterCACertificate and CreateProvisioningClaim, decided locally at {now}");
-    println!("(account {}, region {}; every key below is throwaway)", scope.account, scope.region.as_str());
+    say!(out, "iot-ca demo: RegisterCACertificate and CreateProvisioningClaim, decided locally at {now}");
+    say!(out, "(account {}, region {}; every key below is throwaway)", scope.account, scope.region.as_str());
 
-    step(1, "GetRegistrationCode");
+    step(out, 1, "GetRegistrationCode")?;
     let code = RegistrationCode::generate(rng);
-    show(&wire::registration_code_to_json(&code));
+    show(out, &wire::registration_code_to_json(&code))?;
 
-    step(2, "A new CA: self-signed P-256 root, preflight-checked against SPEC §1.2-1.3");
+    step(out, 2, "A new CA: self-signed P-256 root, preflight-checked against SPEC §1.2-1.3")?;
     let (ca_key, ca_der) = throwaway_root(rng, now)?;
     let ca_pem = pem(&ca_der)?;
     let preflight = VerifiedCa::from_pem(&ca_pem, now, Policy::default()).map_err(|e| e.to_string())?;
-    println!("{}", brief(&ca_pem));
-    println!(
+    say!(out, "{}", brief(&ca_pem));
+    say!(
+        out,
         "certificateId {} (SHA-256 of the DER), findings: {}",
         preflight.certificate_id(),
         preflight.findings().len()
     );
     for f in preflight.findings() {
-        println!("  finding: {f}");
+        say!(out, "  finding: {f}");
     }
 
-    step(3, "The verification certificate: CN = the registration code, signed by the CA's key");
+    step(out, 3, "The verification certificate: CN = the registration code, signed by the CA's key")?;
     let ca = ParsedCertificate::from_der(ca_der).map_err(|e| e.to_string())?;
     let verification_key = KeyPair::generate(KeyAlgorithm::P256, rng).map_err(|e| e.to_string())?;
     let until = now.checked_add(365 * 86_400).ok_or("time overflow")?;
@@ -104,9 +116,9 @@ pub fn run(rng: &mut rand::rngs::ThreadRng, now: UnixTime) -> Result<(), String>
     )
     .map_err(|e| e.to_string())?;
     let proof_pem = pem(&proof)?;
-    println!("{}", brief(&proof_pem));
+    say!(out, "{}", brief(&proof_pem));
 
-    step(4, "RegisterCACertificate (DEFAULT mode, setAsActive)");
+    step(out, 4, "RegisterCACertificate (DEFAULT mode, setAsActive)")?;
     let request = RegisterCaCertificateRequest::new(ca_pem.clone())
         .with_verification_certificate(proof_pem.clone())
         .with_set_as_active(true);
@@ -120,16 +132,16 @@ pub fn run(rng: &mut rand::rngs::ThreadRng, now: UnixTime) -> Result<(), String>
     };
     let registration = register(&request, &code, &registered, rng).map_err(|e| e.to_string())?;
     registered.insert(registration.certificate_id.clone());
-    println!("response:");
-    show(&wire::register_response_to_json(&registration));
-    println!("stored description:");
+    say!(out, "response:");
+    show(out, &wire::register_response_to_json(&registration))?;
+    say!(out, "stored description:");
     let mut description = wire::description_to_json(&registration.description, TimeFormat::Rfc3339);
     if let Some(pem_field) = description.get_mut("certificatePem") {
         *pem_field = Value::String(brief(&registration.description.certificate_pem));
     }
-    show(&description);
+    show(out, &description)?;
 
-    step(5, "Refused: a verification certificate made for another account's registration code");
+    step(out, 5, "Refused: a verification certificate made for another account's registration code")?;
     let other_code = RegistrationCode::generate(rng);
     let other_key = KeyPair::generate(KeyAlgorithm::P256, rng).map_err(|e| e.to_string())?;
     let wrong = iot_ca::create_verification_certificate::<_, p256::ecdsa::DerSignature, _>(
@@ -144,17 +156,17 @@ pub fn run(rng: &mut rand::rngs::ThreadRng, now: UnixTime) -> Result<(), String>
     .map_err(|e| e.to_string())?;
     let request_wrong = RegisterCaCertificateRequest::new(ca_pem.clone()).with_verification_certificate(pem(&wrong)?);
     match register(&request_wrong, &code, &registered, rng) {
-        Err(e) => show(&wire::error_to_json(&e)),
+        Err(e) => show(out, &wire::error_to_json(&e))?,
         Ok(_) => return Err("a certificate for another code was accepted".into()),
     }
 
-    step(6, "Refused: registering the same CA a second time");
+    step(out, 6, "Refused: registering the same CA a second time")?;
     match register(&request, &code, &registered, rng) {
-        Err(e) => show(&wire::error_to_json(&e)),
+        Err(e) => show(out, &wire::error_to_json(&e))?,
         Ok(_) => return Err("a duplicate registration was accepted".into()),
     }
 
-    step(7, "CreateProvisioningClaim (template demo-fleet, FLEET_PROVISIONING), issued by the demo CA");
+    step(out, 7, "CreateProvisioningClaim (template demo-fleet, FLEET_PROVISIONING), issued by the demo CA")?;
     let template = TemplateName::parse("demo-fleet").map_err(|e| e.to_string())?;
     let claim = iot_ca::create_provisioning_claim::<_, p256::ecdsa::DerSignature, _>(
         &template,
@@ -171,8 +183,9 @@ pub fn run(rng: &mut rand::rngs::ThreadRng, now: UnixTime) -> Result<(), String>
     shown["keyPair"]["PublicKey"] = Value::String(brief(claim.key_pair.public_key_pem()));
     shown["keyPair"]["PrivateKey"] =
         Value::String("-----BEGIN RSA PRIVATE KEY----- … (shown in full by create-provisioning-claim)".into());
-    show(&shown);
-    println!(
+    show(out, &shown)?;
+    say!(
+        out,
         "\nDone: one registration, two refusals with their AWS errors, one claim valid until {}.",
         claim.expiration
     );

@@ -9,6 +9,7 @@ mod demo;
 mod keys;
 mod registry;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -16,7 +17,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use iot_ca::wire::{self, TimeFormat};
 use iot_ca::{
     AccountId, AccountScope, KeyAlgorithm, KeyPair, ParsedCertificate, Partition, Policy, Region, RegistrationCode,
-    TemplateName, UnixTime,
+    TemplateName, UnixTime, VerifiedCa,
 };
 use serde_json::{Value, json};
 
@@ -146,8 +147,32 @@ fn read(path: &Path) -> Result<String, Usage> {
     std::fs::read_to_string(path).map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))
 }
 
+/// Reads a request document, stopping one byte past the largest the service accepts: a
+/// document that is too large or not UTF-8 is the service's answer (exit 1), not a usage fault.
+fn read_request(path: &Path) -> Result<Result<String, iot_ca::Error>, Usage> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| Usage(format!("cannot read {}: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let size = file.metadata().map(|m| m.len()).ok();
+    let limit = wire::MAX_REQUEST_JSON_BYTES as u64 + 1;
+    let mut bytes = Vec::new();
+    file.take(limit).read_to_end(&mut bytes).map_err(cannot)?;
+    if bytes.len() as u64 == limit {
+        // Report the file's size where it is known, not the bytes read.
+        let len = size.and_then(|s| usize::try_from(s).ok()).unwrap_or(bytes.len());
+        let max = wire::MAX_REQUEST_JSON_BYTES;
+        return Ok(Err(iot_ca::RequestError::DocumentTooLarge { len, max }.into()));
+    }
+    Ok(wire::request_document(&bytes).map(str::to_owned))
+}
+
 fn write(path: &Path, text: &str) -> Result<(), Usage> {
     std::fs::write(path, text).map_err(|e| Usage(format!("cannot write {}: {e}", path.display())))
+}
+
+/// The one message for a failed write to stdout (a full disk, a closed pipe).
+pub(crate) fn stdout_fault(e: std::io::Error) -> String {
+    format!("cannot write to stdout: {e}")
 }
 
 pub(crate) fn now_or_clock(now: Option<&str>) -> Result<UnixTime, Usage> {
@@ -155,11 +180,23 @@ pub(crate) fn now_or_clock(now: Option<&str>) -> Result<UnixTime, Usage> {
         Some(text) => {
             UnixTime::parse_rfc3339(text).ok_or_else(|| Usage(format!("--now: '{text}' is not an RFC 3339 UTC time")))
         }
-        None => {
-            let secs =
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-            Ok(UnixTime::from_secs(secs))
+        None => Ok(UnixTime::from_system_time(std::time::SystemTime::now())),
+    }
+}
+
+/// Issuing errors that come from arguments the user chose are usage faults, said plainly;
+/// the rest are the service's answer.
+fn issuing(result: Result<Value, iot_ca::Error>, key_arg: &str, cert_arg: &str) -> Result<Outcome, Usage> {
+    use iot_ca::{Error, IssueError};
+    match result {
+        Err(Error::Issue(IssueError::SignerIsNotIssuer)) => {
+            Err(Usage(format!("{key_arg} is not the key of {cert_arg}")))
         }
+        Err(Error::Issue(IssueError::TimeOutOfRange { time })) => Err(Usage(format!(
+            "the certificate would be valid at {time}, outside the years 1970 to 9999 a certificate can state: \
+             choose another --now or --days"
+        ))),
+        other => Ok(service(other)),
     }
 }
 
@@ -206,10 +243,10 @@ fn run(command: Command) -> Result<Outcome, Usage> {
             let scope = AccountScope::new(AccountId::parse(&account_id)?, Region::parse(&region)?)
                 .with_partition(Partition::parse(&partition)?);
             let registry = registry(state.as_deref())?;
-            let document = read(&input)?;
+            let document = read_request(&input)?;
             let policy = if strict { Policy::strict() } else { Policy::default() };
             Ok(service((|| {
-                let request = wire::register_request_from_json(&document)?;
+                let request = wire::register_request_from_json(&document?)?;
                 let candidate = iot_ca::check(&request, &code, policy, now)?;
                 let facts = registry.facts(&candidate);
                 let registration = iot_ca::admit(candidate, &facts, &scope, &mut rng)?;
@@ -232,14 +269,19 @@ fn run(command: Command) -> Result<Outcome, Usage> {
             let now = now_or_clock(now.as_deref())?;
             let code = code(&registration_code)?;
             let ca = certificate_file(&ca_cert)?;
+            if let Err(e) = VerifiedCa::from_der(ca.der().to_vec(), now, Policy::default()) {
+                return Err(Usage(format!("--ca-cert {} is not a CA certificate AWS accepts: {e}", ca_cert.display())));
+            }
             let signer =
                 keys::Signer::from_pem(&read(&ca_key)?).map_err(|e| Usage(format!("{}: {e}", ca_key.display())))?;
-            let not_after =
-                now.checked_add(u64::from(days) * 86_400).ok_or_else(|| Usage("--days is too large".into()))?;
+            let not_after = now
+                .checked_add(i64::from(days) * 86_400)
+                .filter(|t| *t <= UnixTime::MAX)
+                .ok_or_else(|| Usage(format!("--days {days} from {now} ends after 9999-12-31T23:59:59Z")))?;
             let pair = KeyPair::generate(key_algorithm.into(), &mut rng).map_err(|e| Usage(e.to_string()))?;
             let der = match signer.verification_certificate(&ca, pair.spki_der(), &code, now, not_after, &mut rng) {
                 Ok(der) => der,
-                Err(e) => return Ok(Outcome::Service(wire::error_to_json(&e))),
+                Err(e) => return issuing(Err(e), "--ca-key", "--ca-cert"),
             };
             let pem = pem_rfc7468::encode_string("CERTIFICATE", pem_rfc7468::LineEnding::LF, &der)?;
             write(&out_cert, &pem)?;
@@ -266,32 +308,40 @@ fn run(command: Command) -> Result<Outcome, Usage> {
             let issuer = certificate_file(&issuer_cert)?;
             let signer = keys::Signer::from_pem(&read(&issuer_key)?)
                 .map_err(|e| Usage(format!("{}: {e}", issuer_key.display())))?;
-            Ok(service((|| {
+            let result = (|| {
                 let name = TemplateName::parse(&template_name)?;
                 let claim =
                     signer.claim(&name, registry.template(&name), &issuer, key_algorithm.into(), &mut rng, now)?;
                 Ok(wire::claim_to_json(&claim, TimeFormat::Rfc3339))
-            })()))
+            })();
+            issuing(result, "--issuer-key", "--issuer-cert")
         }
         Command::Demo => {
-            demo::run(&mut rng, now_or_clock(None)?).map_err(Usage)?;
+            let mut out = std::io::stdout().lock();
+            demo::run(&mut out, &mut rng, now_or_clock(None)?).map_err(Usage)?;
+            out.flush().map_err(stdout_fault)?;
             Ok(Outcome::Ok(Value::Null))
         }
     }
 }
 
+/// Prints a document on stdout; a write failure is a usage fault (exit 2) with one line.
+fn print(v: &Value) -> Result<(), Usage> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", serde_json::to_string_pretty(v).unwrap_or_default())
+        .and_then(|()| out.flush())
+        .map_err(|e| Usage(stdout_fault(e)))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli.command) {
-        Ok(Outcome::Ok(Value::Null)) => ExitCode::SUCCESS,
-        Ok(Outcome::Ok(v)) => {
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            ExitCode::SUCCESS
-        }
-        Ok(Outcome::Service(v)) => {
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            ExitCode::from(1)
-        }
+    let outcome = run(cli.command).and_then(|outcome| match outcome {
+        Outcome::Ok(Value::Null) => Ok(ExitCode::SUCCESS),
+        Outcome::Ok(v) => print(&v).map(|()| ExitCode::SUCCESS),
+        Outcome::Service(v) => print(&v).map(|()| ExitCode::from(1)),
+    });
+    match outcome {
+        Ok(code) => code,
         Err(Usage(message)) => {
             eprintln!("iot-ca: {message}");
             ExitCode::from(2)

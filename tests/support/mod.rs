@@ -71,14 +71,18 @@ pub fn bits(content: &[u8]) -> Vec<u8> {
     tlv(0x03, &v)
 }
 
+/// `YYYYMMDDHHMMSSZ` of `t`, from its RFC 3339 form (any year 0000..=9999).
+fn asn1_digits(t: UnixTime) -> String {
+    t.to_string().chars().filter(|c| c.is_ascii_digit() || *c == 'Z').collect()
+}
+
+/// A UTCTime (`YYMMDDHHMMSSZ`) of a time in 1950..=2049.
 pub fn utc_time(t: UnixTime) -> Vec<u8> {
-    let dt = der::DateTime::from_unix_duration(std::time::Duration::from_secs(t.as_secs())).unwrap();
-    der::Encode::to_der(&der::asn1::UtcTime::from_date_time(dt).unwrap()).unwrap()
+    tlv(0x17, &asn1_digits(t).as_bytes()[2..])
 }
 
 pub fn generalized_time(t: UnixTime) -> Vec<u8> {
-    let dt = der::DateTime::from_unix_duration(std::time::Duration::from_secs(t.as_secs())).unwrap();
-    der::Encode::to_der(&der::asn1::GeneralizedTime::from_date_time(dt)).unwrap()
+    tlv(0x18, asn1_digits(t).as_bytes())
 }
 
 /// A Name of (type, UTF8String value) attributes, one per RDN, in the order given.
