@@ -49,6 +49,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod arn;
 mod backend;
 mod ca;
 mod cert;
@@ -60,6 +61,7 @@ mod exception;
 mod issue;
 mod key;
 mod mode;
+mod paging;
 mod pem;
 mod policy;
 mod register;
@@ -75,6 +77,7 @@ mod verification;
 #[cfg(feature = "serde")]
 pub mod wire;
 
+pub use arn::{ResourceArn, ResourceType};
 pub use backend::Backend;
 pub use ca::{Finding, MAX_SERIAL_OCTETS, VerifiedCa};
 pub use cert::{ParsedCertificate, Version};
@@ -84,13 +87,18 @@ pub use claim::{
 };
 pub use description::{AutoRegistrationStatus, CaCertificateDescription, CaStatus, CertificateValidity};
 pub use error::{
-    CaError, Error, IssueError, KeyError, ParseError, PemError, RegistrationCodeError, RegistryError, RequestError,
-    SignatureError, TagError, TemplateBodyProblem, ValidityError, VerificationError,
+    CaError, Error, IssueError, KeyError, LifecycleError, MarkerProblem, PagingError, ParseError, PemError,
+    RegistrationCodeError, RegistryError, RequestError, ResourceError, SignatureError, TagError, TemplateBodyProblem,
+    ValidityError, VerificationError,
 };
 pub use exception::{Exception, ExceptionKind};
 pub use issue::{KeyAlgorithm, KeyPair};
 pub use key::{HashAlgorithm, KeyKind, PublicKey, RSA_MAX_BITS, RSA_MIN_BITS, SignatureAlgorithm, verify_signed_data};
 pub use mode::CertificateMode;
+pub use paging::{
+    CreationKey, DEFAULT_PAGE_SIZE, Keyed, ListQuery, Listing, MARKER_PATTERN, MAX_MARKER_CHARS, MAX_PAGE_SIZE,
+    MIN_PAGE_SIZE, Marker, MarkerKey, Page, PageKey, PageSize, SortOrder, page_slice,
+};
 pub use pem::MAX_PEM_CHARS;
 pub use policy::Policy;
 pub use rand_core;
@@ -102,7 +110,7 @@ pub use registration_config::{
 };
 pub use request::RegisterCaCertificateRequest;
 pub use scope::{AccountId, AccountScope, Partition, Region};
-pub use tags::{MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, MAX_TAGS, TAG_KEY_PATTERN, Tags};
+pub use tags::{MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, MAX_TAGS, TAG_KEY_PATTERN, TagKeys, Tags};
 pub use template::{MAX_TEMPLATE_NAME_CHARS, TEMPLATE_NAME_PATTERN, TemplateFacts, TemplateName, TemplateType};
 pub use time::UnixTime;
 pub use verification::{check_registration_code, create_verification_certificate, verify_possession};
