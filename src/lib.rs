@@ -60,6 +60,7 @@ mod error;
 mod exception;
 mod issue;
 mod key;
+mod lifecycle;
 mod mode;
 mod paging;
 mod pem;
@@ -94,6 +95,12 @@ pub use error::{
 pub use exception::{Exception, ExceptionKind};
 pub use issue::{KeyAlgorithm, KeyPair};
 pub use key::{HashAlgorithm, KeyKind, PublicKey, RSA_MAX_BITS, RSA_MIN_BITS, SignatureAlgorithm, verify_signed_data};
+pub use lifecycle::{
+    CaCertificateUpdate, ListTagsForResourceRequest, TagResourceRequest, UntagResourceRequest,
+    UpdateCaCertificateRequest, ca_certificates_listing, delete_ca_certificate, delete_registration_code,
+    describe_ca_certificate, list_ca_certificates, list_tags_for_resource, tag_resource, tags_listing, untag_resource,
+    update_ca_certificate,
+};
 pub use mode::CertificateMode;
 pub use paging::{
     CreationKey, DEFAULT_PAGE_SIZE, Keyed, ListQuery, Listing, MARKER_PATTERN, MAX_MARKER_CHARS, MAX_PAGE_SIZE,
