@@ -409,6 +409,19 @@ mod tests {
         out
     }
 
+    /// A tag error is the same exception in `tags` and in `tagKeys`.
+    fn expected_for_tag(e: &TagError) -> ExceptionKind {
+        match e {
+            TagError::TooMany { .. }
+            | TagError::DuplicateKey { .. }
+            | TagError::KeyLength { .. }
+            | TagError::KeyPattern { .. }
+            | TagError::ReservedPrefix { .. }
+            | TagError::ValueLength { .. }
+            | TagError::NotKeyValue { .. } => ExceptionKind::InvalidRequest,
+        }
+    }
+
     fn expected(e: &Error) -> ExceptionKind {
         use ExceptionKind as K;
         match e {
@@ -463,15 +476,7 @@ mod tests {
                 | RequestError::MissingMember { .. }
                 | RequestError::NotUtf8 { .. },
             ) => K::InvalidRequest,
-            Error::Tag(
-                TagError::TooMany { .. }
-                | TagError::DuplicateKey { .. }
-                | TagError::KeyLength { .. }
-                | TagError::KeyPattern { .. }
-                | TagError::ReservedPrefix { .. }
-                | TagError::ValueLength { .. }
-                | TagError::NotKeyValue { .. },
-            ) => K::InvalidRequest,
+            Error::Tag(e) | Error::TagKeys(e) => expected_for_tag(e),
             Error::Registry(RegistryError::AlreadyExists { .. }) => K::ResourceAlreadyExists,
             Error::Registry(RegistryError::SubjectLimit { .. }) => K::LimitExceeded,
             Error::Registry(RegistryError::TemplateNotFound { .. } | RegistryError::CaCertificateNotFound { .. }) => {
@@ -509,15 +514,6 @@ mod tests {
             Error::Lifecycle(LifecycleError::RemoveAutoRegistrationWithConfig) => K::InvalidRequest,
             Error::Lifecycle(LifecycleError::NoRegistrationCode) => K::ResourceNotFound,
             Error::Lifecycle(LifecycleError::TagLimit { .. }) => K::LimitExceeded,
-            Error::TagKeys(
-                TagError::TooMany { .. }
-                | TagError::DuplicateKey { .. }
-                | TagError::KeyLength { .. }
-                | TagError::KeyPattern { .. }
-                | TagError::ReservedPrefix { .. }
-                | TagError::ValueLength { .. }
-                | TagError::NotKeyValue { .. },
-            ) => K::InvalidRequest,
         }
     }
 

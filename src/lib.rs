@@ -43,6 +43,10 @@
 //! * **GetRegistrationCode**: [`RegistrationCode::generate`] and [`RegistrationCode::parse`].
 //! * **CreateProvisioningClaim**: [`create_provisioning_claim`], signing through RustCrypto's
 //!   signer traits; [`create_verification_certificate`] makes the proof the AWS guide makes.
+//! * **The rest of a CA's life**: [`describe_ca_certificate`], [`update_ca_certificate`],
+//!   [`delete_ca_certificate`], [`list_ca_certificates`] (keyset paging with sealed markers:
+//!   [`ListQuery`], [`MarkerKey`], [`page_slice`]), [`delete_registration_code`], and
+//!   [`tag_resource`], [`untag_resource`], [`list_tags_for_resource`] on [`ResourceArn`]s.
 //! * **Errors**: [`Error`] and its per-area enums; [`Error::exception`] is the one mapping to
 //!   AWS. [`wire`] (feature `serde`, on by default) has AWS's JSON shapes.
 //! * **Backends**: [`Backend`] — RustCrypto by default, aws-lc-rs with feature `aws-lc-rs`.
