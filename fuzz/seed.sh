@@ -3,11 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 data=../tests/data
-mkdir -p corpus/pem_ca corpus/check corpus/request_strings corpus/json_request corpus/lifecycle_wire
+mkdir -p corpus/pem_ca corpus/check corpus/request_strings corpus/json_request corpus/differential corpus/lifecycle_wire
 for f in "$data"/*.pem; do
   cp "$f" "corpus/pem_ca/$(basename "$f")"
   # DER too, so the DER path starts from real certificates.
   sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' "$f" | grep -v -- ----- | base64 -d > "corpus/pem_ca/$(basename "$f" .pem).der" 2>/dev/null || true
+  cp "corpus/pem_ca/$(basename "$f" .pem).der" corpus/differential/ 2>/dev/null || true
 done
 # check: one split byte, then CA and verification certificate.
 { printf '\x80'; cat "$data/openssl-ca.pem" "$data/openssl-verification.pem"; } > corpus/check/guide

@@ -11,7 +11,7 @@ use der::Tag;
 
 use crate::error::{ParseError, ValidityError};
 use crate::time::UnixTime;
-use crate::tlv::{Cursor, Tlv, check_integer, context};
+use crate::tlv::{Cursor, Tlv, check_integer, check_oid, context, walk_name};
 
 /// Certificate version (RFC 5280 §4.1.2.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,7 +76,7 @@ impl ParsedCertificate {
         }
         let mut outer = Cursor::new(&der, cert.value);
         let tbs = outer.expect(Tag::Sequence, "tbsCertificate")?;
-        let outer_alg = outer.expect(Tag::Sequence, "signatureAlgorithm")?;
+        let outer_alg = algorithm_identifier(&mut outer, "signatureAlgorithm")?;
         let signature = outer.expect(Tag::BitString, "signatureValue")?;
         outer.finish("Certificate")?;
 
@@ -101,21 +101,24 @@ impl ParsedCertificate {
         };
         let serial = t.expect(Tag::Integer, "serialNumber")?;
         check_integer(&der[serial.value.clone()], "serialNumber")?;
-        let inner_alg = t.expect(Tag::Sequence, "signature")?;
-        let issuer = t.expect(Tag::Sequence, "issuer")?;
+        let inner_alg = algorithm_identifier(&mut t, "signature")?;
+        let issuer = name(&mut t, "issuer")?;
         let validity = t.expect(Tag::Sequence, "validity")?;
-        let subject = t.expect(Tag::Sequence, "subject")?;
-        let spki = t.expect(Tag::Sequence, "subjectPublicKeyInfo")?;
-        if t.peek_tag() == Some(context(1, false)) {
-            t.any("issuerUniqueID")?;
-            if version == Version::V1 {
-                return Err(ParseError::Der { field: "issuerUniqueID" });
-            }
-        }
-        if t.peek_tag() == Some(context(2, false)) {
-            t.any("subjectUniqueID")?;
-            if version == Version::V1 {
-                return Err(ParseError::Der { field: "subjectUniqueID" });
+        let subject = name(&mut t, "subject")?;
+        let spki_start = t.position();
+        t.nested(Tag::Sequence, "subjectPublicKeyInfo", |parts| {
+            algorithm_identifier(parts, "subjectPublicKeyInfo")?;
+            let key = parts.expect(Tag::BitString, "subjectPublicKey")?;
+            check_bit_string(parts.bytes(key.value), "subjectPublicKey")
+        })?;
+        let spki = spki_start..t.position();
+        for (number, field) in [(1, "issuerUniqueID"), (2, "subjectUniqueID")] {
+            if t.peek_tag() == Some(context(number, false)) {
+                let id = t.any(field)?;
+                if version == Version::V1 {
+                    return Err(ParseError::Der { field });
+                }
+                check_bit_string(&der[id.value], field)?;
             }
         }
         let mut extensions = Vec::new();
@@ -128,7 +131,7 @@ impl ParsedCertificate {
         }
         t.finish("tbsCertificate")?;
 
-        if der[inner_alg.whole.clone()] != der[outer_alg.whole.clone()] {
+        if der[inner_alg.clone()] != der[outer_alg.clone()] {
             return Err(ParseError::SignatureAlgorithmMismatch);
         }
         let mut v = Cursor::new(&der, validity.value);
@@ -150,12 +153,12 @@ impl ParsedCertificate {
             tbs: tbs.whole,
             version,
             serial: serial.value,
-            signature_algorithm: outer_alg.whole,
-            issuer: issuer.whole,
+            signature_algorithm: outer_alg,
+            issuer,
             not_before,
             not_after,
-            subject: subject.whole,
-            spki: spki.whole,
+            subject,
+            spki,
             extensions,
             signature,
             der,
@@ -255,44 +258,21 @@ impl ParsedCertificate {
 
     /// The content octets of every attribute of type `oid` (content octets of its OID) in the
     /// subject, in order, whatever string type carries them. Walks the Name as received.
-    ///
-    /// # Errors
-    /// [`ParseError::Der`] when the subject is not a well-formed Name.
-    pub(crate) fn subject_attribute_values(&self, oid: &[u8]) -> Result<Vec<&[u8]>, ParseError> {
-        const FIELD: &str = "subject";
+    pub(crate) fn subject_attribute_values(&self, oid: &[u8]) -> Vec<&[u8]> {
         let mut out = Vec::new();
         let mut name = Cursor::new(&self.der, self.subject.clone());
-        let seq = name.expect(Tag::Sequence, FIELD)?;
-        let mut rdns = Cursor::new(&self.der, seq.value);
-        while !rdns.is_empty() {
-            let set = rdns.expect(Tag::Set, FIELD)?;
-            let mut atvs = Cursor::new(&self.der, set.value);
-            while !atvs.is_empty() {
-                let atv = atvs.expect(Tag::Sequence, FIELD)?;
-                let mut parts = Cursor::new(&self.der, atv.value);
-                let kind = parts.expect(Tag::ObjectIdentifier, FIELD)?;
-                let value = parts.any(FIELD)?;
-                parts.finish(FIELD)?;
-                if self.der[kind.value] == *oid {
-                    out.push(&self.der[value.value]);
-                }
+        // `from_der` walked this Name already, so the walk cannot fail here.
+        let _walked = walk_name(&mut name, "subject", |kind, value| {
+            if kind == oid {
+                out.push(value.value.clone());
             }
-        }
-        Ok(out)
+        });
+        out.into_iter().map(|range| &self.der[range]).collect()
     }
 
-    /// The subject holds no attribute at all (an empty RDNSequence, or only empty RDNs).
+    /// The subject holds no attribute at all: an empty RDNSequence (RDNs cannot be empty).
     pub(crate) fn subject_is_empty(&self) -> bool {
-        let mut name = Cursor::new(&self.der, self.subject.clone());
-        let Ok(seq) = name.expect(Tag::Sequence, "subject") else { return false };
-        let mut rdns = Cursor::new(&self.der, seq.value);
-        while !rdns.is_empty() {
-            match rdns.expect(Tag::Set, "subject") {
-                Ok(set) if set.value.is_empty() => {}
-                _ => return false,
-            }
-        }
-        true
+        self.subject_der() == [0x30, 0x00]
     }
 
     pub(crate) fn extensions(&self) -> &[RawExtension] {
@@ -301,6 +281,39 @@ impl ParsedCertificate {
 
     pub(crate) fn bytes(&self, range: &Range<usize>) -> &[u8] {
         &self.der[range.clone()]
+    }
+}
+
+/// An AlgorithmIdentifier (RFC 5280 §4.1.1.2): a SEQUENCE of a well-formed OBJECT IDENTIFIER
+/// and at most one parameters value. Which algorithms and parameters are accepted is the key
+/// policy's business; this is only the shape. Returns the whole TLV's position.
+fn algorithm_identifier(cursor: &mut Cursor<'_>, field: &'static str) -> Result<Range<usize>, ParseError> {
+    let start = cursor.position();
+    cursor.nested(Tag::Sequence, field, |parts| {
+        let oid = parts.expect(Tag::ObjectIdentifier, field)?;
+        check_oid(parts.bytes(oid.value), field)?;
+        if !parts.is_empty() {
+            parts.any(field)?;
+        }
+        Ok(())
+    })?;
+    Ok(start..cursor.position())
+}
+
+/// A Name, walked strictly; its whole TLV's position.
+fn name(cursor: &mut Cursor<'_>, field: &'static str) -> Result<Range<usize>, ParseError> {
+    let start = cursor.position();
+    walk_name(cursor, field, |_, _| {})?;
+    Ok(start..cursor.position())
+}
+
+/// BIT STRING content octets as DER fixes them (X.690 §8.6.2, §11.2): an unused-bits count of
+/// 0 to 7, none without a following octet, and unused bits zero.
+fn check_bit_string(content: &[u8], field: &'static str) -> Result<(), ParseError> {
+    match content {
+        [0] => Ok(()),
+        [unused @ 0..=7, .., last] if last & ((1u8 << unused) - 1) == 0 => Ok(()),
+        _ => Err(ParseError::Der { field }),
     }
 }
 
@@ -319,9 +332,7 @@ fn parse_extensions(der: &[u8], range: Range<usize>) -> Result<Vec<RawExtension>
         let ext = list.expect(Tag::Sequence, "extension")?;
         let mut e = Cursor::new(der, ext.value);
         let oid = e.expect(Tag::ObjectIdentifier, "extnID")?;
-        if oid.value.is_empty() {
-            return Err(ParseError::Der { field: "extnID" });
-        }
+        check_oid(&der[oid.value.clone()], "extnID")?;
         let mut critical = false;
         if e.peek_tag() == Some(Tag::Boolean) {
             let b = e.expect(Tag::Boolean, "critical")?;

@@ -449,7 +449,8 @@ impl fmt::Display for CaError {
             Self::DuplicateExtension { oid } => write!(f, "extension {oid} appears more than once"),
             Self::UnrecognisedCriticalExtension { oid } => write!(f, "critical extension {oid} is not recognised"),
             Self::MalformedExtension { oid } => write!(f, "extension {oid} does not parse"),
-            Self::BasicConstraintsMissing | Self::NotCa => f.write_str(BASIC_CONSTRAINTS_MESSAGE),
+            Self::BasicConstraintsMissing => f.write_str("the certificate has no basicConstraints extension"),
+            Self::NotCa => f.write_str("basicConstraints says cA FALSE"),
             Self::KeyCertSignMissing => f.write_str("keyUsage does not assert keyCertSign"),
             Self::Validity(e) => write!(f, "the certificate is {e}"),
             Self::EmptySubject => f.write_str("the subject is empty"),
@@ -461,10 +462,6 @@ impl fmt::Display for CaError {
         }
     }
 }
-
-/// The message SPEC §1.3 rule 2 fixes.
-pub(crate) const BASIC_CONSTRAINTS_MESSAGE: &str =
-    "The CA certificate does not have the basicConstraints extension as true";
 
 /// The verification certificate does not prove possession of the CA key (SPEC §1.4 items 1–4).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -665,10 +662,12 @@ impl fmt::Display for TemplateBodyProblem {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TagError {
-    /// More than 50 tags.
+    /// More tags than allowed.
     TooMany {
         /// How many were given.
         count: usize,
+        /// The bound.
+        max: usize,
     },
     /// A key used twice (case-sensitive).
     DuplicateKey {
@@ -677,12 +676,14 @@ pub enum TagError {
         /// The key (at most 128 characters of it).
         key: String,
     },
-    /// A key outside 1..=128 characters.
+    /// A key outside its length bounds.
     KeyLength {
         /// The tag.
         index: usize,
         /// Its key's length in characters.
         len: usize,
+        /// The bound.
+        max: usize,
     },
     /// A key with a character outside `[\p{L}\p{Z}\p{N}_.:/=+\-@]`.
     KeyPattern {
@@ -705,27 +706,31 @@ pub enum TagError {
         /// The pair (at most 256 characters of it).
         pair: String,
     },
-    /// A value over 256 characters.
+    /// A value longer than allowed.
     ValueLength {
         /// The tag.
         index: usize,
         /// Its value's length in characters.
         len: usize,
+        /// The bound.
+        max: usize,
     },
 }
 
 impl fmt::Display for TagError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::TooMany { count } => write!(f, "{count} tags given, at most 50 are allowed"),
+            Self::TooMany { count, max } => write!(f, "{count} tags given, at most {max} are allowed"),
             Self::DuplicateKey { index, key } => write!(f, "tag {index} repeats the key '{key}'"),
-            Self::KeyLength { index, len } => write!(f, "tag {index} key has length {len}, outside 1..=128"),
+            Self::KeyLength { index, len, max } => write!(f, "tag {index} key has length {len}, outside 1..={max}"),
             Self::KeyPattern { index, key } => {
                 write!(f, "tag {index} key '{key}' has characters outside [\\p{{L}}\\p{{Z}}\\p{{N}}_.:/=+\\-@]")
             }
             Self::ReservedPrefix { index, key } => write!(f, "tag {index} key '{key}' uses the reserved prefix aws:"),
             Self::NotKeyValue { index, pair } => write!(f, "tag {index} '{pair}' is not of the form key=value"),
-            Self::ValueLength { index, len } => write!(f, "tag {index} value has length {len}, more than 256"),
+            Self::ValueLength { index, len, max } => {
+                write!(f, "tag {index} value has length {len}, more than {max}")
+            }
         }
     }
 }
@@ -778,21 +783,21 @@ impl fmt::Display for RegistryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::AlreadyExists { certificate_id, .. } => {
-                write!(f, "The certificate is already provisioned or registered: {certificate_id}")
+                write!(f, "the account already holds certificate {certificate_id}")
             }
-            Self::SubjectLimit { .. } => f.write_str("Limit reached for number of CA Certificates with same subject"),
-            Self::HeldByAnotherAccount => f.write_str("Cannot accept this CACertificate"),
-            Self::TemplateNotFound { template_name } => {
-                write!(f, "The provisioning template {template_name} does not exist")
+            Self::SubjectLimit { count } => {
+                write!(f, "the account holds {count} CA certificates with this subject, the limit is reached")
             }
+            Self::HeldByAnotherAccount => {
+                f.write_str("another account of the region holds this CA certificate in DEFAULT mode")
+            }
+            Self::TemplateNotFound { template_name } => write!(f, "no provisioning template is named {template_name}"),
             Self::TemplateWrongType { template_name, found, needed } => {
-                write!(f, "The provisioning template {template_name} is of type {found}, not {needed}")
+                write!(f, "provisioning template {template_name} is of type {found}, not {needed}")
             }
-            Self::TemplateDisabled { template_name } => {
-                write!(f, "The provisioning template {template_name} is disabled")
-            }
+            Self::TemplateDisabled { template_name } => write!(f, "provisioning template {template_name} is disabled"),
             Self::CaCertificateNotFound { certificate_id } => {
-                write!(f, "The certificate {certificate_id} does not exist")
+                write!(f, "no CA certificate {certificate_id} is registered")
             }
         }
     }

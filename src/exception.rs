@@ -110,6 +110,10 @@ impl Exception {
     }
 }
 
+/// AWS's message for a CA without basicConstraints cA TRUE (README rules table, 1.3.2).
+pub(crate) const BASIC_CONSTRAINTS_MESSAGE: &str =
+    "The CA certificate does not have the basicConstraints extension as true";
+
 /// AWS's validation message for a length constraint on `member`.
 pub(crate) fn length_message(member: &str, len: usize, min: usize, max: usize) -> String {
     let constraint = if len < min {
@@ -150,12 +154,10 @@ fn request_exception(e: &RequestError, display: String) -> Exception {
 /// `key_path` names the key of tag `index` (`tags.3.member.key`, `tagKeys.3.member`).
 fn tag_exception(e: &TagError, display: String, key_path: fn(usize) -> String) -> Exception {
     let message = match e {
-        TagError::TooMany { count } => length_message("tags", *count, 0, crate::tags::MAX_TAGS),
-        TagError::KeyLength { index, len } => {
-            length_message(&key_path(*index), *len, 1, crate::tags::MAX_TAG_KEY_CHARS)
-        }
-        TagError::ValueLength { index, len } => {
-            length_message(&format!("tags.{index}.member.value"), *len, 0, crate::tags::MAX_TAG_VALUE_CHARS)
+        TagError::TooMany { count, max } => length_message("tags", *count, 0, *max),
+        TagError::KeyLength { index, len, max } => length_message(&key_path(*index), *len, 1, *max),
+        TagError::ValueLength { index, len, max } => {
+            length_message(&format!("tags.{index}.member.value"), *len, 0, *max)
         }
         TagError::KeyPattern { index, key } => pattern_message(&key_path(*index), key, crate::tags::TAG_KEY_PATTERN),
         _ => display,
@@ -163,23 +165,33 @@ fn tag_exception(e: &TagError, display: String, key_path: fn(usize) -> String) -
     Exception::new(ExceptionKind::InvalidRequest, message)
 }
 
-/// A registry fact: each has its own exception (SPEC §1.6).
-fn registry_exception(e: &RegistryError, display: String) -> Exception {
+/// A registry fact: each has its own exception and AWS's message (README, account facts).
+fn registry_exception(e: &RegistryError) -> Exception {
     use ExceptionKind as K;
     match e {
         RegistryError::AlreadyExists { certificate_id, certificate_arn } => Exception {
             kind: K::ResourceAlreadyExists,
-            message: display,
+            message: format!("The certificate is already provisioned or registered: {certificate_id}"),
             resource_id: Some(certificate_id.clone()),
             resource_arn: Some(certificate_arn.clone()),
         },
-        RegistryError::SubjectLimit { .. } => Exception::new(K::LimitExceeded, display),
-        RegistryError::TemplateNotFound { .. } | RegistryError::CaCertificateNotFound { .. } => {
-            Exception::new(K::ResourceNotFound, display)
+        RegistryError::SubjectLimit { .. } => {
+            Exception::new(K::LimitExceeded, "Limit reached for number of CA Certificates with same subject")
         }
-        RegistryError::HeldByAnotherAccount
-        | RegistryError::TemplateWrongType { .. }
-        | RegistryError::TemplateDisabled { .. } => Exception::new(K::InvalidRequest, display),
+        RegistryError::TemplateNotFound { template_name } => {
+            Exception::new(K::ResourceNotFound, format!("The provisioning template {template_name} does not exist"))
+        }
+        RegistryError::CaCertificateNotFound { certificate_id } => {
+            Exception::new(K::ResourceNotFound, format!("The certificate {certificate_id} does not exist"))
+        }
+        RegistryError::HeldByAnotherAccount => Exception::new(K::InvalidRequest, "Cannot accept this CACertificate"),
+        RegistryError::TemplateWrongType { template_name, found, needed } => Exception::new(
+            K::InvalidRequest,
+            format!("The provisioning template {template_name} is of type {found}, not {needed}"),
+        ),
+        RegistryError::TemplateDisabled { template_name } => {
+            Exception::new(K::InvalidRequest, format!("The provisioning template {template_name} is disabled"))
+        }
     }
 }
 
@@ -204,14 +216,17 @@ fn paging_exception(e: &PagingError) -> Exception {
 }
 
 /// What a stored resource's state refuses.
-fn lifecycle_exception(e: &LifecycleError, display: String) -> Exception {
+fn lifecycle_exception(e: &LifecycleError) -> Exception {
     use ExceptionKind as K;
     match e {
         LifecycleError::CaCertificateActive { .. } => Exception::new(
             K::CertificateState,
             "The certificate operation is not allowed. Deactivate the CA certificate first.",
         ),
-        LifecycleError::RemoveAutoRegistrationWithConfig => Exception::new(K::InvalidRequest, display),
+        LifecycleError::RemoveAutoRegistrationWithConfig => Exception::new(
+            K::InvalidRequest,
+            "removeAutoRegistration and registrationConfig cannot be specified in the same request",
+        ),
         LifecycleError::NoRegistrationCode => {
             Exception::new(K::ResourceNotFound, "The account has no registration code")
         }
@@ -243,7 +258,7 @@ impl Error {
         match self {
             Self::CaCertificate(CaError::Pem(e)) => pem_exception("caCertificate", e, display),
             Self::CaCertificate(CaError::BasicConstraintsMissing | CaError::NotCa) => {
-                Exception::new(K::CertificateValidation, crate::error::BASIC_CONSTRAINTS_MESSAGE)
+                Exception::new(K::CertificateValidation, BASIC_CONSTRAINTS_MESSAGE)
             }
             Self::CaCertificate(_) => Exception::new(K::CertificateValidation, display),
             Self::VerificationCertificate(VerificationError::Pem(e)) => {
@@ -256,13 +271,13 @@ impl Error {
             Self::RegistrationCode(_) => Exception::new(K::RegistrationCodeValidation, display),
             Self::Request(e) => request_exception(e, display),
             Self::Tag(e) => tag_exception(e, display, |i| format!("tags.{i}.member.key")),
-            Self::Registry(e) => registry_exception(e, display),
+            Self::Registry(e) => registry_exception(e),
             Self::Issue(_) => Exception::new(K::InternalFailure, display),
             Self::Paging(e) => paging_exception(e),
             Self::Resource(e) => {
                 Exception::new(K::ResourceNotFound, format!("The resource {} does not exist", e.arn()))
             }
-            Self::Lifecycle(e) => lifecycle_exception(e, display),
+            Self::Lifecycle(e) => lifecycle_exception(e),
             Self::TagKeys(e) => tag_exception(e, display, |i| format!("tagKeys.{i}.member")),
         }
     }
@@ -351,12 +366,12 @@ mod tests {
             Error::Request(RequestError::WrongType { member: "tags".into(), expected: "array" }),
             Error::Request(RequestError::MissingMember { member: "caCertificate" }),
             Error::Request(RequestError::NotUtf8 { valid_up_to: 3 }),
-            Error::Tag(TagError::TooMany { count: 51 }),
+            Error::Tag(TagError::TooMany { count: 51, max: 50 }),
             Error::Tag(TagError::DuplicateKey { index: 2, key: "k".into() }),
-            Error::Tag(TagError::KeyLength { index: 1, len: 129 }),
+            Error::Tag(TagError::KeyLength { index: 1, len: 129, max: 128 }),
             Error::Tag(TagError::KeyPattern { index: 1, key: "*".into() }),
             Error::Tag(TagError::ReservedPrefix { index: 1, key: "aws:x".into() }),
-            Error::Tag(TagError::ValueLength { index: 1, len: 257 }),
+            Error::Tag(TagError::ValueLength { index: 1, len: 257, max: 256 }),
             Error::Tag(TagError::NotKeyValue { index: 1, pair: "k".into() }),
             Error::Registry(RegistryError::AlreadyExists {
                 certificate_id: "id".into(),
@@ -398,12 +413,12 @@ mod tests {
             Error::Lifecycle(LifecycleError::RemoveAutoRegistrationWithConfig),
             Error::Lifecycle(LifecycleError::NoRegistrationCode),
             Error::Lifecycle(LifecycleError::TagLimit { count: 51, max: 50 }),
-            Error::TagKeys(TagError::TooMany { count: 51 }),
+            Error::TagKeys(TagError::TooMany { count: 51, max: 50 }),
             Error::TagKeys(TagError::DuplicateKey { index: 2, key: "k".into() }),
-            Error::TagKeys(TagError::KeyLength { index: 1, len: 129 }),
+            Error::TagKeys(TagError::KeyLength { index: 1, len: 129, max: 128 }),
             Error::TagKeys(TagError::KeyPattern { index: 1, key: "*".into() }),
             Error::TagKeys(TagError::ReservedPrefix { index: 1, key: "aws:x".into() }),
-            Error::TagKeys(TagError::ValueLength { index: 1, len: 257 }),
+            Error::TagKeys(TagError::ValueLength { index: 1, len: 257, max: 256 }),
             Error::TagKeys(TagError::NotKeyValue { index: 1, pair: "k".into() }),
         ]);
         out
@@ -559,7 +574,7 @@ mod tests {
         assert_eq!(e.exception().message, "Limit reached for number of CA Certificates with same subject");
         let e = Error::Registry(RegistryError::HeldByAnotherAccount);
         assert_eq!(e.exception().message, "Cannot accept this CACertificate");
-        let e = Error::Tag(TagError::KeyLength { index: 1, len: 129 });
+        let e = Error::Tag(TagError::KeyLength { index: 1, len: 129, max: 128 });
         assert_eq!(
             e.exception().message,
             "1 validation error detected: Value at 'tags.1.member.key' failed to satisfy constraint: \

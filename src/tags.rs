@@ -39,7 +39,7 @@ fn check_key(key: &str, index: usize) -> Result<(), TagError> {
     let len = key.chars().take(MAX_TAG_KEY_CHARS + 1).count();
     if len == 0 || len > MAX_TAG_KEY_CHARS {
         let len = if len > MAX_TAG_KEY_CHARS { key.chars().count() } else { len };
-        return Err(TagError::KeyLength { index, len });
+        return Err(TagError::KeyLength { index, len, max: MAX_TAG_KEY_CHARS });
     }
     if !key.chars().all(key_char) {
         return Err(TagError::KeyPattern { index, key: shown() });
@@ -68,7 +68,7 @@ impl Tags {
     /// [`TagError`] for the first tag that breaks a rule (InvalidRequestException).
     pub fn new<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> Result<Self, Error> {
         if pairs.len() > MAX_TAGS {
-            return Err(Error::Tag(TagError::TooMany { count: pairs.len() }));
+            return Err(Error::Tag(TagError::TooMany { count: pairs.len(), max: MAX_TAGS }));
         }
         let mut out: Vec<(String, String)> = Vec::with_capacity(pairs.len());
         for (i, (key, value)) in pairs.iter().enumerate() {
@@ -76,7 +76,11 @@ impl Tags {
             let shown = || key.chars().take(MAX_TAG_KEY_CHARS).collect::<String>();
             check_key(key, index).map_err(Error::Tag)?;
             if value.len() > MAX_TAG_VALUE_CHARS && value.chars().count() > MAX_TAG_VALUE_CHARS {
-                return Err(Error::Tag(TagError::ValueLength { index, len: value.chars().count() }));
+                return Err(Error::Tag(TagError::ValueLength {
+                    index,
+                    len: value.chars().count(),
+                    max: MAX_TAG_VALUE_CHARS,
+                }));
             }
             if out.iter().any(|(k, _)| k == key) {
                 return Err(Error::Tag(TagError::DuplicateKey { index, key: shown() }));
@@ -169,9 +173,9 @@ mod tests {
     #[test]
     fn each_rule() {
         assert!(Tags::new(&[("env", "prod"), ("Über straße 3", ""), ("a_.:/=+-@", "x")]).is_ok());
-        assert_eq!(err(&[("", "v")]), TagError::KeyLength { index: 1, len: 0 });
+        assert_eq!(err(&[("", "v")]), TagError::KeyLength { index: 1, len: 0, max: 128 });
         let long = "k".repeat(129);
-        assert_eq!(err(&[("ok", "v"), (&long, "v")]), TagError::KeyLength { index: 2, len: 129 });
+        assert_eq!(err(&[("ok", "v"), (&long, "v")]), TagError::KeyLength { index: 2, len: 129, max: 128 });
         assert!(Tags::new(&[("k".repeat(128), "v")]).is_ok());
         assert_eq!(err(&[("a*b", "v")]), TagError::KeyPattern { index: 1, key: "a*b".into() });
         assert_eq!(err(&[("tab\there", "v")]), TagError::KeyPattern { index: 1, key: "tab\there".into() });
@@ -180,7 +184,7 @@ mod tests {
         assert_eq!(err(&[("k", "v"), ("k", "w")]), TagError::DuplicateKey { index: 2, key: "k".into() });
         assert!(Tags::new(&[("k", "v"), ("K", "w")]).is_ok());
         let value = "é".repeat(257);
-        assert_eq!(err(&[("k", &value)]), TagError::ValueLength { index: 1, len: 257 });
+        assert_eq!(err(&[("k", &value)]), TagError::ValueLength { index: 1, len: 257, max: 256 });
         assert!(Tags::new(&[("k", "é".repeat(256))]).is_ok());
     }
 
@@ -210,13 +214,13 @@ mod tests {
             TagKeys::new(&["ok", "aws:x"]),
             Err(Error::TagKeys(TagError::ReservedPrefix { index: 2, key: "aws:x".into() }))
         );
-        assert_eq!(TagKeys::new(&[""]), Err(Error::TagKeys(TagError::KeyLength { index: 1, len: 0 })));
+        assert_eq!(TagKeys::new(&[""]), Err(Error::TagKeys(TagError::KeyLength { index: 1, len: 0, max: 128 })));
     }
 
     #[test]
     fn count_bound_at_50_and_51() {
         let keys: Vec<(String, String)> = (0..51).map(|i| (format!("k{i}"), String::new())).collect();
         assert!(Tags::new(&keys[..50]).is_ok());
-        assert_eq!(Tags::new(&keys), Err(Error::Tag(TagError::TooMany { count: 51 })));
+        assert_eq!(Tags::new(&keys), Err(Error::Tag(TagError::TooMany { count: 51, max: 50 })));
     }
 }

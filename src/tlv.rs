@@ -29,6 +29,11 @@ impl<'a> Cursor<'a> {
         Self { input, pos: range.start, end: range.end }
     }
 
+    /// Where the next TLV starts.
+    pub(crate) fn position(&self) -> usize {
+        self.pos
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.pos >= self.end
     }
@@ -63,6 +68,88 @@ impl<'a> Cursor<'a> {
     pub(crate) fn finish(&self, field: &'static str) -> Result<(), ParseError> {
         if self.is_empty() { Ok(()) } else { Err(ParseError::Der { field }) }
     }
+
+    /// Reads a TLV with `tag` and hands a cursor over its contents to `inner`, which must read
+    /// them all: the one place where "every length is exact" is enforced for nested values.
+    pub(crate) fn nested<T>(
+        &mut self,
+        tag: Tag,
+        field: &'static str,
+        inner: impl FnOnce(&mut Self) -> Result<T, ParseError>,
+    ) -> Result<T, ParseError> {
+        let tlv = self.expect(tag, field)?;
+        let mut contents = Cursor::new(self.input, tlv.value);
+        let out = inner(&mut contents)?;
+        contents.finish(field)?;
+        Ok(out)
+    }
+
+    /// The bytes of `range` in the input.
+    pub(crate) fn bytes(&self, range: Range<usize>) -> &'a [u8] {
+        self.input.get(range).unwrap_or_default()
+    }
+}
+
+/// Walks a Name (RFC 5280 §4.1.2.4) strictly: a SEQUENCE OF non-empty SETs, in DER order, of
+/// AttributeTypeAndValue SEQUENCEs holding exactly a well-formed OBJECT IDENTIFIER and one value
+/// (whose header the cursor checks, so a constructed string type is refused). `each` sees the
+/// type's content octets and the value's TLV.
+pub(crate) fn walk_name<'a>(
+    cursor: &mut Cursor<'a>,
+    field: &'static str,
+    mut each: impl FnMut(&'a [u8], &Tlv),
+) -> Result<(), ParseError> {
+    cursor.nested(Tag::Sequence, field, |rdns| {
+        while !rdns.is_empty() {
+            rdns.nested(Tag::Set, field, |atvs| {
+                let mut previous: Option<&[u8]> = None;
+                if atvs.is_empty() {
+                    // RelativeDistinguishedName ::= SET SIZE (1..MAX) OF AttributeTypeAndValue
+                    return Err(ParseError::Der { field });
+                }
+                while !atvs.is_empty() {
+                    let start = atvs.pos;
+                    atvs.nested(Tag::Sequence, field, |parts| {
+                        let kind = parts.expect(Tag::ObjectIdentifier, field)?;
+                        let oid = parts.bytes(kind.value);
+                        check_oid(oid, field)?;
+                        let value = parts.any(field)?;
+                        each(oid, &value);
+                        Ok(())
+                    })?;
+                    // X.690 §11.6: a SET OF's elements in ascending order of their encodings.
+                    let encoding = atvs.bytes(start..atvs.pos);
+                    if previous.is_some_and(|p| set_order(p, encoding) == core::cmp::Ordering::Greater) {
+                        return Err(ParseError::Der { field });
+                    }
+                    previous = Some(encoding);
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
+    })
+}
+
+/// OBJECT IDENTIFIER content octets as X.690 §8.19 fixes them: what `const-oid` checks (not
+/// empty, within its size, the last octet ends a subidentifier), and no subidentifier led by
+/// 0x80 (§8.19.2: "the smallest possible number of octets"), which `const-oid` lets through.
+pub(crate) fn check_oid(content: &[u8], field: &'static str) -> Result<(), ParseError> {
+    let mut starts_subidentifier = true;
+    for &octet in content {
+        if starts_subidentifier && octet == 0x80 {
+            return Err(ParseError::Der { field });
+        }
+        starts_subidentifier = octet & 0x80 == 0;
+    }
+    const_oid::ObjectIdentifier::from_bytes(content).map(|_| ()).map_err(|_| ParseError::Der { field })
+}
+
+/// X.690 §11.6 order: octet strings compared with the shorter padded with trailing zeros.
+fn set_order(a: &[u8], b: &[u8]) -> core::cmp::Ordering {
+    let len = a.len().max(b.len());
+    let pad = |s: &[u8], i: usize| s.get(i).copied().unwrap_or(0);
+    (0..len).map(|i| pad(a, i).cmp(&pad(b, i))).find(|o| o.is_ne()).unwrap_or(core::cmp::Ordering::Equal)
 }
 
 pub(crate) fn context(number: u32, constructed: bool) -> Tag {

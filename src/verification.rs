@@ -56,14 +56,12 @@ fn verify_possession_with(
 /// # Errors
 /// [`RegistrationCodeError`] saying which (RegistrationCodeValidationException).
 pub fn check_registration_code(verification: &ParsedCertificate, code: &RegistrationCode) -> Result<(), Error> {
-    let values = verification
-        .subject_attribute_values(COMMON_NAME.as_bytes())
-        .map_err(|e| Error::VerificationCertificate(VerificationError::Parse(e)))?;
+    let values = verification.subject_attribute_values(COMMON_NAME.as_bytes());
     match values.as_slice() {
-        [] => Err(Error::RegistrationCode(RegistrationCodeError::CommonNameMissing)),
+        [] => Err(RegistrationCodeError::CommonNameMissing.into()),
         [one] if *one == code.as_str().as_bytes() => Ok(()),
-        [_] => Err(Error::RegistrationCode(RegistrationCodeError::Mismatch)),
-        more => Err(Error::RegistrationCode(RegistrationCodeError::CommonNameMultiple { count: more.len() })),
+        [_] => Err(RegistrationCodeError::Mismatch.into()),
+        more => Err(RegistrationCodeError::CommonNameMultiple { count: more.len() }.into()),
     }
 }
 

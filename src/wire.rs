@@ -106,7 +106,9 @@ fn tags_from_query_form(text: &str) -> Result<Vec<(&str, &str)>, Error> {
         .enumerate()
         .map(|(i, pair)| match pair.split_once('=') {
             Some((key, value)) if !key.is_empty() => Ok((key, value)),
-            Some((_, _)) => Err(TagError::KeyLength { index: i + 1, len: 0 }.into()),
+            Some((_, _)) => {
+                Err(TagError::KeyLength { index: i + 1, len: 0, max: crate::tags::MAX_TAG_KEY_CHARS }.into())
+            }
             None => Err(TagError::NotKeyValue { index: i + 1, pair: pair.chars().take(256).collect() }.into()),
         })
         .collect()
@@ -329,6 +331,36 @@ mod tests {
 
     fn err(json: &str) -> Error {
         register_request_from_json(json).unwrap_err()
+    }
+
+    #[test]
+    fn tags_in_their_string_form() {
+        let tags = |t: &str| register_request_from_json(&format!(r#"{{"caCertificate": "CA", "tags": {t}}}"#));
+        let r = tags(r#""env=prod&team=a=b&empty=""#).unwrap();
+        let pairs: Vec<(String, String)> =
+            [("env", "prod"), ("team", "a=b"), ("empty", "")].iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        assert_eq!(r.tags.as_slice(), pairs.as_slice());
+        assert!(tags(r#""""#).unwrap().tags.as_slice().is_empty());
+        let e = tags(r#""env=prod&oops""#).unwrap_err();
+        assert_eq!(e, Error::Tag(TagError::NotKeyValue { index: 2, pair: "oops".into() }));
+        assert_eq!(e.exception().name(), "InvalidRequestException");
+        assert_eq!(tags(r#""=v""#).unwrap_err(), Error::Tag(TagError::KeyLength { index: 1, len: 0, max: 128 }));
+        // The list rules apply unchanged: duplicates, reserved prefix.
+        let e = tags(r#""a=1&a=2""#).unwrap_err();
+        assert_eq!(e, Error::Tag(TagError::DuplicateKey { index: 2, key: "a".into() }));
+        let e = tags(r#""aws:x=1""#).unwrap_err();
+        assert_eq!(e, Error::Tag(TagError::ReservedPrefix { index: 1, key: "aws:x".into() }));
+    }
+
+    #[test]
+    fn request_documents_are_bounded_utf8() {
+        assert_eq!(request_document(b"{}"), Ok("{}"));
+        let e = request_document(b"{\"a\": \"\xff\"}").unwrap_err();
+        assert_eq!(e, Error::Request(RequestError::NotUtf8 { valid_up_to: 7 }));
+        assert_eq!(e.exception().name(), "InvalidRequestException");
+        let big = vec![b' '; MAX_REQUEST_JSON_BYTES + 1];
+        let e = request_document(&big).unwrap_err();
+        assert_eq!(e, Error::Request(RequestError::DocumentTooLarge { len: big.len(), max: MAX_REQUEST_JSON_BYTES }));
     }
 
     #[test]

@@ -663,7 +663,7 @@ fn tag_keys_follow_the_key_rules_and_name_their_member() {
     );
     let long = "k".repeat(129);
     let e = wire::untag_resource_request_from_json(&body(serde_json::json!([long])), &scope()).unwrap_err();
-    assert_eq!(e, Error::TagKeys(TagError::KeyLength { index: 1, len: 129 }));
+    assert_eq!(e, Error::TagKeys(TagError::KeyLength { index: 1, len: 129, max: 128 }));
     assert_eq!(
         e.exception().message,
         "1 validation error detected: Value at 'tagKeys.1.member' failed to satisfy constraint: \

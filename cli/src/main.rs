@@ -268,16 +268,16 @@ fn run(command: Command) -> Result<Outcome, Usage> {
         } => {
             let now = now_or_clock(now.as_deref())?;
             let code = code(&registration_code)?;
+            let not_after = now
+                .checked_add(i64::from(days) * 86_400)
+                .filter(|t| *t <= UnixTime::MAX)
+                .ok_or_else(|| Usage(format!("--days {days} from {now} ends after 9999-12-31T23:59:59Z")))?;
             let ca = certificate_file(&ca_cert)?;
             if let Err(e) = VerifiedCa::from_der(ca.der().to_vec(), now, Policy::default()) {
                 return Err(Usage(format!("--ca-cert {} is not a CA certificate AWS accepts: {e}", ca_cert.display())));
             }
             let signer =
                 keys::Signer::from_pem(&read(&ca_key)?).map_err(|e| Usage(format!("{}: {e}", ca_key.display())))?;
-            let not_after = now
-                .checked_add(i64::from(days) * 86_400)
-                .filter(|t| *t <= UnixTime::MAX)
-                .ok_or_else(|| Usage(format!("--days {days} from {now} ends after 9999-12-31T23:59:59Z")))?;
             let pair = KeyPair::generate(key_algorithm.into(), &mut rng).map_err(|e| Usage(e.to_string()))?;
             let der = match signer.verification_certificate(&ca, pair.spki_der(), &code, now, not_after, &mut rng) {
                 Ok(der) => der,

@@ -242,3 +242,110 @@ fn every_subcommand_has_help_with_an_example() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("Example:"), "{sub}");
     }
 }
+
+/// Runs the binary expecting exit 2 and one line on stderr containing `expected`.
+#[track_caller]
+fn assert_usage(cmd: &mut Command, expected: &str) {
+    assert_usage_output(&cmd.output().unwrap(), expected);
+}
+
+#[track_caller]
+fn assert_usage_output(out: &std::process::Output, expected: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains(expected), "stderr lacks '{expected}': {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line expected: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+fn verification(dir: &tempfile::TempDir, ca_cert: &str, ca_key: &str) -> Command {
+    let mut cmd = iot_ca();
+    cmd.args(["create-verification-certificate", "--registration-code", CODE])
+        .arg("--ca-cert")
+        .arg(data(ca_cert))
+        .arg("--ca-key")
+        .arg(data(ca_key))
+        .arg("--out-cert")
+        .arg(dir.path().join("v.pem"))
+        .arg("--out-key")
+        .arg(dir.path().join("v.key"));
+    cmd
+}
+
+#[test]
+fn a_full_stdout_is_a_one_line_fault_not_a_panic() {
+    for sub in ["demo", "get-registration-code"] {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let out =
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("iot-ca")).arg(sub).stdout(full).output().unwrap();
+        assert_usage_output(&out, "cannot write to stdout");
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_the_demo_with_exit_2() {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("iot-ca"))
+        .arg("demo")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn arguments_the_user_chose_are_usage_faults() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_usage(
+        verification(&dir, "openssl-ca.pem", "openssl-ca.key").args(["--now", "9999-12-31T23:59:59Z"]),
+        "ends after 9999-12-31T23:59:59Z",
+    );
+    assert_usage(
+        verification(&dir, "openssl-ca.pem", "openssl-ca.key").args(["--now", NOW, "--days", "4294967295"]),
+        "--days 4294967295",
+    );
+    assert_usage(
+        verification(&dir, "openssl-ca.pem", "claim-issuer.key").args(["--now", NOW]),
+        "--ca-key is not the key of --ca-cert",
+    );
+    assert_usage(
+        verification(&dir, "openssl-verification.pem", "openssl-ca.key").args(["--now", NOW]),
+        "is not a CA certificate AWS accepts",
+    );
+    let state =
+        json!({"provisioningTemplates": [{"templateName": "fleet", "type": "FLEET_PROVISIONING", "enabled": true}]});
+    let claim = |now: &str, key: &str| {
+        let mut cmd = iot_ca();
+        cmd.args(["create-provisioning-claim", "--template-name", "fleet", "--now", now])
+            .arg("--issuer-cert")
+            .arg(data("claim-issuer.pem"))
+            .arg("--issuer-key")
+            .arg(data(key))
+            .arg("--registry")
+            .arg(write_json(&dir, "state.json", &state));
+        cmd
+    };
+    assert_usage(&mut claim("1970-01-01T00:00:00Z", "claim-issuer.key"), "outside the years 1970 to 9999");
+    assert_usage(&mut claim(NOW, "openssl-ca.key"), "--issuer-key is not the key of --issuer-cert");
+}
+
+#[test]
+fn a_request_that_is_not_utf8_or_too_large_is_the_services_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("request.json");
+    std::fs::write(&path, b"{\"caCertificate\": \"\xff\"}").unwrap();
+    let mut cmd = iot_ca();
+    cmd.args(["register", "--registration-code", CODE, "--now", NOW]).arg("--input").arg(&path);
+    let v = run_json(&mut cmd, 1);
+    assert_eq!(v["Error"]["Code"], "InvalidRequestException");
+    // A 100 MB (sparse) file is refused after reading one byte past the limit, with its size.
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(100_000_000).unwrap();
+    let v = run_json(&mut cmd, 1);
+    assert_eq!(v["Error"]["Code"], "InvalidRequestException");
+    assert!(v["Error"]["Message"].as_str().unwrap().contains("100000000"), "{v}");
+}
