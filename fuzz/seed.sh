@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 data=../tests/data
-mkdir -p corpus/pem_ca corpus/check corpus/request_strings corpus/json_request corpus/differential
+mkdir -p corpus/pem_ca corpus/check corpus/request_strings corpus/json_request corpus/differential corpus/lifecycle_wire
 for f in "$data"/*.pem; do
   cp "$f" "corpus/pem_ca/$(basename "$f")"
   # DER too, so the DER path starts from real certificates.
@@ -25,4 +25,9 @@ print(json.dumps({
     "certificateMode": "DEFAULT",
 }))
 PY
+# lifecycle_wire: path id, query string and JSON body, NUL-separated.
+id=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+arn="arn:aws:iot:us-east-1:123456789012:cacert/$id"
+printf '%s\0newStatus=ACTIVE&newAutoRegistrationStatus=ENABLE&pageSize=2&isAscendingOrder=true&templateName=jitp&marker=AQ%%2Bb%%3D&resourceArn=%s\0{"registrationConfig": {"templateName": "jitp"}, "resourceArn": "%s", "tags": [{"Key": "env", "Value": "prod"}], "tagKeys": ["env"]}' \
+  "$id" "$arn" "$arn" > corpus/lifecycle_wire/mixed
 echo "seeded: $(find corpus -type f | wc -l) files"

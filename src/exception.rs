@@ -3,7 +3,8 @@
 use core::fmt;
 
 use crate::error::{
-    CaError, Error, PemError, RegistrationCodeError, RegistryError, RequestError, TagError, VerificationError,
+    CaError, Error, LifecycleError, PagingError, PemError, RegistrationCodeError, RegistryError, RequestError,
+    TagError, VerificationError,
 };
 use crate::pem::MAX_PEM_CHARS;
 
@@ -150,16 +151,15 @@ fn request_exception(e: &RequestError, display: String) -> Exception {
 }
 
 /// A tag error, naming the offending tag by its member path (`tags.3.member.key`).
-fn tag_exception(e: &TagError, display: String) -> Exception {
+/// `key_path` names the key of tag `index` (`tags.3.member.key`, `tagKeys.3.member`).
+fn tag_exception(e: &TagError, display: String, key_path: fn(usize) -> String) -> Exception {
     let message = match e {
         TagError::TooMany { count, max } => length_message("tags", *count, 0, *max),
-        TagError::KeyLength { index, len, max } => length_message(&format!("tags.{index}.member.key"), *len, 1, *max),
+        TagError::KeyLength { index, len, max } => length_message(&key_path(*index), *len, 1, *max),
         TagError::ValueLength { index, len, max } => {
             length_message(&format!("tags.{index}.member.value"), *len, 0, *max)
         }
-        TagError::KeyPattern { index, key } => {
-            pattern_message(&format!("tags.{index}.member.key"), key, crate::tags::TAG_KEY_PATTERN)
-        }
+        TagError::KeyPattern { index, key } => pattern_message(&key_path(*index), key, crate::tags::TAG_KEY_PATTERN),
         _ => display,
     };
     Exception::new(ExceptionKind::InvalidRequest, message)
@@ -192,6 +192,48 @@ fn registry_exception(e: &RegistryError) -> Exception {
         RegistryError::TemplateDisabled { template_name } => {
             Exception::new(K::InvalidRequest, format!("The provisioning template {template_name} is disabled"))
         }
+    }
+}
+
+/// pageSize in AWS's range wording; a marker this service did not make.
+fn paging_exception(e: &PagingError) -> Exception {
+    let message = match e {
+        PagingError::PageSize { value, min, max } => {
+            let constraint = if *value < i64::from(*min) {
+                format!("Member must have value greater than or equal to {min}")
+            } else {
+                format!("Member must have value less than or equal to {max}")
+            };
+            format!(
+                "1 validation error detected: Value '{value}' at 'pageSize' failed to satisfy constraint: {constraint}"
+            )
+        }
+        PagingError::Marker { member, .. } => {
+            format!("The {member} was not returned by this operation for the same parameters")
+        }
+    };
+    Exception::new(ExceptionKind::InvalidRequest, message)
+}
+
+/// What a stored resource's state refuses.
+fn lifecycle_exception(e: &LifecycleError) -> Exception {
+    use ExceptionKind as K;
+    match e {
+        LifecycleError::CaCertificateActive { .. } => Exception::new(
+            K::CertificateState,
+            "The certificate operation is not allowed. Deactivate the CA certificate first.",
+        ),
+        LifecycleError::RemoveAutoRegistrationWithConfig => Exception::new(
+            K::InvalidRequest,
+            "removeAutoRegistration and registrationConfig cannot be specified in the same request",
+        ),
+        LifecycleError::NoRegistrationCode => {
+            Exception::new(K::ResourceNotFound, "The account has no registration code")
+        }
+        LifecycleError::TagLimit { count, max } => Exception::new(
+            K::LimitExceeded,
+            format!("Tag limit exceeded: the resource would have {count} tags, more than {max}"),
+        ),
     }
 }
 
@@ -228,9 +270,15 @@ impl Error {
             }
             Self::RegistrationCode(_) => Exception::new(K::RegistrationCodeValidation, display),
             Self::Request(e) => request_exception(e, display),
-            Self::Tag(e) => tag_exception(e, display),
+            Self::Tag(e) => tag_exception(e, display, |i| format!("tags.{i}.member.key")),
             Self::Registry(e) => registry_exception(e),
             Self::Issue(_) => Exception::new(K::InternalFailure, display),
+            Self::Paging(e) => paging_exception(e),
+            Self::Resource(e) => {
+                Exception::new(K::ResourceNotFound, format!("The resource {} does not exist", e.arn()))
+            }
+            Self::Lifecycle(e) => lifecycle_exception(e),
+            Self::TagKeys(e) => tag_exception(e, display, |i| format!("tagKeys.{i}.member")),
         }
     }
 }
@@ -240,7 +288,7 @@ mod tests {
     use super::*;
     use crate::ca::Finding;
     use crate::cert::Version;
-    use crate::error::{IssueError, KeyError, ParseError, SignatureError, ValidityError};
+    use crate::error::{IssueError, KeyError, MarkerProblem, ParseError, ResourceError, SignatureError, ValidityError};
     use crate::time::UnixTime;
 
     /// One value of every variant, with the exception it must map to. The `match` in
@@ -345,8 +393,48 @@ mod tests {
             Error::Issue(IssueError::Signing),
             Error::Issue(IssueError::Encoding),
             Error::Issue(IssueError::TimeOutOfRange { time: t }),
+            Error::Paging(PagingError::PageSize { value: 0, min: 1, max: 250 }),
+            Error::Paging(PagingError::PageSize { value: 251, min: 1, max: 250 }),
+            Error::Paging(PagingError::Marker { member: "marker", problem: MarkerProblem::Encoding }),
+            Error::Paging(PagingError::Marker { member: "marker", problem: MarkerProblem::Version { found: 9 } }),
+            Error::Paging(PagingError::Marker { member: "nextToken", problem: MarkerProblem::Seal }),
+            Error::Paging(PagingError::Marker { member: "marker", problem: MarkerProblem::Key }),
+            Error::Resource(ResourceError::MalformedArn { arn: "x".into() }),
+            Error::Resource(ResourceError::UnsupportedResourceType { arn: "a".into(), resource_type: "thing".into() }),
+            Error::Resource(ResourceError::MalformedCertificateId { arn: "a".into(), certificate_id: "1".into() }),
+            Error::Resource(ResourceError::OutOfScope {
+                arn: "a".into(),
+                field: "region",
+                found: "x".into(),
+                expected: "y".into(),
+            }),
+            Error::Resource(ResourceError::NotFound { arn: "a".into() }),
+            Error::Lifecycle(LifecycleError::CaCertificateActive { certificate_id: "0".into() }),
+            Error::Lifecycle(LifecycleError::RemoveAutoRegistrationWithConfig),
+            Error::Lifecycle(LifecycleError::NoRegistrationCode),
+            Error::Lifecycle(LifecycleError::TagLimit { count: 51, max: 50 }),
+            Error::TagKeys(TagError::TooMany { count: 51, max: 50 }),
+            Error::TagKeys(TagError::DuplicateKey { index: 2, key: "k".into() }),
+            Error::TagKeys(TagError::KeyLength { index: 1, len: 129, max: 128 }),
+            Error::TagKeys(TagError::KeyPattern { index: 1, key: "*".into() }),
+            Error::TagKeys(TagError::ReservedPrefix { index: 1, key: "aws:x".into() }),
+            Error::TagKeys(TagError::ValueLength { index: 1, len: 257, max: 256 }),
+            Error::TagKeys(TagError::NotKeyValue { index: 1, pair: "k".into() }),
         ]);
         out
+    }
+
+    /// A tag error is the same exception in `tags` and in `tagKeys`.
+    fn expected_for_tag(e: &TagError) -> ExceptionKind {
+        match e {
+            TagError::TooMany { .. }
+            | TagError::DuplicateKey { .. }
+            | TagError::KeyLength { .. }
+            | TagError::KeyPattern { .. }
+            | TagError::ReservedPrefix { .. }
+            | TagError::ValueLength { .. }
+            | TagError::NotKeyValue { .. } => ExceptionKind::InvalidRequest,
+        }
     }
 
     fn expected(e: &Error) -> ExceptionKind {
@@ -403,15 +491,7 @@ mod tests {
                 | RequestError::MissingMember { .. }
                 | RequestError::NotUtf8 { .. },
             ) => K::InvalidRequest,
-            Error::Tag(
-                TagError::TooMany { .. }
-                | TagError::DuplicateKey { .. }
-                | TagError::KeyLength { .. }
-                | TagError::KeyPattern { .. }
-                | TagError::ReservedPrefix { .. }
-                | TagError::ValueLength { .. }
-                | TagError::NotKeyValue { .. },
-            ) => K::InvalidRequest,
+            Error::Tag(e) | Error::TagKeys(e) => expected_for_tag(e),
             Error::Registry(RegistryError::AlreadyExists { .. }) => K::ResourceAlreadyExists,
             Error::Registry(RegistryError::SubjectLimit { .. }) => K::LimitExceeded,
             Error::Registry(RegistryError::TemplateNotFound { .. } | RegistryError::CaCertificateNotFound { .. }) => {
@@ -430,6 +510,25 @@ mod tests {
                 | IssueError::Encoding
                 | IssueError::TimeOutOfRange { .. },
             ) => K::InternalFailure,
+            Error::Paging(
+                PagingError::PageSize { .. }
+                | PagingError::Marker {
+                    problem:
+                        MarkerProblem::Encoding | MarkerProblem::Version { .. } | MarkerProblem::Seal | MarkerProblem::Key,
+                    ..
+                },
+            ) => K::InvalidRequest,
+            Error::Resource(
+                ResourceError::MalformedArn { .. }
+                | ResourceError::UnsupportedResourceType { .. }
+                | ResourceError::MalformedCertificateId { .. }
+                | ResourceError::OutOfScope { .. }
+                | ResourceError::NotFound { .. },
+            ) => K::ResourceNotFound,
+            Error::Lifecycle(LifecycleError::CaCertificateActive { .. }) => K::CertificateState,
+            Error::Lifecycle(LifecycleError::RemoveAutoRegistrationWithConfig) => K::InvalidRequest,
+            Error::Lifecycle(LifecycleError::NoRegistrationCode) => K::ResourceNotFound,
+            Error::Lifecycle(LifecycleError::TagLimit { .. }) => K::LimitExceeded,
         }
     }
 

@@ -43,12 +43,17 @@
 //! * **GetRegistrationCode**: [`RegistrationCode::generate`] and [`RegistrationCode::parse`].
 //! * **CreateProvisioningClaim**: [`create_provisioning_claim`], signing through RustCrypto's
 //!   signer traits; [`create_verification_certificate`] makes the proof the AWS guide makes.
+//! * **The rest of a CA's life**: [`describe_ca_certificate`], [`update_ca_certificate`],
+//!   [`delete_ca_certificate`], [`list_ca_certificates`] (keyset paging with sealed markers:
+//!   [`ListQuery`], [`MarkerKey`], [`page_slice`]), [`delete_registration_code`], and
+//!   [`tag_resource`], [`untag_resource`], [`list_tags_for_resource`] on [`ResourceArn`]s.
 //! * **Errors**: [`Error`] and its per-area enums; [`Error::exception`] is the one mapping to
 //!   AWS. [`wire`] (feature `serde`, on by default) has AWS's JSON shapes.
 //! * **Backends**: [`Backend`] — RustCrypto by default, aws-lc-rs with feature `aws-lc-rs`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod arn;
 mod backend;
 mod ca;
 mod cert;
@@ -59,7 +64,9 @@ mod error;
 mod exception;
 mod issue;
 mod key;
+mod lifecycle;
 mod mode;
+mod paging;
 mod pem;
 mod policy;
 mod register;
@@ -75,22 +82,34 @@ mod verification;
 #[cfg(feature = "serde")]
 pub mod wire;
 
+pub use arn::{ResourceArn, ResourceType};
 pub use backend::Backend;
 pub use ca::{Finding, MAX_SERIAL_OCTETS, VerifiedCa};
 pub use cert::{ParsedCertificate, Version};
-pub use certificate_id::{CERTIFICATE_ID_LEN, CertificateId};
+pub use certificate_id::{CERTIFICATE_ID_LEN, CERTIFICATE_ID_PATTERN, CertificateId};
 pub use claim::{
     CLAIM_BACKDATE_SECS, CLAIM_LIFETIME_SECS, ProvisioningClaim, check_claim_template, create_provisioning_claim,
 };
 pub use description::{AutoRegistrationStatus, CaCertificateDescription, CaStatus, CertificateValidity};
 pub use error::{
-    CaError, CertificateInputError, Error, IssueError, KeyError, ParseError, PemError, RegistrationCodeError,
-    RegistryError, RequestError, SignatureError, TagError, TemplateBodyProblem, ValidityError, VerificationError,
+    CaError, CertificateInputError, Error, IssueError, KeyError, LifecycleError, MarkerProblem, PagingError,
+    ParseError, PemError, RegistrationCodeError, RegistryError, RequestError, ResourceError, SignatureError, TagError,
+    TemplateBodyProblem, ValidityError, VerificationError,
 };
 pub use exception::{Exception, ExceptionKind};
 pub use issue::{KeyAlgorithm, KeyPair};
 pub use key::{HashAlgorithm, KeyKind, PublicKey, RSA_MAX_BITS, RSA_MIN_BITS, SignatureAlgorithm, verify_signed_data};
+pub use lifecycle::{
+    CaCertificateUpdate, ListTagsForResourceRequest, TagResourceRequest, UntagResourceRequest,
+    UpdateCaCertificateRequest, ca_certificates_listing, delete_ca_certificate, delete_registration_code,
+    describe_ca_certificate, list_ca_certificates, list_tags_for_resource, tag_resource, tags_listing, untag_resource,
+    update_ca_certificate,
+};
 pub use mode::CertificateMode;
+pub use paging::{
+    CreationKey, DEFAULT_PAGE_SIZE, Keyed, ListQuery, Listing, MARKER_PATTERN, MAX_MARKER_CHARS, MAX_PAGE_SIZE,
+    MIN_PAGE_SIZE, Marker, MarkerKey, Page, PageKey, PageSize, SortOrder, page_slice,
+};
 pub use pem::MAX_PEM_CHARS;
 pub use policy::Policy;
 pub use rand_core;
@@ -102,7 +121,7 @@ pub use registration_config::{
 };
 pub use request::RegisterCaCertificateRequest;
 pub use scope::{AccountId, AccountScope, Partition, Region};
-pub use tags::{MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, MAX_TAGS, TAG_KEY_PATTERN, Tags};
+pub use tags::{MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, MAX_TAGS, TAG_KEY_PATTERN, TagKeys, Tags};
 pub use template::{MAX_TEMPLATE_NAME_CHARS, TEMPLATE_NAME_PATTERN, TemplateFacts, TemplateName, TemplateType};
 pub use time::UnixTime;
 pub use verification::{check_registration_code, create_verification_certificate, verify_possession};

@@ -134,7 +134,7 @@ impl AccountScope {
     /// `arn:<partition>:iot:<region>:<account>:cacert/<certificateId>` (SPEC §1.7).
     #[must_use]
     pub fn ca_certificate_arn(&self, id: &CertificateId) -> String {
-        format!("arn:{}:iot:{}:{}:cacert/{id}", self.partition.as_str(), self.region.as_str(), self.account)
+        crate::arn::ResourceArn::new(self, crate::arn::ResourceType::CaCertificate, id.clone()).to_string()
     }
 }
 
