@@ -35,6 +35,10 @@ pub(crate) struct RawExtension {
     pub value: Range<usize>,
 }
 
+/// One attribute of a Name: its type (content octets of the OID), the tag of its value and the
+/// value's content octets.
+pub(crate) type SubjectAttribute<'a> = (&'a [u8], Tag, &'a [u8]);
+
 /// A parsed certificate: the DER it came from plus the position of each field.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParsedCertificate {
@@ -259,6 +263,16 @@ impl ParsedCertificate {
     /// # Errors
     /// [`ParseError::Der`] when the subject is not a well-formed Name.
     pub(crate) fn subject_attribute_values(&self, oid: &[u8]) -> Result<Vec<&[u8]>, ParseError> {
+        let all = self.subject_attributes()?;
+        Ok(all.into_iter().filter(|(kind, _, _)| *kind == oid).map(|(_, _, value)| value).collect())
+    }
+
+    /// Every attribute of the subject, in order: the content octets of its type OID, the tag
+    /// of its value and the value's content octets. Walks the Name as received.
+    ///
+    /// # Errors
+    /// [`ParseError::Der`] when the subject is not a well-formed Name.
+    pub(crate) fn subject_attributes(&self) -> Result<Vec<SubjectAttribute<'_>>, ParseError> {
         const FIELD: &str = "subject";
         let mut out = Vec::new();
         let mut name = Cursor::new(&self.der, self.subject.clone());
@@ -273,9 +287,7 @@ impl ParsedCertificate {
                 let kind = parts.expect(Tag::ObjectIdentifier, FIELD)?;
                 let value = parts.any(FIELD)?;
                 parts.finish(FIELD)?;
-                if self.der[kind.value] == *oid {
-                    out.push(&self.der[value.value]);
-                }
+                out.push((&self.der[kind.value], value.tag, &self.der[value.value]));
             }
         }
         Ok(out)

@@ -2,6 +2,8 @@
 
 use core::fmt;
 
+use rand_core::CryptoRng;
+
 use crate::ca::Finding;
 use crate::certificate_id::CertificateId;
 use crate::mode::CertificateMode;
@@ -62,6 +64,13 @@ impl fmt::Display for AutoRegistrationStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// A generationId: a UUID v4 from the caller's RNG (RFC 9562 §5.4).
+pub(crate) fn new_generation_id<R: CryptoRng + ?Sized>(rng: &mut R) -> String {
+    let mut bytes = [0u8; 16];
+    rng.fill_bytes(&mut bytes);
+    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
 }
 
 /// The validity window of a certificate.

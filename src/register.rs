@@ -192,9 +192,7 @@ pub fn admit<R: CryptoRng + ?Sized>(
             }));
         }
     }
-    let mut uuid_bytes = [0u8; 16];
-    rng.fill_bytes(&mut uuid_bytes);
-    let generation_id = uuid::Builder::from_random_bytes(uuid_bytes).into_uuid().to_string();
+    let generation_id = crate::description::new_generation_id(rng);
     let CheckedRegistration { ca, request, now } = candidate;
     let cert = ca.certificate();
     let description = CaCertificateDescription {

@@ -66,6 +66,25 @@ pub enum TemplateType {
 }
 
 impl TemplateType {
+    /// The values AWS accepts, as the wire spells them.
+    pub const VALUES: &'static [&'static str] = &["JITP", "FLEET_PROVISIONING"];
+
+    /// Parses the wire value.
+    ///
+    /// # Errors
+    /// [`RequestError::Enum`] for any other string (InvalidRequestException).
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        match text {
+            "JITP" => Ok(Self::Jitp),
+            "FLEET_PROVISIONING" => Ok(Self::FleetProvisioning),
+            other => Err(Error::Request(RequestError::Enum {
+                member: "type",
+                value: other.chars().take(256).collect(),
+                allowed: Self::VALUES,
+            })),
+        }
+    }
+
     /// The wire value.
     #[must_use]
     pub const fn as_str(self) -> &'static str {

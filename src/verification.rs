@@ -36,7 +36,7 @@ pub fn verify_possession(
     verify_possession_with(crate::Backend::preferred(), ca_subject_der, ca_key, verification, now)
 }
 
-fn verify_possession_with(
+pub(crate) fn verify_possession_with(
     backend: crate::Backend,
     ca_subject_der: &[u8],
     ca_key: &PublicKey,
