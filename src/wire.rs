@@ -7,6 +7,15 @@
 
 use serde_json::{Map, Value, json};
 
+mod certificates;
+
+pub use certificates::{
+    ProvisioningTemplate, certificate_description_to_json, certificate_registration_to_json, connect_decision_to_json,
+    describe_certificate_response_to_json, refuse_reason_code, register_certificate_request_from_json,
+    register_certificate_request_from_rest, register_certificate_response_to_json,
+    register_certificate_without_ca_request_from_json, template_facts_from_json,
+};
+
 use crate::claim::ProvisioningClaim;
 use crate::description::CaCertificateDescription;
 use crate::error::{Error, RequestError, TagError};
@@ -44,11 +53,11 @@ impl TimeFormat {
     }
 }
 
-fn wrong_type(member: &str, expected: &'static str) -> Error {
+pub(super) fn wrong_type(member: &str, expected: &'static str) -> Error {
     Error::Request(RequestError::WrongType { member: member.chars().take(256).collect(), expected })
 }
 
-fn refuse_unknown(object: &Map<String, Value>, prefix: &str, known: &[&str]) -> Result<(), Error> {
+pub(super) fn refuse_unknown(object: &Map<String, Value>, prefix: &str, known: &[&str]) -> Result<(), Error> {
     match object.keys().find(|k| !known.contains(&k.as_str())) {
         Some(k) => Err(Error::Request(RequestError::UnknownMember {
             member: format!("{prefix}{k}").chars().take(256).collect(),
@@ -58,7 +67,7 @@ fn refuse_unknown(object: &Map<String, Value>, prefix: &str, known: &[&str]) -> 
 }
 
 /// A member that is absent or null reads as `None`.
-fn string<'a>(object: &'a Map<String, Value>, key: &str, path: &str) -> Result<Option<&'a str>, Error> {
+pub(super) fn string<'a>(object: &'a Map<String, Value>, key: &str, path: &str) -> Result<Option<&'a str>, Error> {
     match object.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -66,7 +75,7 @@ fn string<'a>(object: &'a Map<String, Value>, key: &str, path: &str) -> Result<O
     }
 }
 
-fn boolean(object: &Map<String, Value>, key: &str) -> Result<bool, Error> {
+pub(super) fn boolean(object: &Map<String, Value>, key: &str) -> Result<bool, Error> {
     match object.get(key) {
         None | Some(Value::Null) => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
