@@ -8,7 +8,7 @@ use rand_core::CryptoRng;
 
 use crate::cert::{ParsedCertificate, Version};
 use crate::certificate_id::CertificateId;
-use crate::description::{CertificateValidity, new_generation_id};
+use crate::description::{CertificateValidity, generation_id};
 use crate::error::{CertificateError, Error, RequestError};
 use crate::key::{HashAlgorithm, PublicKey, SignatureAlgorithm};
 use crate::mode::CertificateMode;
@@ -179,7 +179,7 @@ impl DeviceCertificate {
             creation_date: now,
             last_modified_date: now,
             customer_version: 1,
-            generation_id: new_generation_id(rng),
+            generation_id: generation_id(rng),
             validity: CertificateValidity { not_before: self.cert.not_before(), not_after: self.cert.not_after() },
             certificate_mode: registration.certificate_mode,
         }

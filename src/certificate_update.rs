@@ -1,12 +1,15 @@
-//! DescribeCertificate, UpdateCertificate and DeleteCertificate as pure decisions over what the
-//! caller's store holds (README rules table, "device certificate"; AWS IoT API Reference).
+//! DescribeCertificate, UpdateCertificate, DeleteCertificate, ListCertificates and
+//! ListCertificatesByCA as pure decisions over what the caller's store holds (README rules
+//! table, "device certificate"; AWS IoT API Reference).
 
 use rand_core::CryptoRng;
 
 use crate::certificate::{CertificateDescription, CertificateStatus};
 use crate::certificate_id::CertificateId;
-use crate::description::new_generation_id;
+use crate::description::generation_id;
 use crate::error::{CertificateError, Error};
+use crate::paging::{CreationKey, Keyed, ListQuery, Listing, MarkerKey, Page, page_slice};
+use crate::scope::AccountScope;
 use crate::time::UnixTime;
 
 /// DescribeCertificate: the stored description, or ResourceNotFoundException when the account
@@ -90,7 +93,7 @@ pub fn update_certificate<R: CryptoRng + ?Sized>(
     description.status = new_status;
     description.customer_version = description.customer_version.saturating_add(1);
     description.last_modified_date = now;
-    description.generation_id = new_generation_id(rng);
+    description.generation_id = generation_id(rng);
     Ok(CertificateUpdate { description, changed: true })
 }
 
@@ -150,4 +153,47 @@ pub fn delete_certificate(
         return Err(CertificateError::Attached.into());
     }
     Ok(())
+}
+
+/// Device certificates are listed by `(creationDate, certificateId)`, as CA certificates are.
+impl Keyed for CertificateDescription {
+    type Key = CreationKey;
+
+    fn page_key(&self) -> CreationKey {
+        CreationKey::new(self.creation_date, self.certificate_id.clone())
+    }
+}
+
+/// The listing ListCertificates' markers are bound to (`ca` `None`), or ListCertificatesByCA's
+/// for the CA `ca`: the scope, the CA and (through the query) the order. A SQL store passes it
+/// to [`ListQuery::after`] and [`Page::from_rows`].
+#[must_use]
+pub fn certificates_listing(ca: Option<&CertificateId>, scope: &AccountScope) -> Listing {
+    match ca {
+        None => Listing::new("ListCertificates", scope),
+        Some(id) => Listing::new("ListCertificatesByCA", scope).with_filter("caCertificateId", Some(id.as_str())),
+    }
+}
+
+/// ListCertificates over the account's stored device certificates (in any order), or
+/// ListCertificatesByCA with `ca`: only those registered under that CA. A page of the query,
+/// newest first unless ascending, ordered by (creationDate, certificateId). A CA the account
+/// does not hold lists nothing.
+///
+/// # Errors
+/// [`crate::PagingError::Marker`] for a marker this listing did not make.
+pub fn list_certificates<'a>(
+    stored: &'a [CertificateDescription],
+    ca: Option<&CertificateId>,
+    query: &ListQuery,
+    scope: &AccountScope,
+    key: &MarkerKey,
+) -> Result<Page<&'a CertificateDescription>, Error> {
+    let matching: Vec<&CertificateDescription> = stored
+        .iter()
+        .filter(|d| d.certificate_arn == scope.certificate_arn(&d.certificate_id))
+        .filter(|d| ca.is_none_or(|ca| d.ca_certificate_id.as_ref() == Some(ca)))
+        .collect();
+    let page = page_slice(&matching, query, key, &certificates_listing(ca, scope))?;
+    Ok(Page { items: page.items.into_iter().copied().collect(), next_marker: page.next_marker })
 }

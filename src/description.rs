@@ -6,6 +6,7 @@ use rand_core::CryptoRng;
 
 use crate::ca::Finding;
 use crate::certificate_id::CertificateId;
+use crate::error::{Error, RequestError};
 use crate::mode::CertificateMode;
 use crate::registration_config::RegistrationConfig;
 use crate::scope::AccountId;
@@ -23,6 +24,21 @@ pub enum CaStatus {
 }
 
 impl CaStatus {
+    /// The values UpdateCACertificate's `newStatus` accepts.
+    pub const VALUES: &'static [&'static str] = &["ACTIVE", "INACTIVE"];
+
+    /// Parses the wire value given as `member` (`newStatus`).
+    ///
+    /// # Errors
+    /// [`RequestError::Enum`] for any other string (InvalidRequestException).
+    pub fn parse(text: &str, member: &'static str) -> Result<Self, Error> {
+        match text {
+            "ACTIVE" => Ok(Self::Active),
+            "INACTIVE" => Ok(Self::Inactive),
+            other => Err(enum_error(member, other, Self::VALUES)),
+        }
+    }
+
     /// The wire value.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
@@ -50,6 +66,21 @@ pub enum AutoRegistrationStatus {
 }
 
 impl AutoRegistrationStatus {
+    /// The values `newAutoRegistrationStatus` accepts.
+    pub const VALUES: &'static [&'static str] = &["ENABLE", "DISABLE"];
+
+    /// Parses the wire value given as `member` (`newAutoRegistrationStatus`).
+    ///
+    /// # Errors
+    /// [`RequestError::Enum`] for any other string (InvalidRequestException).
+    pub fn parse(text: &str, member: &'static str) -> Result<Self, Error> {
+        match text {
+            "ENABLE" => Ok(Self::Enable),
+            "DISABLE" => Ok(Self::Disable),
+            other => Err(enum_error(member, other, Self::VALUES)),
+        }
+    }
+
     /// The wire value.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
@@ -66,8 +97,12 @@ impl fmt::Display for AutoRegistrationStatus {
     }
 }
 
-/// A generationId: a UUID v4 from the caller's RNG (RFC 9562 §5.4).
-pub(crate) fn new_generation_id<R: CryptoRng + ?Sized>(rng: &mut R) -> String {
+fn enum_error(member: &'static str, value: &str, allowed: &'static [&'static str]) -> Error {
+    RequestError::Enum { member, value: value.chars().take(256).collect(), allowed }.into()
+}
+
+/// A fresh generationId: a UUID v4 from the caller's RNG (RFC 9562 §5.4).
+pub(crate) fn generation_id<R: CryptoRng + ?Sized>(rng: &mut R) -> String {
     let mut bytes = [0u8; 16];
     rng.fill_bytes(&mut bytes);
     uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()

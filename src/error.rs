@@ -34,6 +34,15 @@ pub enum Error {
     Issue(IssueError),
     /// A device certificate, its signing CA, its lifecycle, or a chain a device presented.
     Certificate(CertificateError),
+    /// A list request's pageSize or marker (ListCACertificates, ListTagsForResource…).
+    Paging(PagingError),
+    /// A resource ARN or id names nothing the account holds.
+    Resource(ResourceError),
+    /// A stored CA certificate, its tags or the registration code refuse the operation.
+    Lifecycle(LifecycleError),
+    /// UntagResource's `tagKeys`: a key outside the tag key rules (the index names
+    /// `tagKeys.N.member`).
+    TagKeys(TagError),
 }
 
 impl fmt::Display for Error {
@@ -47,6 +56,10 @@ impl fmt::Display for Error {
             Self::Registry(e) => e.fmt(f),
             Self::Issue(e) => e.fmt(f),
             Self::Certificate(e) => write!(f, "certificate: {e}"),
+            Self::Paging(e) => e.fmt(f),
+            Self::Resource(e) => e.fmt(f),
+            Self::Lifecycle(e) => e.fmt(f),
+            Self::TagKeys(e) => write!(f, "tagKeys: {e}"),
         }
     }
 }
@@ -988,5 +1001,180 @@ from_area! {
     TagError => Tag,
     RegistryError => Registry,
     IssueError => Issue,
+    PagingError => Paging,
+    ResourceError => Resource,
+    LifecycleError => Lifecycle,
     CertificateError => Certificate,
+}
+
+/// A list request's paging members are refused (pageSize, marker / nextToken).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PagingError {
+    /// pageSize outside its bounds.
+    PageSize {
+        /// The value given.
+        value: i64,
+        /// Smallest allowed.
+        min: u16,
+        /// Largest allowed.
+        max: u16,
+    },
+    /// A marker of the right shape that this service did not make for this listing.
+    Marker {
+        /// The member it came in (`marker`, `nextToken`).
+        member: &'static str,
+        /// What is wrong with it.
+        problem: MarkerProblem,
+    },
+}
+
+/// Why a marker is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MarkerProblem {
+    /// Not canonical padded base64, or too short to hold a seal.
+    Encoding,
+    /// A marker format this crate does not write.
+    Version {
+        /// The version byte found.
+        found: u8,
+    },
+    /// The seal does not verify: forged, altered, or made for another listing, order or key.
+    Seal,
+    /// Sealed, but it does not hold a key of this listing's kind.
+    Key,
+}
+
+impl fmt::Display for PagingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::PageSize { value, min, max } => write!(f, "pageSize {value} is outside {min}..={max}"),
+            Self::Marker { member, problem } => write!(f, "the {member} is refused: {problem}"),
+        }
+    }
+}
+
+impl fmt::Display for MarkerProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Encoding => f.write_str("it is not a marker this service writes"),
+            Self::Version { found } => write!(f, "marker format {found} is not one this service writes"),
+            Self::Seal => f.write_str("its seal does not verify for this listing"),
+            Self::Key => f.write_str("it does not hold a key of this listing"),
+        }
+    }
+}
+
+/// A resource ARN that names nothing the caller's account holds (every variant is
+/// ResourceNotFoundException). Each carries the ARN as given (at most 256 characters).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ResourceError {
+    /// Not `arn:<partition>:iot:<region>:<account>:<type>/<id>`.
+    MalformedArn {
+        /// The ARN.
+        arn: String,
+    },
+    /// A resource type other than `cacert` and `cert`.
+    UnsupportedResourceType {
+        /// The ARN.
+        arn: String,
+        /// The type found.
+        resource_type: String,
+    },
+    /// An id that is not 64 hex digits.
+    MalformedCertificateId {
+        /// The ARN.
+        arn: String,
+        /// The id found.
+        certificate_id: String,
+    },
+    /// The ARN's partition, region or account is not the caller's.
+    OutOfScope {
+        /// The ARN.
+        arn: String,
+        /// `partition`, `region` or `account`.
+        field: &'static str,
+        /// The value in the ARN.
+        found: String,
+        /// The caller's.
+        expected: String,
+    },
+    /// A well-formed ARN of the caller's account and region that the account does not hold.
+    NotFound {
+        /// The ARN.
+        arn: String,
+    },
+}
+
+impl ResourceError {
+    /// The ARN the error is about, as given.
+    #[must_use]
+    pub fn arn(&self) -> &str {
+        match self {
+            Self::MalformedArn { arn }
+            | Self::UnsupportedResourceType { arn, .. }
+            | Self::MalformedCertificateId { arn, .. }
+            | Self::OutOfScope { arn, .. }
+            | Self::NotFound { arn } => arn,
+        }
+    }
+}
+
+impl fmt::Display for ResourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MalformedArn { arn } => {
+                write!(f, "'{arn}' is not an ARN of the form arn:<partition>:iot:<region>:<account>:<type>/<id>")
+            }
+            Self::UnsupportedResourceType { arn, resource_type } => {
+                write!(f, "'{arn}' names a {resource_type}, not a cacert or cert")
+            }
+            Self::MalformedCertificateId { arn, certificate_id } => {
+                write!(f, "'{arn}' has the id '{certificate_id}', not 64 hex digits")
+            }
+            Self::OutOfScope { arn, field, found, expected } => {
+                write!(f, "'{arn}' is in {field} {found}, not the caller's {expected}")
+            }
+            Self::NotFound { arn } => write!(f, "the account holds no resource {arn}"),
+        }
+    }
+}
+
+/// A stored CA certificate, its tags or the account's registration code refuse an operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LifecycleError {
+    /// DeleteCACertificate on an ACTIVE CA (CertificateStateException).
+    CaCertificateActive {
+        /// The CA's id.
+        certificate_id: String,
+    },
+    /// UpdateCACertificate with removeAutoRegistration and a registrationConfig.
+    RemoveAutoRegistrationWithConfig,
+    /// DeleteRegistrationCode when the account has none.
+    NoRegistrationCode,
+    /// TagResource would leave the resource with more tags than allowed.
+    TagLimit {
+        /// How many it would have.
+        count: usize,
+        /// The bound.
+        max: usize,
+    },
+}
+
+impl fmt::Display for LifecycleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::CaCertificateActive { certificate_id } => {
+                write!(f, "CA certificate {certificate_id} is ACTIVE and must be deactivated before it is deleted")
+            }
+            Self::RemoveAutoRegistrationWithConfig => {
+                f.write_str("removeAutoRegistration and registrationConfig cannot be given together")
+            }
+            Self::NoRegistrationCode => f.write_str("the account has no registration code"),
+            Self::TagLimit { count, max } => write!(f, "the resource would have {count} tags, more than {max}"),
+        }
+    }
 }

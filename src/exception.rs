@@ -3,8 +3,8 @@
 use core::fmt;
 
 use crate::error::{
-    CaError, CertificateError, Error, PemError, RegistrationCodeError, RegistryError, RequestError, TagError,
-    VerificationError,
+    CaError, CertificateError, Error, LifecycleError, PagingError, PemError, RegistrationCodeError, RegistryError,
+    RequestError, TagError, VerificationError,
 };
 use crate::pem::MAX_PEM_CHARS;
 
@@ -147,18 +147,17 @@ fn request_exception(e: &RequestError, display: String) -> Exception {
 }
 
 /// A tag error, naming the offending tag by its member path (`tags.3.member.key`).
-fn tag_exception(e: &TagError, display: String) -> Exception {
+/// `key_path` names the key of tag `index` (`tags.3.member.key`, `tagKeys.3.member`).
+fn tag_exception(e: &TagError, display: String, key_path: fn(usize) -> String) -> Exception {
     let message = match e {
         TagError::TooMany { count } => length_message("tags", *count, 0, crate::tags::MAX_TAGS),
         TagError::KeyLength { index, len } => {
-            length_message(&format!("tags.{index}.member.key"), *len, 1, crate::tags::MAX_TAG_KEY_CHARS)
+            length_message(&key_path(*index), *len, 1, crate::tags::MAX_TAG_KEY_CHARS)
         }
         TagError::ValueLength { index, len } => {
             length_message(&format!("tags.{index}.member.value"), *len, 0, crate::tags::MAX_TAG_VALUE_CHARS)
         }
-        TagError::KeyPattern { index, key } => {
-            pattern_message(&format!("tags.{index}.member.key"), key, crate::tags::TAG_KEY_PATTERN)
-        }
+        TagError::KeyPattern { index, key } => pattern_message(&key_path(*index), key, crate::tags::TAG_KEY_PATTERN),
         _ => display,
     };
     Exception::new(ExceptionKind::InvalidRequest, message)
@@ -228,6 +227,45 @@ fn certificate_exception(e: &CertificateError) -> Exception {
     }
 }
 
+/// pageSize in AWS's range wording; a marker this service did not make.
+fn paging_exception(e: &PagingError) -> Exception {
+    let message = match e {
+        PagingError::PageSize { value, min, max } => {
+            let constraint = if *value < i64::from(*min) {
+                format!("Member must have value greater than or equal to {min}")
+            } else {
+                format!("Member must have value less than or equal to {max}")
+            };
+            format!(
+                "1 validation error detected: Value '{value}' at 'pageSize' failed to satisfy constraint: {constraint}"
+            )
+        }
+        PagingError::Marker { member, .. } => {
+            format!("The {member} was not returned by this operation for the same parameters")
+        }
+    };
+    Exception::new(ExceptionKind::InvalidRequest, message)
+}
+
+/// What a stored resource's state refuses.
+fn lifecycle_exception(e: &LifecycleError, display: String) -> Exception {
+    use ExceptionKind as K;
+    match e {
+        LifecycleError::CaCertificateActive { .. } => Exception::new(
+            K::CertificateState,
+            "The certificate operation is not allowed. Deactivate the CA certificate first.",
+        ),
+        LifecycleError::RemoveAutoRegistrationWithConfig => Exception::new(K::InvalidRequest, display),
+        LifecycleError::NoRegistrationCode => {
+            Exception::new(K::ResourceNotFound, "The account has no registration code")
+        }
+        LifecycleError::TagLimit { count, max } => Exception::new(
+            K::LimitExceeded,
+            format!("Tag limit exceeded: the resource would have {count} tags, more than {max}"),
+        ),
+    }
+}
+
 /// A PEM field error: its length bounds are request validation (§1.1), the rest certificate
 /// validation (§1.2).
 fn pem_exception(member: &str, e: &PemError, display: String) -> Exception {
@@ -261,10 +299,16 @@ impl Error {
             }
             Self::RegistrationCode(_) => Exception::new(K::RegistrationCodeValidation, display),
             Self::Request(e) => request_exception(e, display),
-            Self::Tag(e) => tag_exception(e, display),
+            Self::Tag(e) => tag_exception(e, display, |i| format!("tags.{i}.member.key")),
             Self::Registry(e) => registry_exception(e, display),
             Self::Issue(_) => Exception::new(K::InternalFailure, display),
             Self::Certificate(e) => certificate_exception(e),
+            Self::Paging(e) => paging_exception(e),
+            Self::Resource(e) => {
+                Exception::new(K::ResourceNotFound, format!("The resource {} does not exist", e.arn()))
+            }
+            Self::Lifecycle(e) => lifecycle_exception(e, display),
+            Self::TagKeys(e) => tag_exception(e, display, |i| format!("tagKeys.{i}.member")),
         }
     }
 }
@@ -274,7 +318,7 @@ mod tests {
     use super::*;
     use crate::ca::Finding;
     use crate::cert::Version;
-    use crate::error::{IssueError, KeyError, ParseError, SignatureError, ValidityError};
+    use crate::error::{IssueError, KeyError, MarkerProblem, ParseError, ResourceError, SignatureError, ValidityError};
     use crate::time::UnixTime;
 
     /// One value of every variant, with the exception it must map to. The `match` in
@@ -379,6 +423,33 @@ mod tests {
             Error::Issue(IssueError::Signing),
             Error::Issue(IssueError::Encoding),
             Error::Issue(IssueError::TimeOutOfRange { time: t }),
+            Error::Paging(PagingError::PageSize { value: 0, min: 1, max: 250 }),
+            Error::Paging(PagingError::PageSize { value: 251, min: 1, max: 250 }),
+            Error::Paging(PagingError::Marker { member: "marker", problem: MarkerProblem::Encoding }),
+            Error::Paging(PagingError::Marker { member: "marker", problem: MarkerProblem::Version { found: 9 } }),
+            Error::Paging(PagingError::Marker { member: "nextToken", problem: MarkerProblem::Seal }),
+            Error::Paging(PagingError::Marker { member: "marker", problem: MarkerProblem::Key }),
+            Error::Resource(ResourceError::MalformedArn { arn: "x".into() }),
+            Error::Resource(ResourceError::UnsupportedResourceType { arn: "a".into(), resource_type: "thing".into() }),
+            Error::Resource(ResourceError::MalformedCertificateId { arn: "a".into(), certificate_id: "1".into() }),
+            Error::Resource(ResourceError::OutOfScope {
+                arn: "a".into(),
+                field: "region",
+                found: "x".into(),
+                expected: "y".into(),
+            }),
+            Error::Resource(ResourceError::NotFound { arn: "a".into() }),
+            Error::Lifecycle(LifecycleError::CaCertificateActive { certificate_id: "0".into() }),
+            Error::Lifecycle(LifecycleError::RemoveAutoRegistrationWithConfig),
+            Error::Lifecycle(LifecycleError::NoRegistrationCode),
+            Error::Lifecycle(LifecycleError::TagLimit { count: 51, max: 50 }),
+            Error::TagKeys(TagError::TooMany { count: 51 }),
+            Error::TagKeys(TagError::DuplicateKey { index: 2, key: "k".into() }),
+            Error::TagKeys(TagError::KeyLength { index: 1, len: 129 }),
+            Error::TagKeys(TagError::KeyPattern { index: 1, key: "*".into() }),
+            Error::TagKeys(TagError::ReservedPrefix { index: 1, key: "aws:x".into() }),
+            Error::TagKeys(TagError::ValueLength { index: 1, len: 257 }),
+            Error::TagKeys(TagError::NotKeyValue { index: 1, pair: "k".into() }),
         ]);
         let id = crate::certificate_id::CertificateId::of_der(b"");
         let status = crate::certificate::CertificateStatus::PendingActivation;
@@ -529,6 +600,34 @@ mod tests {
             ) => K::CertificateState,
             Error::Certificate(CertificateError::NotFound { .. }) => K::ResourceNotFound,
             Error::Certificate(CertificateError::Attached) => K::DeleteConflict,
+            Error::Paging(
+                PagingError::PageSize { .. }
+                | PagingError::Marker {
+                    problem:
+                        MarkerProblem::Encoding | MarkerProblem::Version { .. } | MarkerProblem::Seal | MarkerProblem::Key,
+                    ..
+                },
+            ) => K::InvalidRequest,
+            Error::Resource(
+                ResourceError::MalformedArn { .. }
+                | ResourceError::UnsupportedResourceType { .. }
+                | ResourceError::MalformedCertificateId { .. }
+                | ResourceError::OutOfScope { .. }
+                | ResourceError::NotFound { .. },
+            ) => K::ResourceNotFound,
+            Error::Lifecycle(LifecycleError::CaCertificateActive { .. }) => K::CertificateState,
+            Error::Lifecycle(LifecycleError::RemoveAutoRegistrationWithConfig) => K::InvalidRequest,
+            Error::Lifecycle(LifecycleError::NoRegistrationCode) => K::ResourceNotFound,
+            Error::Lifecycle(LifecycleError::TagLimit { .. }) => K::LimitExceeded,
+            Error::TagKeys(
+                TagError::TooMany { .. }
+                | TagError::DuplicateKey { .. }
+                | TagError::KeyLength { .. }
+                | TagError::KeyPattern { .. }
+                | TagError::ReservedPrefix { .. }
+                | TagError::ValueLength { .. }
+                | TagError::NotKeyValue { .. },
+            ) => K::InvalidRequest,
         }
     }
 

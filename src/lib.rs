@@ -58,6 +58,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod arn;
 mod backend;
 mod ca;
 mod cert;
@@ -72,7 +73,9 @@ mod exception;
 mod issue;
 mod jitp;
 mod key;
+mod lifecycle;
 mod mode;
+mod paging;
 mod pem;
 mod policy;
 mod register;
@@ -90,14 +93,15 @@ mod verification;
 #[cfg(feature = "serde")]
 pub mod wire;
 
+pub use arn::{ResourceArn, ResourceType};
 pub use backend::Backend;
 pub use ca::{Finding, MAX_SERIAL_OCTETS, VerifiedCa};
 pub use cert::{ParsedCertificate, Version};
 pub use certificate::{CertificateDescription, CertificateStatus};
-pub use certificate_id::{CERTIFICATE_ID_LEN, CertificateId};
+pub use certificate_id::{CERTIFICATE_ID_LEN, CERTIFICATE_ID_PATTERN, CertificateId};
 pub use certificate_update::{
-    CertificateUpdate, DeleteCertificateRequest, UpdateCertificateRequest, delete_certificate, describe_certificate,
-    update_certificate,
+    CertificateUpdate, DeleteCertificateRequest, UpdateCertificateRequest, certificates_listing, delete_certificate,
+    describe_certificate, list_certificates, update_certificate,
 };
 pub use claim::{
     CLAIM_BACKDATE_SECS, CLAIM_LIFETIME_SECS, ProvisioningClaim, check_claim_template, create_provisioning_claim,
@@ -108,14 +112,25 @@ pub use connect::{
 };
 pub use description::{AutoRegistrationStatus, CaCertificateDescription, CaStatus, CertificateValidity};
 pub use error::{
-    CaError, CertificateError, Error, IssueError, KeyError, ParseError, PemError, RegistrationCodeError, RegistryError,
-    RequestError, SignatureError, TagError, TemplateBodyProblem, ValidityError, VerificationError,
+    CaError, CertificateError, Error, IssueError, KeyError, LifecycleError, MarkerProblem, PagingError, ParseError,
+    PemError, RegistrationCodeError, RegistryError, RequestError, ResourceError, SignatureError, TagError,
+    TemplateBodyProblem, ValidityError, VerificationError,
 };
 pub use exception::{Exception, ExceptionKind};
 pub use issue::{KeyAlgorithm, KeyPair};
 pub use jitp::{CERTIFICATE_ID_PARAMETER, TemplateParameters};
 pub use key::{HashAlgorithm, KeyKind, PublicKey, RSA_MAX_BITS, RSA_MIN_BITS, SignatureAlgorithm, verify_signed_data};
+pub use lifecycle::{
+    CaCertificateUpdate, ListTagsForResourceRequest, TagResourceRequest, UntagResourceRequest,
+    UpdateCaCertificateRequest, ca_certificates_listing, delete_ca_certificate, delete_registration_code,
+    describe_ca_certificate, list_ca_certificates, list_tags_for_resource, tag_resource, tags_listing, untag_resource,
+    update_ca_certificate,
+};
 pub use mode::CertificateMode;
+pub use paging::{
+    CreationKey, DEFAULT_PAGE_SIZE, Keyed, ListQuery, Listing, MARKER_PATTERN, MAX_MARKER_CHARS, MAX_PAGE_SIZE,
+    MIN_PAGE_SIZE, Marker, MarkerKey, Page, PageKey, PageSize, SortOrder, page_slice,
+};
 pub use pem::MAX_PEM_CHARS;
 pub use policy::Policy;
 pub use rand_core;
@@ -132,7 +147,7 @@ pub use registration_config::{
 };
 pub use request::RegisterCaCertificateRequest;
 pub use scope::{AccountId, AccountScope, Partition, Region};
-pub use tags::{MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, MAX_TAGS, TAG_KEY_PATTERN, Tags};
+pub use tags::{MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, MAX_TAGS, TAG_KEY_PATTERN, TagKeys, Tags};
 pub use template::{MAX_TEMPLATE_NAME_CHARS, TEMPLATE_NAME_PATTERN, TemplateFacts, TemplateName, TemplateType};
 pub use time::UnixTime;
 pub use verification::{check_registration_code, create_verification_certificate, verify_possession};

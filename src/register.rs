@@ -5,7 +5,7 @@ use rand_core::CryptoRng;
 
 use crate::ca::VerifiedCa;
 use crate::certificate_id::CertificateId;
-use crate::description::{AutoRegistrationStatus, CaCertificateDescription, CaStatus, CertificateValidity};
+use crate::description::{self, AutoRegistrationStatus, CaCertificateDescription, CaStatus, CertificateValidity};
 use crate::error::{CaError, Error, RegistryError, RequestError, VerificationError};
 use crate::mode::CertificateMode;
 use crate::pem;
@@ -13,7 +13,7 @@ use crate::policy::Policy;
 use crate::registration_code::RegistrationCode;
 use crate::request::RegisterCaCertificateRequest;
 use crate::scope::AccountScope;
-use crate::template::{TemplateFacts, TemplateName, TemplateType};
+use crate::template::{TemplateFacts, TemplateName};
 use crate::time::UnixTime;
 
 /// An account may hold at most this many CA certificates with the same subject (SPEC §1.6).
@@ -181,18 +181,9 @@ pub fn admit<R: CryptoRng + ?Sized>(
         return Err(Error::Registry(RegistryError::HeldByAnotherAccount));
     }
     if let Some(name) = candidate.template_name() {
-        let template = facts
-            .template
-            .ok_or_else(|| Error::Registry(RegistryError::TemplateNotFound { template_name: name.to_string() }))?;
-        if template.template_type != TemplateType::Jitp {
-            return Err(Error::Registry(RegistryError::TemplateWrongType {
-                template_name: name.to_string(),
-                found: template.template_type.as_str(),
-                needed: TemplateType::Jitp.as_str(),
-            }));
-        }
+        name.require_jitp(facts.template)?;
     }
-    let generation_id = crate::description::new_generation_id(rng);
+    let generation_id = description::generation_id(rng);
     let CheckedRegistration { ca, request, now } = candidate;
     let cert = ca.certificate();
     let description = CaCertificateDescription {

@@ -134,13 +134,13 @@ impl AccountScope {
     /// `arn:<partition>:iot:<region>:<account>:cacert/<certificateId>` (SPEC §1.7).
     #[must_use]
     pub fn ca_certificate_arn(&self, id: &CertificateId) -> String {
-        format!("arn:{}:iot:{}:{}:cacert/{id}", self.partition.as_str(), self.region.as_str(), self.account)
+        crate::arn::ResourceArn::new(self, crate::arn::ResourceType::CaCertificate, id.clone()).to_string()
     }
 
     /// `arn:<partition>:iot:<region>:<account>:cert/<certificateId>` (AWS IoT, device certificates).
     #[must_use]
     pub fn certificate_arn(&self, id: &CertificateId) -> String {
-        format!("arn:{}:iot:{}:{}:cert/{id}", self.partition.as_str(), self.region.as_str(), self.account)
+        crate::arn::ResourceArn::new(self, crate::arn::ResourceType::Certificate, id.clone()).to_string()
     }
 }
 

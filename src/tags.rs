@@ -2,7 +2,7 @@
 
 use unicode_general_category::{GeneralCategory as G, get_general_category};
 
-use crate::error::{Error, TagError};
+use crate::error::{Error, LifecycleError, RequestError, TagError};
 
 /// At most this many tags per request. AWS model: `TagList`.
 pub const MAX_TAGS: usize = 50;
@@ -32,6 +32,24 @@ fn key_char(c: char) -> bool {
         )
 }
 
+/// The rules of a tag key: 1..=128 characters matching [`TAG_KEY_PATTERN`], not starting with
+/// `aws:` in any case. `index` is the key's 1-based place in its list.
+fn check_key(key: &str, index: usize) -> Result<(), TagError> {
+    let shown = || key.chars().take(MAX_TAG_KEY_CHARS).collect::<String>();
+    let len = key.chars().take(MAX_TAG_KEY_CHARS + 1).count();
+    if len == 0 || len > MAX_TAG_KEY_CHARS {
+        let len = if len > MAX_TAG_KEY_CHARS { key.chars().count() } else { len };
+        return Err(TagError::KeyLength { index, len });
+    }
+    if !key.chars().all(key_char) {
+        return Err(TagError::KeyPattern { index, key: shown() });
+    }
+    if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
+        return Err(TagError::ReservedPrefix { index, key: shown() });
+    }
+    Ok(())
+}
+
 /// A list of tags that passed every rule of SPEC §1.5, in the order given.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Tags(Vec<(String, String)>);
@@ -56,17 +74,7 @@ impl Tags {
         for (i, (key, value)) in pairs.iter().enumerate() {
             let (key, value, index) = (key.as_ref(), value.as_ref(), i + 1);
             let shown = || key.chars().take(MAX_TAG_KEY_CHARS).collect::<String>();
-            let len = key.chars().take(MAX_TAG_KEY_CHARS + 1).count();
-            if len == 0 || len > MAX_TAG_KEY_CHARS {
-                let len = if len > MAX_TAG_KEY_CHARS { key.chars().count() } else { len };
-                return Err(Error::Tag(TagError::KeyLength { index, len }));
-            }
-            if !key.chars().all(key_char) {
-                return Err(Error::Tag(TagError::KeyPattern { index, key: shown() }));
-            }
-            if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
-                return Err(Error::Tag(TagError::ReservedPrefix { index, key: shown() }));
-            }
+            check_key(key, index).map_err(Error::Tag)?;
             if value.len() > MAX_TAG_VALUE_CHARS && value.chars().count() > MAX_TAG_VALUE_CHARS {
                 return Err(Error::Tag(TagError::ValueLength { index, len: value.chars().count() }));
             }
@@ -88,6 +96,62 @@ impl Tags {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// These tags with `new` added: a key already here takes the new value in its place, a new
+    /// key is appended (TagResource).
+    ///
+    /// # Errors
+    /// [`LifecycleError::TagLimit`] when the result would hold more than [`MAX_TAGS`]
+    /// (LimitExceededException).
+    pub fn merged(&self, new: &Self) -> Result<Self, Error> {
+        let mut out = self.0.clone();
+        for (key, value) in &new.0 {
+            match out.iter_mut().find(|(k, _)| k == key) {
+                Some(slot) => slot.1.clone_from(value),
+                None => out.push((key.clone(), value.clone())),
+            }
+        }
+        if out.len() > MAX_TAGS {
+            return Err(LifecycleError::TagLimit { count: out.len(), max: MAX_TAGS }.into());
+        }
+        Ok(Self(out))
+    }
+
+    /// These tags without the keys in `keys`; keys not here are ignored (UntagResource).
+    #[must_use]
+    pub fn without(&self, keys: &TagKeys) -> Self {
+        Self(self.0.iter().filter(|(k, _)| !keys.0.contains(k)).cloned().collect())
+    }
+}
+
+/// UntagResource's `tagKeys`: 1..=50 keys, each following the tag key rules. A key given twice
+/// is removed once.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TagKeys(Vec<String>);
+
+impl TagKeys {
+    /// Checks the keys.
+    ///
+    /// # Errors
+    /// [`RequestError::Length`] for no keys or more than 50, then `Error::TagKeys` for the
+    /// first key that breaks a rule (InvalidRequestException).
+    pub fn new<K: AsRef<str>>(keys: &[K]) -> Result<Self, Error> {
+        if keys.is_empty() || keys.len() > MAX_TAGS {
+            return Err(RequestError::Length { member: "tagKeys", len: keys.len(), min: 1, max: MAX_TAGS }.into());
+        }
+        let mut out = Vec::with_capacity(keys.len());
+        for (i, key) in keys.iter().enumerate() {
+            check_key(key.as_ref(), i + 1).map_err(Error::TagKeys)?;
+            out.push(key.as_ref().to_owned());
+        }
+        Ok(Self(out))
+    }
+
+    /// The keys, as given.
+    #[must_use]
+    pub fn as_slice(&self) -> &[String] {
+        &self.0
     }
 }
 
@@ -118,6 +182,35 @@ mod tests {
         let value = "é".repeat(257);
         assert_eq!(err(&[("k", &value)]), TagError::ValueLength { index: 1, len: 257 });
         assert!(Tags::new(&[("k", "é".repeat(256))]).is_ok());
+    }
+
+    #[test]
+    fn merge_overwrites_in_place_and_counts_the_result() {
+        let old = Tags::new(&[("a", "1"), ("b", "2")]).unwrap();
+        let merged = old.merged(&Tags::new(&[("b", "3"), ("c", "4")]).unwrap()).unwrap();
+        assert_eq!(merged, Tags::new(&[("a", "1"), ("b", "3"), ("c", "4")]).unwrap());
+        let fifty: Vec<(String, String)> = (0..50).map(|i| (format!("k{i}"), String::new())).collect();
+        let full = Tags::new(&fifty).unwrap();
+        assert_eq!(full.merged(&Tags::new(&[("k0", "x")]).unwrap()).map(|t| t.as_slice().len()), Ok(50));
+        assert_eq!(
+            full.merged(&Tags::new(&[("new", "x")]).unwrap()),
+            Err(Error::Lifecycle(LifecycleError::TagLimit { count: 51, max: 50 }))
+        );
+    }
+
+    #[test]
+    fn tag_keys() {
+        let tags = Tags::new(&[("a", "1"), ("b", "2")]).unwrap();
+        assert_eq!(tags.without(&TagKeys::new(&["a", "a", "zz"]).unwrap()), Tags::new(&[("b", "2")]).unwrap());
+        let none: [&str; 0] = [];
+        let length = |len| Err(Error::Request(RequestError::Length { member: "tagKeys", len, min: 1, max: 50 }));
+        assert_eq!(TagKeys::new(&none), length(0));
+        assert_eq!(TagKeys::new(&vec!["k"; 51]), length(51));
+        assert_eq!(
+            TagKeys::new(&["ok", "aws:x"]),
+            Err(Error::TagKeys(TagError::ReservedPrefix { index: 2, key: "aws:x".into() }))
+        );
+        assert_eq!(TagKeys::new(&[""]), Err(Error::TagKeys(TagError::KeyLength { index: 1, len: 0 })));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::error::{Error, RequestError};
+use crate::error::{Error, RegistryError, RequestError};
 
 /// Longest template name. AWS model: `TemplateName` max 36.
 pub const MAX_TEMPLATE_NAME_CHARS: usize = 36;
@@ -46,6 +46,20 @@ impl TemplateName {
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Checks what the caller found under this name for a registrationConfig: a JITP template.
+    pub(crate) fn require_jitp(&self, found: Option<TemplateFacts>) -> Result<(), Error> {
+        let template = found.ok_or_else(|| RegistryError::TemplateNotFound { template_name: self.to_string() })?;
+        if template.template_type != TemplateType::Jitp {
+            return Err(RegistryError::TemplateWrongType {
+                template_name: self.to_string(),
+                found: template.template_type.as_str(),
+                needed: TemplateType::Jitp.as_str(),
+            }
+            .into());
+        }
+        Ok(())
     }
 }
 

@@ -10,10 +10,13 @@ use serde_json::{Map, Value, json};
 mod certificates;
 
 pub use certificates::{
-    ProvisioningTemplate, certificate_description_to_json, certificate_registration_to_json, connect_decision_to_json,
-    describe_certificate_response_to_json, refuse_reason_code, register_certificate_request_from_json,
-    register_certificate_request_from_rest, register_certificate_response_to_json,
-    register_certificate_without_ca_request_from_json, template_facts_from_json,
+    ProvisioningTemplate, certificate_description_to_json, certificate_entry_to_json, certificate_id_from_path,
+    certificate_registration_to_json, connect_decision_to_json, delete_certificate_request_from_rest,
+    describe_certificate_response_to_json, list_certificates_by_ca_request_from_rest,
+    list_certificates_query_from_rest, list_certificates_response_to_json, refuse_reason_code,
+    register_certificate_request_from_json, register_certificate_request_from_rest,
+    register_certificate_response_to_json, register_certificate_without_ca_request_from_json, template_facts_from_json,
+    update_certificate_request_from_rest,
 };
 
 use crate::claim::ProvisioningClaim;
@@ -26,6 +29,15 @@ use crate::registration_config::RegistrationConfig;
 use crate::request::RegisterCaCertificateRequest;
 use crate::tags::Tags;
 use crate::time::UnixTime;
+
+mod lifecycle;
+
+pub use lifecycle::{
+    ca_certificate_entry_to_json, ca_certificate_id_from_path, describe_ca_certificate_response_to_json,
+    list_ca_certificates_query_from_rest, list_ca_certificates_response_to_json,
+    list_tags_for_resource_request_from_rest, list_tags_for_resource_response_to_json, tag_resource_request_from_json,
+    untag_resource_request_from_json, update_ca_certificate_request_from_rest,
+};
 
 /// Largest request document accepted, in bytes: two certificate fields, a template body and
 /// 50 tags fit with room to spare.
@@ -53,11 +65,11 @@ impl TimeFormat {
     }
 }
 
-pub(super) fn wrong_type(member: &str, expected: &'static str) -> Error {
+pub(crate) fn wrong_type(member: &str, expected: &'static str) -> Error {
     Error::Request(RequestError::WrongType { member: member.chars().take(256).collect(), expected })
 }
 
-pub(super) fn refuse_unknown(object: &Map<String, Value>, prefix: &str, known: &[&str]) -> Result<(), Error> {
+pub(crate) fn refuse_unknown(object: &Map<String, Value>, prefix: &str, known: &[&str]) -> Result<(), Error> {
     match object.keys().find(|k| !known.contains(&k.as_str())) {
         Some(k) => Err(Error::Request(RequestError::UnknownMember {
             member: format!("{prefix}{k}").chars().take(256).collect(),
@@ -67,7 +79,7 @@ pub(super) fn refuse_unknown(object: &Map<String, Value>, prefix: &str, known: &
 }
 
 /// A member that is absent or null reads as `None`.
-pub(super) fn string<'a>(object: &'a Map<String, Value>, key: &str, path: &str) -> Result<Option<&'a str>, Error> {
+pub(crate) fn string<'a>(object: &'a Map<String, Value>, key: &str, path: &str) -> Result<Option<&'a str>, Error> {
     match object.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -75,7 +87,7 @@ pub(super) fn string<'a>(object: &'a Map<String, Value>, key: &str, path: &str) 
     }
 }
 
-pub(super) fn boolean(object: &Map<String, Value>, key: &str) -> Result<bool, Error> {
+pub(crate) fn boolean(object: &Map<String, Value>, key: &str) -> Result<bool, Error> {
     match object.get(key) {
         None | Some(Value::Null) => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
@@ -112,6 +124,58 @@ fn tags_from_query_form(text: &str) -> Result<Vec<(&str, &str)>, Error> {
         .collect()
 }
 
+/// The request document as a JSON object, at most [`MAX_REQUEST_JSON_BYTES`] bytes.
+pub(crate) fn document_object(json: &str) -> Result<Map<String, Value>, Error> {
+    if json.len() > MAX_REQUEST_JSON_BYTES {
+        return Err(Error::Request(RequestError::DocumentTooLarge { len: json.len(), max: MAX_REQUEST_JSON_BYTES }));
+    }
+    match serde_json::from_str(json) {
+        Ok(Value::Object(top)) => Ok(top),
+        _ => Err(Error::Request(RequestError::MalformedJson)),
+    }
+}
+
+/// templateBody, roleArn and templateName.
+type ConfigMembers<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
+/// The `registrationConfig` member's templateBody, roleArn and templateName, each type-checked;
+/// `None` when the member is absent or null.
+pub(crate) fn registration_config_members(top: &Map<String, Value>) -> Result<Option<ConfigMembers<'_>>, Error> {
+    match top.get("registrationConfig") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(c)) => {
+            refuse_unknown(c, "registrationConfig.", &["templateBody", "roleArn", "templateName"])?;
+            Ok(Some((
+                string(c, "templateBody", "registrationConfig.templateBody")?,
+                string(c, "roleArn", "registrationConfig.roleArn")?,
+                string(c, "templateName", "registrationConfig.templateName")?,
+            )))
+        }
+        Some(_) => Err(wrong_type("registrationConfig", "object")),
+    }
+}
+
+/// The `tags` member as `(Key, Value)` pairs, unchecked: the list form or the string form.
+pub(crate) fn tag_pairs(top: &Map<String, Value>) -> Result<Vec<(&str, &str)>, Error> {
+    let mut tags: Vec<(&str, &str)> = Vec::new();
+    match top.get("tags") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(text)) => tags = tags_from_query_form(text)?,
+        Some(Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                let path = format!("tags.{}.member", i + 1);
+                let tag = item.as_object().ok_or_else(|| wrong_type(&path, "object"))?;
+                refuse_unknown(tag, &format!("{path}."), &["Key", "Value"])?;
+                let key = string(tag, "Key", &format!("{path}.Key"))?;
+                let key = key.ok_or(Error::Request(RequestError::MissingMember { member: "tags.member.Key" }))?;
+                tags.push((key, string(tag, "Value", &format!("{path}.Value"))?.unwrap_or("")));
+            }
+        }
+        Some(_) => return Err(wrong_type("tags", "array")),
+    }
+    Ok(tags)
+}
+
 /// Decodes a RegisterCACertificate request document (`--cli-input-json` shape). Member
 /// faults come first (size, JSON, unknown members, types, required members), then the
 /// members' own rules: certificateMode, tags, registrationConfig.
@@ -119,11 +183,8 @@ fn tags_from_query_form(text: &str) -> Result<Vec<(&str, &str)>, Error> {
 /// # Errors
 /// [`Error::Request`], [`Error::Tag`] (InvalidRequestException).
 pub fn register_request_from_json(json: &str) -> Result<RegisterCaCertificateRequest, Error> {
-    if json.len() > MAX_REQUEST_JSON_BYTES {
-        return Err(Error::Request(RequestError::DocumentTooLarge { len: json.len(), max: MAX_REQUEST_JSON_BYTES }));
-    }
-    let value: Value = serde_json::from_str(json).map_err(|_| Error::Request(RequestError::MalformedJson))?;
-    let top = value.as_object().ok_or(Error::Request(RequestError::MalformedJson))?;
+    let top = document_object(json)?;
+    let top = &top;
     refuse_unknown(
         top,
         "",
@@ -142,34 +203,8 @@ pub fn register_request_from_json(json: &str) -> Result<RegisterCaCertificateReq
     let set_as_active = boolean(top, "setAsActive")?;
     let allow_auto_registration = boolean(top, "allowAutoRegistration")?;
     let mode = string(top, "certificateMode", "certificateMode")?;
-    let config = match top.get("registrationConfig") {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(c)) => {
-            refuse_unknown(c, "registrationConfig.", &["templateBody", "roleArn", "templateName"])?;
-            Some((
-                string(c, "templateBody", "registrationConfig.templateBody")?,
-                string(c, "roleArn", "registrationConfig.roleArn")?,
-                string(c, "templateName", "registrationConfig.templateName")?,
-            ))
-        }
-        Some(_) => return Err(wrong_type("registrationConfig", "object")),
-    };
-    let mut tags: Vec<(&str, &str)> = Vec::new();
-    match top.get("tags") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(text)) => tags = tags_from_query_form(text)?,
-        Some(Value::Array(items)) => {
-            for (i, item) in items.iter().enumerate() {
-                let path = format!("tags.{}.member", i + 1);
-                let tag = item.as_object().ok_or_else(|| wrong_type(&path, "object"))?;
-                refuse_unknown(tag, &format!("{path}."), &["Key", "Value"])?;
-                let key = string(tag, "Key", &format!("{path}.Key"))?;
-                let key = key.ok_or(Error::Request(RequestError::MissingMember { member: "tags.member.Key" }))?;
-                tags.push((key, string(tag, "Value", &format!("{path}.Value"))?.unwrap_or("")));
-            }
-        }
-        Some(_) => return Err(wrong_type("tags", "array")),
-    }
+    let config = registration_config_members(top)?;
+    let tags = tag_pairs(top)?;
     let ca = ca.ok_or(Error::Request(RequestError::MissingMember { member: "caCertificate" }))?;
 
     let mut request = RegisterCaCertificateRequest::new(ca)
@@ -202,7 +237,12 @@ pub fn registration_config_to_json(config: &RegistrationConfig) -> Value {
 /// `tags` as AWS writes them: `[{"Key": …, "Value": …}]`.
 #[must_use]
 pub fn tags_to_json(tags: &Tags) -> Value {
-    Value::Array(tags.as_slice().iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect())
+    Value::Array(tags.as_slice().iter().map(|(k, v)| tag_to_json(k, v)).collect())
+}
+
+/// One tag as AWS writes it: `{"Key": …, "Value": …}`.
+pub(crate) fn tag_to_json(key: &str, value: &str) -> Value {
+    json!({ "Key": key, "Value": value })
 }
 
 /// DescribeCACertificate's `certificateDescription`.

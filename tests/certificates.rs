@@ -16,6 +16,7 @@ use iot_ca::{
     UpdateCertificateRequest, ValidityError, Version, admit_certificate, check_certificate,
     check_certificate_without_ca, delete_certificate, describe_certificate, update_certificate,
 };
+use iot_ca::{ListQuery, Marker, MarkerKey, PageSize, SortOrder, list_certificates};
 use support::*;
 
 const CVE: &str = "CertificateValidationException";
@@ -539,15 +540,15 @@ fn wire_register_requests() {
     );
     assert!(r.ca_certificate_pem().is_some());
     let body = serde_json::json!({"certificatePem": pem}).to_string();
-    let r = wire::register_certificate_request_from_rest(&body, &[("setAsActive", "true")]).unwrap();
+    let r = wire::register_certificate_request_from_rest("setAsActive=true", &body).unwrap();
     assert!(r.set_as_active());
     assert_eq!(
-        wire::register_certificate_request_from_rest(&body, &[("setAsActive", "yes")]),
+        wire::register_certificate_request_from_rest("?setAsActive=yes", &body),
         Err(Error::Request(RequestError::WrongType { member: "setAsActive".into(), expected: "boolean" }))
     );
     let in_body = serde_json::json!({"certificatePem": pem, "setAsActive": true}).to_string();
     assert_eq!(
-        wire::register_certificate_request_from_rest(&in_body, &[]),
+        wire::register_certificate_request_from_rest("", &in_body),
         Err(Error::Request(RequestError::UnknownMember { member: "setAsActive".into() }))
     );
     assert_eq!(
@@ -571,6 +572,86 @@ fn wire_register_requests() {
     )
     .unwrap();
     assert_eq!(r.status(), Some(CertificateStatus::Active));
+}
+
+#[test]
+fn wire_path_and_query_requests() {
+    let id = some_id();
+    let r = wire::update_certificate_request_from_rest(&id.as_str().to_uppercase(), "newStatus=INACTIVE").unwrap();
+    assert_eq!((r.certificate_id(), r.new_status()), (&id, CertificateStatus::Inactive));
+    assert_eq!(
+        wire::update_certificate_request_from_rest(id.as_str(), ""),
+        Err(Error::Request(RequestError::MissingMember { member: "newStatus" }))
+    );
+    assert!(matches!(
+        wire::update_certificate_request_from_rest(id.as_str(), "newStatus=GONE"),
+        Err(Error::Request(RequestError::Enum { member: "newStatus", .. }))
+    ));
+    assert!(wire::delete_certificate_request_from_rest(id.as_str(), "forceDelete=true").unwrap().force_delete());
+    assert!(!wire::delete_certificate_request_from_rest(id.as_str(), "").unwrap().force_delete());
+    assert_eq!(
+        wire::delete_certificate_request_from_rest(id.as_str(), "forceDelete=1"),
+        Err(Error::Request(RequestError::WrongType { member: "forceDelete".into(), expected: "boolean" }))
+    );
+    let err = wire::certificate_id_from_path("abc").unwrap_err();
+    assert_eq!(err.exception().name(), IRE);
+    assert_eq!(
+        err.exception().message,
+        "1 validation error detected: Value at 'certificateId' failed to satisfy constraint: \
+         Member must have length greater than or equal to 64"
+    );
+    let (ca, query) =
+        wire::list_certificates_by_ca_request_from_rest(id.as_str(), "pageSize=2&isAscendingOrder=true").unwrap();
+    assert_eq!((ca, query.page_size().get(), query.order()), (id.clone(), 2, SortOrder::Ascending));
+    let err = wire::list_certificates_by_ca_request_from_rest("x", "").unwrap_err();
+    assert!(err.exception().message.contains("'caCertificateId'"), "{}", err.exception().message);
+    assert!(matches!(wire::list_certificates_query_from_rest("pageSize=0"), Err(Error::Paging(_))));
+}
+
+/// Certificates registered one second apart, every other one under the RSA CA.
+fn many(n: i64) -> Vec<CertificateDescription> {
+    (0..n)
+        .map(|i| {
+            let mut tbs = device_tbs();
+            tbs.serial = vec![0x10, u8::try_from(i).unwrap()];
+            let request = RegisterCertificateRequest::new(pem(&tbs.sign(rsa2048())));
+            let candidate = check(&request).unwrap();
+            let mut d = admit_certificate(candidate, &active_ca_facts(), &scope(), &mut rng(1)).unwrap().description;
+            d.creation_date = iot_ca::UnixTime::from_secs(NOW.as_secs() + i);
+            if i % 2 == 1 {
+                d.ca_certificate_id = Some(some_id());
+            }
+            d
+        })
+        .collect()
+}
+
+#[test]
+fn list_certificates_pages_newest_first_and_by_ca() {
+    let stored = many(5);
+    let key = MarkerKey::new([9; 32]);
+    let first =
+        list_certificates(&stored, None, &ListQuery::new().with_page_size(PageSize::new(2).unwrap()), &scope(), &key)
+            .unwrap();
+    let dates: Vec<i64> = first.items.iter().map(|d| d.creation_date.as_secs() - NOW.as_secs()).collect();
+    assert_eq!(dates, [4, 3]);
+    let marker = Marker::parse(first.next_marker.as_deref().unwrap(), "marker").unwrap();
+    let query = ListQuery::new().with_page_size(PageSize::new(2).unwrap()).with_marker(marker.clone());
+    let second = list_certificates(&stored, None, &query, &scope(), &key).unwrap();
+    let dates: Vec<i64> = second.items.iter().map(|d| d.creation_date.as_secs() - NOW.as_secs()).collect();
+    assert_eq!(dates, [2, 1]);
+    // A ListCertificates marker is not a ListCertificatesByCA marker.
+    assert!(matches!(list_certificates(&stored, Some(&some_id()), &query, &scope(), &key), Err(Error::Paging(_))));
+    let by_ca = list_certificates(&stored, Some(&some_id()), &ListQuery::new(), &scope(), &key).unwrap();
+    assert_eq!(by_ca.items.len(), 2);
+    assert!(by_ca.next_marker.is_none());
+    let v = wire::list_certificates_response_to_json(&first, TimeFormat::EpochSeconds);
+    assert_eq!(v["certificates"].as_array().unwrap().len(), 2);
+    assert_eq!(v["certificates"][0]["certificateMode"], "DEFAULT");
+    assert_eq!(v["certificates"][0]["status"], "INACTIVE");
+    assert!(v["nextMarker"].is_string());
+    let other = AccountScope::new(AccountId::parse("210987654321").unwrap(), Region::parse("eu-west-1").unwrap());
+    assert!(list_certificates(&stored, None, &ListQuery::new(), &other, &key).unwrap().items.is_empty());
 }
 
 #[test]

@@ -1,27 +1,37 @@
-//! Device certificates on the wire: RegisterCertificate, RegisterCertificateWithoutCA,
-//! DescribeCertificate, UpdateCertificate and DeleteCertificate requests from their REST pieces
-//! (path, query, JSON body) and responses as botocore parses them; the connect decision as
-//! the CLI prints it; provisioning templates as a registry file lists them.
+//! Device certificates on botocore's REST-JSON routes, the connect decision as the CLI prints
+//! it, and provisioning templates as a registry file lists them:
+//!
+//! | operation | route | request members |
+//! |---|---|---|
+//! | RegisterCertificate | `POST /certificate/register` | `certificatePem`, `caCertificatePem`, `status` in the body; `setAsActive` in the query |
+//! | RegisterCertificateWithoutCA | `POST /certificate/register-no-ca` | `certificatePem`, `status` in the body |
+//! | DescribeCertificate | `GET /certificates/{certificateId}` | path |
+//! | UpdateCertificate | `PUT /certificates/{certificateId}` | path; `newStatus` in the query |
+//! | DeleteCertificate | `DELETE /certificates/{certificateId}` | path; `forceDelete` in the query |
+//! | ListCertificates | `GET /certificates` | `pageSize`, `marker`, `isAscendingOrder` in the query |
+//! | ListCertificatesByCA | `GET /certificates-by-ca/{caCertificateId}` | path; paging as ListCertificates |
+//!
+//! Query strings are read as [`super::update_ca_certificate_request_from_rest`] reads them.
 
 use serde_json::{Map, Value, json};
 
-use super::{MAX_REQUEST_JSON_BYTES, TimeFormat, boolean, refuse_unknown, string, wrong_type};
+use super::lifecycle::{Query, list_query};
+use super::{TimeFormat, boolean, document_object, refuse_unknown, string, wrong_type};
 use crate::certificate::{CertificateDescription, CertificateStatus};
+use crate::certificate_id::CertificateId;
+use crate::certificate_update::{DeleteCertificateRequest, UpdateCertificateRequest};
 use crate::connect::{ConnectDecision, RefuseReason};
 use crate::error::{Error, RequestError};
+use crate::paging::{ListQuery, Page};
 use crate::register_certificate::{
     CertificateRegistration, RegisterCertificateRequest, RegisterCertificateWithoutCaRequest,
 };
 use crate::registration_config::TemplateBody;
 use crate::template::{TemplateFacts, TemplateName, TemplateType};
 
-/// The JSON object of a request body (bounded, an object, no unknown member).
+/// The JSON object of a request body with no member outside `known`.
 fn body_object(json: &str, known: &[&str]) -> Result<Map<String, Value>, Error> {
-    if json.len() > MAX_REQUEST_JSON_BYTES {
-        return Err(RequestError::DocumentTooLarge { len: json.len(), max: MAX_REQUEST_JSON_BYTES }.into());
-    }
-    let value: Value = serde_json::from_str(json).map_err(|_| RequestError::MalformedJson)?;
-    let Value::Object(top) = value else { return Err(RequestError::MalformedJson.into()) };
+    let top = document_object(json)?;
     refuse_unknown(&top, "", known)?;
     Ok(top)
 }
@@ -33,15 +43,6 @@ fn status_member(top: &Map<String, Value>) -> Result<Option<CertificateStatus>, 
 fn certificate_pem(top: &Map<String, Value>) -> Result<&str, Error> {
     string(top, "certificatePem", "certificatePem")?
         .ok_or_else(|| RequestError::MissingMember { member: "certificatePem" }.into())
-}
-
-/// A query-string boolean (`true` / `false`, as botocore writes it); absent is `false`.
-fn query_flag(query: &[(&str, &str)], name: &str) -> Result<bool, Error> {
-    match query.iter().find(|(k, _)| *k == name).map(|(_, v)| *v) {
-        None | Some("false") => Ok(false),
-        Some("true") => Ok(true),
-        Some(_) => Err(wrong_type(name, "boolean")),
-    }
 }
 
 fn register_from(top: &Map<String, Value>, set_as_active: bool) -> Result<RegisterCertificateRequest, Error> {
@@ -68,16 +69,14 @@ pub fn register_certificate_request_from_json(json: &str) -> Result<RegisterCert
 }
 
 /// A RegisterCertificate request from its REST pieces (`POST /certificate/register`): the
-/// body `{"certificatePem", "caCertificatePem"?, "status"?}` and the query's `setAsActive`.
+/// query string's `setAsActive` and the body `{"certificatePem", "caCertificatePem"?, "status"?}`.
 ///
 /// # Errors
 /// As [`register_certificate_request_from_json`].
-pub fn register_certificate_request_from_rest(
-    body: &str,
-    query: &[(&str, &str)],
-) -> Result<RegisterCertificateRequest, Error> {
+pub fn register_certificate_request_from_rest(query: &str, body: &str) -> Result<RegisterCertificateRequest, Error> {
+    let set_as_active = Query::parse(query).boolean("setAsActive")?.unwrap_or(false);
     let top = body_object(body, &["certificatePem", "caCertificatePem", "status"])?;
-    register_from(&top, query_flag(query, "setAsActive")?)
+    register_from(&top, set_as_active)
 }
 
 /// A RegisterCertificateWithoutCA request (`POST /certificate/register-no-ca`; the same
@@ -94,6 +93,58 @@ pub fn register_certificate_without_ca_request_from_json(
         request = request.with_status(status);
     }
     Ok(request)
+}
+
+/// The certificateId of `/certificates/{certificateId}` (DescribeCertificate,
+/// UpdateCertificate, DeleteCertificate), as the path gives it.
+///
+/// # Errors
+/// As [`CertificateId::parse_path`], naming the member `certificateId`.
+pub fn certificate_id_from_path(path_id: &str) -> Result<CertificateId, Error> {
+    CertificateId::parse_path(path_id, "certificateId")
+}
+
+/// UpdateCertificate from its REST pieces (`PUT /certificates/{certificateId}?newStatus=…`).
+///
+/// # Errors
+/// InvalidRequestException errors: the path id, then newStatus missing or outside the AWS model.
+pub fn update_certificate_request_from_rest(path_id: &str, query: &str) -> Result<UpdateCertificateRequest, Error> {
+    let id = certificate_id_from_path(path_id)?;
+    let query = Query::parse(query);
+    let status = query.get("newStatus").ok_or(RequestError::MissingMember { member: "newStatus" })?;
+    Ok(UpdateCertificateRequest::new(id, CertificateStatus::parse(status, "newStatus")?))
+}
+
+/// DeleteCertificate from its REST pieces (`DELETE /certificates/{certificateId}?forceDelete=…`).
+///
+/// # Errors
+/// InvalidRequestException errors: the path id, then a forceDelete that is not a boolean.
+pub fn delete_certificate_request_from_rest(path_id: &str, query: &str) -> Result<DeleteCertificateRequest, Error> {
+    let id = certificate_id_from_path(path_id)?;
+    let force = Query::parse(query).boolean("forceDelete")?.unwrap_or(false);
+    Ok(DeleteCertificateRequest::new(id).with_force_delete(force))
+}
+
+/// ListCertificates' query string: `pageSize`, `marker`, `isAscendingOrder`.
+///
+/// # Errors
+/// InvalidRequestException errors: pageSize not an integer or outside 1..=250,
+/// isAscendingOrder not `true`/`false`, a marker outside its shape.
+pub fn list_certificates_query_from_rest(query: &str) -> Result<ListQuery, Error> {
+    list_query(&Query::parse(query), "marker")
+}
+
+/// ListCertificatesByCA from its REST pieces (`GET /certificates-by-ca/{caCertificateId}`):
+/// the CA's id and the paging members of [`list_certificates_query_from_rest`].
+///
+/// # Errors
+/// The path id (member `caCertificateId`), then as [`list_certificates_query_from_rest`].
+pub fn list_certificates_by_ca_request_from_rest(
+    path_id: &str,
+    query: &str,
+) -> Result<(CertificateId, ListQuery), Error> {
+    let id = CertificateId::parse_path(path_id, "caCertificateId")?;
+    Ok((id, list_certificates_query_from_rest(query)?))
 }
 
 /// DescribeCertificate's `certificateDescription`.
@@ -125,6 +176,31 @@ pub fn certificate_description_to_json(d: &CertificateDescription, times: TimeFo
 #[must_use]
 pub fn describe_certificate_response_to_json(d: &CertificateDescription, times: TimeFormat) -> Value {
     json!({ "certificateDescription": certificate_description_to_json(d, times) })
+}
+
+/// A ListCertificates / ListCertificatesByCA entry: `{"certificateArn", "certificateId",
+/// "status", "certificateMode", "creationDate"}`.
+#[must_use]
+pub fn certificate_entry_to_json(d: &CertificateDescription, times: TimeFormat) -> Value {
+    json!({
+        "certificateArn": d.certificate_arn,
+        "certificateId": d.certificate_id.as_str(),
+        "status": d.status.as_str(),
+        "certificateMode": d.certificate_mode.as_str(),
+        "creationDate": times.write(d.creation_date),
+    })
+}
+
+/// ListCertificates' and ListCertificatesByCA's response: `certificates`, and `nextMarker`
+/// unless this is the last page.
+#[must_use]
+pub fn list_certificates_response_to_json(page: &Page<&CertificateDescription>, times: TimeFormat) -> Value {
+    let mut out = Map::new();
+    out.insert("certificates".into(), page.items.iter().map(|d| certificate_entry_to_json(d, times)).collect());
+    if let Some(marker) = &page.next_marker {
+        out.insert("nextMarker".into(), Value::String(marker.clone()));
+    }
+    Value::Object(out)
 }
 
 /// The RegisterCertificate (and RegisterCertificateWithoutCA) response,
