@@ -227,6 +227,9 @@ fn demo_runs_the_whole_story() {
         "ResourceAlreadyExistsException",
         "CreateProvisioningClaim",
         "expiration",
+        "RegisterCertificate",
+        "\"decision\": \"JITR\"",
+        "$aws/events/certificates/registered/",
     ] {
         assert!(stdout.contains(expected), "demo output lacks {expected}");
     }
