@@ -1,6 +1,6 @@
 //! Device certificates: their status, what a registration stores (DescribeCertificate's
 //! `certificateDescription`), and the rules a device certificate itself must meet before it is
-//! registered (README rules table, "device certificate").
+//! registered (README table "Device certificates", rules 7.1–7.2).
 
 use core::fmt;
 

@@ -1,6 +1,6 @@
 //! DescribeCertificate, UpdateCertificate, DeleteCertificate, ListCertificates and
-//! ListCertificatesByCA as pure decisions over what the caller's store holds (README rules
-//! table, "device certificate"; AWS IoT API Reference).
+//! ListCertificatesByCA as pure decisions over what the caller's store holds (README table
+//! "Device certificates", rule 7.3; AWS IoT API Reference).
 
 use rand_core::CryptoRng;
 

@@ -1,6 +1,6 @@
 //! What AWS IoT decides when a device connects with an X.509 certificate, as a pure decision:
 //! connect, refuse, just-in-time registration (JITR) or just-in-time provisioning (JITP)
-//! (README rules table, "device connect"; AWS IoT Developer Guide, "Just-in-time registration"
+//! (README table "A device connects", rules 8.1–8.5; AWS IoT Developer Guide, "Just-in-time registration"
 //! and "Just-in-time provisioning").
 //!
 //! Two phases, like a registration: [`Connection::from_pem`] parses what the device presented

@@ -1,7 +1,7 @@
 //! RegisterCertificate and RegisterCertificateWithoutCA as two pure phases:
 //! [`check_certificate`] (or [`check_certificate_without_ca`]) decides what the request alone
 //! decides and says what to look up; [`admit_certificate`] weighs the account's registered CAs
-//! and holdings (README rules table, "device certificate"; AWS IoT API Reference,
+//! and holdings (README table "Device certificates", rules 7.1–7.2; AWS IoT API Reference,
 //! RegisterCertificate).
 
 use rand_core::CryptoRng;

@@ -4,12 +4,12 @@
 //! is registered, then connects with the two as its chain.
 #![no_main]
 
+use core::convert::Infallible;
 use iot_ca::{
     AccountId, AccountScope, AutoRegistrationStatus, CaStatus, CertificateFacts, ConnectFacts, Connection, Policy,
     Region, RegisterCertificateRequest, RegisteredCa, UnixTime, admit_certificate, check_certificate, decide_connect,
 };
 use libfuzzer_sys::fuzz_target;
-use core::convert::Infallible;
 
 use iot_ca::rand_core::{TryCryptoRng, TryRng};
 
