@@ -245,6 +245,11 @@ pub(crate) fn tag_to_json(key: &str, value: &str) -> Value {
     json!({ "Key": key, "Value": value })
 }
 
+/// A certificate's `validity`: `{"notBefore", "notAfter"}`.
+pub(crate) fn validity_to_json(v: &crate::description::CertificateValidity, times: TimeFormat) -> Value {
+    json!({ "notBefore": times.write(v.not_before), "notAfter": times.write(v.not_after) })
+}
+
 /// DescribeCACertificate's `certificateDescription`.
 #[must_use]
 pub fn description_to_json(d: &CaCertificateDescription, times: TimeFormat) -> Value {
@@ -259,10 +264,7 @@ pub fn description_to_json(d: &CaCertificateDescription, times: TimeFormat) -> V
         "customerVersion": d.customer_version,
         "generationId": d.generation_id,
         "autoRegistrationStatus": d.auto_registration_status.as_str(),
-        "validity": {
-            "notBefore": times.write(d.validity.not_before),
-            "notAfter": times.write(d.validity.not_after),
-        },
+        "validity": validity_to_json(&d.validity, times),
         "certificateMode": d.certificate_mode.as_str(),
     })
 }

@@ -48,6 +48,24 @@ impl From<KeyAlgorithmArg> for KeyAlgorithm {
     }
 }
 
+/// The account, region and partition a call is made in (they make the ARNs).
+#[derive(clap::Args)]
+struct AccountArgs {
+    #[arg(long, default_value = "123456789012")]
+    account_id: String,
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    #[arg(long, default_value = "aws")]
+    partition: String,
+}
+
+impl AccountArgs {
+    fn scope(&self) -> Result<AccountScope, Usage> {
+        Ok(AccountScope::new(AccountId::parse(&self.account_id)?, Region::parse(&self.region)?)
+            .with_partition(Partition::parse(&self.partition)?))
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// RegisterCACertificate, decided locally: the request AWS would get, and its answer.
@@ -67,12 +85,8 @@ enum Command {
         /// The time to decide at, RFC 3339 (default: the system clock).
         #[arg(long)]
         now: Option<String>,
-        #[arg(long, default_value = "123456789012")]
-        account_id: String,
-        #[arg(long, default_value = "us-east-1")]
-        region: String,
-        #[arg(long, default_value = "aws")]
-        partition: String,
+        #[command(flatten)]
+        account: AccountArgs,
         /// Refuse findings (SPEC §1.3) instead of reporting them.
         #[arg(long)]
         strict: bool,
@@ -91,12 +105,8 @@ enum Command {
         /// The time to decide at, RFC 3339 (default: the system clock).
         #[arg(long)]
         now: Option<String>,
-        #[arg(long, default_value = "123456789012")]
-        account_id: String,
-        #[arg(long, default_value = "us-east-1")]
-        region: String,
-        #[arg(long, default_value = "aws")]
-        partition: String,
+        #[command(flatten)]
+        account: AccountArgs,
         /// RegisterCertificateWithoutCA: no CA, certificateMode SNI_ONLY.
         #[arg(long)]
         without_ca: bool,
@@ -118,10 +128,8 @@ enum Command {
         /// The time to decide at, RFC 3339 (default: the system clock).
         #[arg(long)]
         now: Option<String>,
-        #[arg(long, default_value = "123456789012")]
-        account_id: String,
-        #[arg(long, default_value = "us-east-1")]
-        region: String,
+        #[command(flatten)]
+        account: AccountArgs,
     },
     /// GetRegistrationCode: a fresh code from the OS RNG.
     #[command(after_help = "Example:\n  iot-ca get-registration-code > code.json")]
@@ -226,11 +234,6 @@ fn read_chain(path: &Path) -> Result<String, Usage> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-fn scope(account_id: &str, region: &str, partition: &str) -> Result<AccountScope, Usage> {
-    Ok(AccountScope::new(AccountId::parse(account_id)?, Region::parse(region)?)
-        .with_partition(Partition::parse(partition)?))
-}
-
 fn write(path: &Path, text: &str) -> Result<(), Usage> {
     std::fs::write(path, text).map_err(|e| Usage(format!("cannot write {}: {e}", path.display())))
 }
@@ -302,10 +305,10 @@ fn service(result: Result<Value, iot_ca::Error>) -> Outcome {
 fn run(command: Command) -> Result<Outcome, Usage> {
     let mut rng = rand::rng();
     match command {
-        Command::Register { input, registration_code, registry: state, now, account_id, region, partition, strict } => {
+        Command::Register { input, registration_code, registry: state, now, account, strict } => {
             let now = now_or_clock(now.as_deref())?;
             let code = code(&registration_code)?;
-            let scope = scope(&account_id, &region, &partition)?;
+            let scope = account.scope()?;
             let registry = registry(state.as_deref())?;
             let document = read_request(&input)?;
             let policy = if strict { Policy::strict() } else { Policy::default() };
@@ -317,16 +320,16 @@ fn run(command: Command) -> Result<Outcome, Usage> {
                 Ok(wire::registration_to_json(&registration, TimeFormat::Rfc3339))
             })()))
         }
-        Command::RegisterCertificate { input, registry: state, now, account_id, region, partition, without_ca } => {
+        Command::RegisterCertificate { input, registry: state, now, account, without_ca } => {
             let now = now_or_clock(now.as_deref())?;
-            let scope = scope(&account_id, &region, &partition)?;
+            let scope = account.scope()?;
             let registry = registry(Some(&state))?;
             let document = read_request(&input)?;
             Ok(service(document.and_then(|d| certificates::register(&d, without_ca, &registry, &scope, &mut rng, now))))
         }
-        Command::Connect { chain, sni, registry: state, now, account_id, region } => {
+        Command::Connect { chain, sni, registry: state, now, account } => {
             let now = now_or_clock(now.as_deref())?;
-            let scope = scope(&account_id, &region, "aws")?;
+            let scope = account.scope()?;
             let registry = registry(Some(&state))?;
             let chain = read_chain(&chain)?;
             Ok(service(certificates::connect(&chain, sni, &registry, &scope, &mut rng, now)))

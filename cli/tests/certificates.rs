@@ -4,45 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+mod support;
 
 use assert_cmd::Command;
 use serde_json::{Value, json};
+use support::*;
 
-/// 2030-01-01T00:00:00Z: inside every fixture's validity.
-const NOW: &str = "2030-01-01T00:00:00Z";
 /// The device certificate's commonName.
 const DEVICE_CN: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
-
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data").join(name)
-}
-
-fn text(name: &str) -> String {
-    std::fs::read_to_string(data(name)).unwrap()
-}
-
-fn iot_ca() -> Command {
-    Command::cargo_bin("iot-ca").unwrap()
-}
-
-fn run_json(cmd: &mut Command, code: i32) -> Value {
-    let out = cmd.output().unwrap();
-    assert_eq!(out.status.code(), Some(code), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-fn write(dir: &tempfile::TempDir, name: &str, content: &str) -> PathBuf {
-    let path = dir.path().join(name);
-    std::fs::write(&path, content).unwrap();
-    path
-}
-
-fn sha256_hex(pem_text: &str) -> String {
-    let (_, der) = pem_rfc7468::decode_vec(pem_text.trim().as_bytes()).unwrap();
-    iot_ca::CertificateId::of_der(&der).as_str().to_owned()
-}
 
 /// A device certificate signed by the openssl fixture CA (the binary makes it).
 fn device_certificate(dir: &tempfile::TempDir) -> String {

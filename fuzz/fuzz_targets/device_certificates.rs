@@ -5,23 +5,18 @@
 #![no_main]
 
 use core::convert::Infallible;
+
+use iot_ca::rand_core::{TryCryptoRng, TryRng};
 use iot_ca::{
     AccountId, AccountScope, AutoRegistrationStatus, CaStatus, CertificateFacts, ConnectFacts, Connection, Policy,
     Region, RegisterCertificateRequest, RegisteredCa, UnixTime, admit_certificate, check_certificate, decide_connect,
 };
 use libfuzzer_sys::fuzz_target;
 
-use iot_ca::rand_core::{TryCryptoRng, TryRng};
+#[path = "common/field.rs"]
+mod field;
 
-fn field(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(text) if text.contains("-----BEGIN") => text.to_owned(),
-        _ => {
-            let body: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            format!("-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n")
-        }
-    }
-}
+use field::field;
 
 /// A counter as the RNG: the generationId's bytes do not matter here.
 struct Counter(u64);

@@ -16,7 +16,7 @@
 use serde_json::{Map, Value, json};
 
 use super::lifecycle::{Query, list_query};
-use super::{TimeFormat, boolean, document_object, refuse_unknown, string, wrong_type};
+use super::{TimeFormat, boolean, document_object, refuse_unknown, string, validity_to_json, wrong_type};
 use crate::certificate::{CertificateDescription, CertificateStatus};
 use crate::certificate_id::CertificateId;
 use crate::certificate_update::{DeleteCertificateRequest, UpdateCertificateRequest};
@@ -160,10 +160,7 @@ pub fn certificate_description_to_json(d: &CertificateDescription, times: TimeFo
         "lastModifiedDate": times.write(d.last_modified_date),
         "customerVersion": d.customer_version,
         "generationId": d.generation_id,
-        "validity": {
-            "notBefore": times.write(d.validity.not_before),
-            "notAfter": times.write(d.validity.not_after),
-        },
+        "validity": validity_to_json(&d.validity, times),
         "certificateMode": d.certificate_mode.as_str(),
     });
     if let (Some(object), Some(ca)) = (out.as_object_mut(), &d.ca_certificate_id) {
