@@ -45,7 +45,7 @@ use iot_ca::wire::{self, TimeFormat};
 use iot_ca::{
     AccountFacts, AccountId, AccountScope, CaCertificateDescription, CertificateId, Error, KeyAlgorithm,
     ParsedCertificate, Partition, Policy, Region, RegistrationCode, RegistryError, TemplateFacts, TemplateName,
-    TemplateType, UnixTime,
+    UnixTime,
 };
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
@@ -327,18 +327,9 @@ fn scope(config: &Value) -> Result<AccountScope, String> {
 }
 
 fn templates(config: &Value) -> Result<HashMap<String, TemplateFacts>, String> {
-    let mut out = HashMap::new();
-    for t in config.get("provisioningTemplates").and_then(Value::as_array).into_iter().flatten() {
-        let name = t["templateName"].as_str().ok_or("provisioningTemplates: templateName must be a string")?;
-        let kind = match t["type"].as_str() {
-            Some("JITP") => TemplateType::Jitp,
-            Some("FLEET_PROVISIONING") => TemplateType::FleetProvisioning,
-            _ => return Err(format!("template {name}: type must be JITP or FLEET_PROVISIONING")),
-        };
-        let enabled = t.get("enabled").and_then(Value::as_bool).unwrap_or(true);
-        out.insert(name.to_owned(), TemplateFacts::new(kind).with_enabled(enabled));
-    }
-    Ok(out)
+    let Some(list) = config.get("provisioningTemplates") else { return Ok(HashMap::new()) };
+    let templates = wire::template_facts_from_json(list).map_err(|e| format!("provisioningTemplates: {e}"))?;
+    Ok(templates.into_iter().map(|t| (t.name.as_str().to_owned(), t.facts)).collect())
 }
 
 fn pem_der(text: &str, label: &str) -> Result<Vec<u8>, String> {

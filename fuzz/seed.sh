@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 data=../tests/data
-mkdir -p corpus/pem_ca corpus/check corpus/request_strings corpus/json_request corpus/differential corpus/lifecycle_wire
+mkdir -p corpus/pem_ca corpus/check corpus/request_strings corpus/json_request corpus/differential corpus/lifecycle_wire corpus/device_certificates
 for f in "$data"/*.pem; do
   cp "$f" "corpus/pem_ca/$(basename "$f")"
   # DER too, so the DER path starts from real certificates.
@@ -12,6 +12,9 @@ for f in "$data"/*.pem; do
 done
 # check: one split byte, then CA and verification certificate.
 { printf '\x80'; cat "$data/openssl-ca.pem" "$data/openssl-verification.pem"; } > corpus/check/guide
+# device_certificates: one split byte, then a device certificate (the guide's verification
+# certificate, signed by the guide's CA) and that CA.
+{ printf '\x80'; cat "$data/openssl-verification.pem" "$data/openssl-ca.pem"; } > corpus/device_certificates/guide
 printf 'env\001prod\001aws:x\001v\001{"Resources": {}}\001arn:aws:iam::123456789012:role/R\001jitp' > corpus/request_strings/mixed
 python3 - "$data" > corpus/json_request/guide.json <<'PY'
 import json, sys

@@ -35,6 +35,10 @@ pub(crate) struct RawExtension {
     pub value: Range<usize>,
 }
 
+/// One attribute of a Name: its type (content octets of the OID), the tag of its value and the
+/// value's content octets.
+pub(crate) type SubjectAttribute<'a> = (&'a [u8], Tag, &'a [u8]);
+
 /// A parsed certificate: the DER it came from plus the position of each field.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParsedCertificate {
@@ -269,15 +273,19 @@ impl ParsedCertificate {
     /// The content octets of every attribute of type `oid` (content octets of its OID) in the
     /// subject, in order, whatever string type carries them. Walks the Name as received.
     pub(crate) fn subject_attribute_values(&self, oid: &[u8]) -> Vec<&[u8]> {
+        self.subject_attributes().into_iter().filter(|(kind, _, _)| *kind == oid).map(|(_, _, value)| value).collect()
+    }
+
+    /// Every attribute of the subject, in order: the content octets of its type OID, the tag
+    /// of its value and the value's content octets. Walks the Name as received.
+    pub(crate) fn subject_attributes(&self) -> Vec<SubjectAttribute<'_>> {
         let mut out = Vec::new();
         let mut name = Cursor::new(&self.der, self.subject.clone());
         // `from_der` walked this Name already, so the walk cannot fail here.
         let _walked = walk_name(&mut name, "subject", |kind, value| {
-            if kind == oid {
-                out.push(value.value.clone());
-            }
+            out.push((kind, value.tag, value.value.clone()));
         });
-        out.into_iter().map(|range| &self.der[range]).collect()
+        out.into_iter().map(|(kind, tag, range)| (kind, tag, &self.der[range])).collect()
     }
 
     /// The subject holds no attribute at all: an empty RDNSequence (RDNs cannot be empty).

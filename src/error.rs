@@ -7,6 +7,9 @@ use const_oid::ObjectIdentifier;
 
 use crate::ca::Finding;
 use crate::cert::Version;
+use crate::certificate::CertificateStatus;
+use crate::certificate_id::CertificateId;
+use crate::description::CaStatus;
 use crate::key::{HashAlgorithm, KeyKind, SignatureAlgorithm};
 use crate::time::UnixTime;
 
@@ -29,6 +32,8 @@ pub enum Error {
     Registry(RegistryError),
     /// Issuing a certificate failed (claims, verification certificates).
     Issue(IssueError),
+    /// A device certificate, its signing CA, its lifecycle, or a chain a device presented.
+    Certificate(CertificateError),
     /// A list request's pageSize or marker (ListCACertificates, ListTagsForResource…).
     Paging(PagingError),
     /// A resource ARN or id names nothing the account holds.
@@ -50,6 +55,7 @@ impl fmt::Display for Error {
             Self::Tag(e) => e.fmt(f),
             Self::Registry(e) => e.fmt(f),
             Self::Issue(e) => e.fmt(f),
+            Self::Certificate(e) => write!(f, "certificate: {e}"),
             Self::Paging(e) => e.fmt(f),
             Self::Resource(e) => e.fmt(f),
             Self::Lifecycle(e) => e.fmt(f),
@@ -881,6 +887,145 @@ impl IssueError {
     }
 }
 
+/// A device certificate, its signing CA or its lifecycle breaks a rule (AWS IoT
+/// RegisterCertificate, RegisterCertificateWithoutCA, UpdateCertificate, DeleteCertificate), or
+/// a presented chain is malformed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertificateError {
+    /// `certificatePem`: the PEM text (RFC 7468).
+    Pem(PemError),
+    /// `certificatePem`: the DER.
+    Parse(ParseError),
+    /// `caCertificatePem`: the PEM text.
+    CaPem(PemError),
+    /// `caCertificatePem`: the DER.
+    CaParse(ParseError),
+    /// A status only AWS IoT itself sets (PENDING_TRANSFER, REGISTER_INACTIVE, PENDING_ACTIVATION).
+    StatusNotSettable {
+        /// `status` or `newStatus`.
+        member: &'static str,
+        /// The status asked for.
+        status: CertificateStatus,
+    },
+    /// A v2 device certificate (v1 or v3 only).
+    Version {
+        /// The version found.
+        version: Version,
+    },
+    /// The device certificate's public key is outside the key policy.
+    Key(KeyError),
+    /// The device certificate's signature algorithm is outside the strong set, or SHA-1.
+    SignatureAlgorithm(SignatureError),
+    /// The device certificate is not valid at `now`.
+    Validity(ValidityError),
+    /// `caCertificatePem` is not a CA this account registered.
+    CaNotRegistered {
+        /// Its certificateId.
+        ca_certificate_id: CertificateId,
+    },
+    /// No CA of the account has the device certificate's issuer as subject.
+    NoCaForIssuer,
+    /// Several CAs of the account have the issuer as subject: caCertificatePem must say which.
+    CaConflict {
+        /// How many.
+        count: usize,
+    },
+    /// The device certificate's issuer is not the CA's subject.
+    IssuerMismatch,
+    /// The device certificate's signature does not verify under the CA's key.
+    Signature(SignatureError),
+    /// The signing CA is not ACTIVE.
+    CaNotActive {
+        /// The CA.
+        ca_certificate_id: CertificateId,
+        /// Its status.
+        status: CaStatus,
+    },
+    /// The account holds no certificate with this id.
+    NotFound {
+        /// The id asked for.
+        certificate_id: CertificateId,
+    },
+    /// The certificate's status cannot change (REVOKED is final; a transfer is pending).
+    StatusFinal {
+        /// Its status.
+        status: CertificateStatus,
+        /// The status asked for.
+        new_status: CertificateStatus,
+    },
+    /// An ACTIVE certificate cannot be deleted.
+    DeleteActive,
+    /// Things or policies are attached to the certificate, and forceDelete is not set.
+    Attached,
+    /// A presented chain's PEM: the block at `index` (0 is the device certificate).
+    ChainPem {
+        /// The block.
+        index: usize,
+        /// What is wrong with it.
+        error: PemError,
+    },
+    /// A presented chain's certificate at `index` is not strict DER.
+    ChainParse {
+        /// The certificate.
+        index: usize,
+        /// What is wrong with it.
+        error: ParseError,
+    },
+    /// A presented chain holds more certificates than accepted.
+    ChainTooLong {
+        /// How many.
+        count: usize,
+        /// The bound.
+        max: usize,
+    },
+}
+
+impl fmt::Display for CertificateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Pem(e) | Self::CaPem(e) => e.fmt(f),
+            Self::Parse(e) | Self::CaParse(e) => e.fmt(f),
+            Self::StatusNotSettable { member, status } => {
+                write!(f, "{member} {status} is set by AWS IoT only; use ACTIVE, INACTIVE or REVOKED")
+            }
+            Self::Version { version } => {
+                write!(f, "the certificate is {version:?}, a device certificate must be v1 or v3")
+            }
+            Self::Key(e) => e.fmt(f),
+            Self::SignatureAlgorithm(e) => e.fmt(f),
+            Self::Validity(e) => write!(f, "the certificate is {e}"),
+            Self::CaNotRegistered { ca_certificate_id } => {
+                write!(f, "the CA certificate {ca_certificate_id} is not registered in this account")
+            }
+            Self::NoCaForIssuer => {
+                f.write_str("no registered CA certificate has the certificate's issuer as its subject")
+            }
+            Self::CaConflict { count } => write!(
+                f,
+                "{count} registered CA certificates have the certificate's issuer as their subject; \
+                 give caCertificatePem to say which one signed it"
+            ),
+            Self::IssuerMismatch => f.write_str("the certificate's issuer is not the CA certificate's subject"),
+            Self::Signature(e) => write!(f, "the certificate is not signed by the CA certificate's key: {e}"),
+            Self::CaNotActive { ca_certificate_id, status } => {
+                write!(f, "the CA certificate {ca_certificate_id} is {status}, not ACTIVE")
+            }
+            Self::NotFound { certificate_id } => write!(f, "the certificate {certificate_id} does not exist"),
+            Self::StatusFinal { status, new_status } => {
+                write!(f, "a {status} certificate cannot become {new_status}")
+            }
+            Self::DeleteActive => f.write_str("an ACTIVE certificate cannot be deleted; deactivate it first"),
+            Self::Attached => f.write_str("things or policies are attached to the certificate"),
+            Self::ChainPem { index, error } => write!(f, "presented certificate {index}: {error}"),
+            Self::ChainParse { index, error } => write!(f, "presented certificate {index}: {error}"),
+            Self::ChainTooLong { count, max } => {
+                write!(f, "the presented chain holds {count} certificates, more than {max}")
+            }
+        }
+    }
+}
+
 /// `?` wraps each area's error into [`Error`].
 macro_rules! from_area {
     ($($sub:ty => $variant:ident),* $(,)?) => {$(
@@ -903,6 +1048,7 @@ from_area! {
     PagingError => Paging,
     ResourceError => Resource,
     LifecycleError => Lifecycle,
+    CertificateError => Certificate,
 }
 
 /// A list request's paging members are refused (pageSize, marker / nextToken).

@@ -3,8 +3,8 @@
 use core::fmt;
 
 use crate::error::{
-    CaError, Error, LifecycleError, PagingError, PemError, RegistrationCodeError, RegistryError, RequestError,
-    TagError, VerificationError,
+    CaError, CertificateError, Error, LifecycleError, PagingError, PemError, RegistrationCodeError, RegistryError,
+    RequestError, TagError, VerificationError,
 };
 use crate::pem::MAX_PEM_CHARS;
 
@@ -195,6 +195,50 @@ fn registry_exception(e: &RegistryError) -> Exception {
     }
 }
 
+/// The message of CertificateConflictException: which member resolves the conflict.
+pub(crate) const CA_CONFLICT_MESSAGE: &str =
+    "More than one registered CA certificate has the certificate's issuer as its subject: give caCertificatePem";
+
+/// A device-certificate error: each rule has its exception (AWS IoT RegisterCertificate,
+/// UpdateCertificate, DeleteCertificate).
+fn certificate_exception(e: &CertificateError) -> Exception {
+    use ExceptionKind as K;
+    let display = e.to_string();
+    match e {
+        CertificateError::Pem(p) => pem_exception("certificatePem", p, display),
+        CertificateError::CaPem(p) => pem_exception("caCertificatePem", p, display),
+        CertificateError::StatusNotSettable { .. } => Exception::new(K::InvalidRequest, display),
+        CertificateError::CaNotRegistered { .. } => {
+            Exception::new(K::CertificateValidation, "The CA certificate is not registered")
+        }
+        CertificateError::Parse(_)
+        | CertificateError::CaParse(_)
+        | CertificateError::Version { .. }
+        | CertificateError::Key(_)
+        | CertificateError::SignatureAlgorithm(_)
+        | CertificateError::Validity(_)
+        | CertificateError::NoCaForIssuer
+        | CertificateError::IssuerMismatch
+        | CertificateError::Signature(_)
+        | CertificateError::ChainPem { .. }
+        | CertificateError::ChainParse { .. }
+        | CertificateError::ChainTooLong { .. } => Exception::new(K::CertificateValidation, display),
+        CertificateError::CaConflict { .. } => Exception::new(K::CertificateConflict, CA_CONFLICT_MESSAGE),
+        CertificateError::CaNotActive { .. } | CertificateError::StatusFinal { .. } => {
+            Exception::new(K::CertificateState, display)
+        }
+        CertificateError::DeleteActive => Exception::new(
+            K::CertificateState,
+            "The certificate operation is not allowed. Deactivate the certificate first.",
+        ),
+        CertificateError::NotFound { .. } => Exception::new(K::ResourceNotFound, display),
+        CertificateError::Attached => Exception::new(
+            K::DeleteConflict,
+            "Things or policies are attached to the certificate: detach them first, or set forceDelete",
+        ),
+    }
+}
+
 /// pageSize in AWS's range wording; a marker this service did not make.
 fn paging_exception(e: &PagingError) -> Exception {
     let message = match e {
@@ -273,6 +317,7 @@ impl Error {
             Self::Tag(e) => tag_exception(e, display, |i| format!("tags.{i}.member.key")),
             Self::Registry(e) => registry_exception(e),
             Self::Issue(_) => Exception::new(K::InternalFailure, display),
+            Self::Certificate(e) => certificate_exception(e),
             Self::Paging(e) => paging_exception(e),
             Self::Resource(e) => {
                 Exception::new(K::ResourceNotFound, format!("The resource {} does not exist", e.arn()))
@@ -421,6 +466,41 @@ mod tests {
             Error::TagKeys(TagError::ValueLength { index: 1, len: 257, max: 256 }),
             Error::TagKeys(TagError::NotKeyValue { index: 1, pair: "k".into() }),
         ]);
+        let id = crate::certificate_id::CertificateId::of_der(b"");
+        let status = crate::certificate::CertificateStatus::PendingActivation;
+        for p in &pem {
+            out.push(Error::Certificate(CertificateError::Pem(p.clone())));
+            out.push(Error::Certificate(CertificateError::CaPem(p.clone())));
+            out.push(Error::Certificate(CertificateError::ChainPem { index: 1, error: p.clone() }));
+        }
+        for p in &parse {
+            out.push(Error::Certificate(CertificateError::Parse(p.clone())));
+            out.push(Error::Certificate(CertificateError::CaParse(p.clone())));
+            out.push(Error::Certificate(CertificateError::ChainParse { index: 0, error: p.clone() }));
+        }
+        for v in &validity {
+            out.push(Error::Certificate(CertificateError::Validity(v.clone())));
+        }
+        out.extend([
+            Error::Certificate(CertificateError::StatusNotSettable { member: "status", status }),
+            Error::Certificate(CertificateError::Version { version: Version::V2 }),
+            Error::Certificate(CertificateError::Key(KeyError::InvalidPoint)),
+            Error::Certificate(CertificateError::SignatureAlgorithm(SignatureError::Sha1NotAllowed)),
+            Error::Certificate(CertificateError::CaNotRegistered { ca_certificate_id: id.clone() }),
+            Error::Certificate(CertificateError::NoCaForIssuer),
+            Error::Certificate(CertificateError::CaConflict { count: 2 }),
+            Error::Certificate(CertificateError::IssuerMismatch),
+            Error::Certificate(CertificateError::Signature(SignatureError::MalformedSignature)),
+            Error::Certificate(CertificateError::CaNotActive {
+                ca_certificate_id: id.clone(),
+                status: crate::description::CaStatus::Inactive,
+            }),
+            Error::Certificate(CertificateError::NotFound { certificate_id: id }),
+            Error::Certificate(CertificateError::StatusFinal { status, new_status: status }),
+            Error::Certificate(CertificateError::DeleteActive),
+            Error::Certificate(CertificateError::Attached),
+            Error::Certificate(CertificateError::ChainTooLong { count: 9, max: 8 }),
+        ]);
         out
     }
 
@@ -510,6 +590,36 @@ mod tests {
                 | IssueError::Encoding
                 | IssueError::TimeOutOfRange { .. },
             ) => K::InternalFailure,
+            Error::Certificate(
+                CertificateError::Pem(PemError::Empty | PemError::TooLong { .. })
+                | CertificateError::CaPem(PemError::Empty | PemError::TooLong { .. })
+                | CertificateError::StatusNotSettable { .. },
+            ) => K::InvalidRequest,
+            Error::Certificate(
+                CertificateError::Pem(_)
+                | CertificateError::CaPem(_)
+                | CertificateError::Parse(_)
+                | CertificateError::CaParse(_)
+                | CertificateError::Version { .. }
+                | CertificateError::Key(_)
+                | CertificateError::SignatureAlgorithm(_)
+                | CertificateError::Validity(_)
+                | CertificateError::CaNotRegistered { .. }
+                | CertificateError::NoCaForIssuer
+                | CertificateError::IssuerMismatch
+                | CertificateError::Signature(_)
+                | CertificateError::ChainPem { .. }
+                | CertificateError::ChainParse { .. }
+                | CertificateError::ChainTooLong { .. },
+            ) => K::CertificateValidation,
+            Error::Certificate(CertificateError::CaConflict { .. }) => K::CertificateConflict,
+            Error::Certificate(
+                CertificateError::CaNotActive { .. }
+                | CertificateError::StatusFinal { .. }
+                | CertificateError::DeleteActive,
+            ) => K::CertificateState,
+            Error::Certificate(CertificateError::NotFound { .. }) => K::ResourceNotFound,
+            Error::Certificate(CertificateError::Attached) => K::DeleteConflict,
             Error::Paging(
                 PagingError::PageSize { .. }
                 | PagingError::Marker {

@@ -40,6 +40,15 @@
 //!   through [`VerifiedCa`], the proof of possession) returns a [`CheckedRegistration`] that
 //!   says what to look up; [`admit`] weighs the [`AccountFacts`] and returns the
 //!   [`Registration`] with the [`CaCertificateDescription`] to store.
+//! * **Device certificates** under a registered CA: [`check_certificate`] (or
+//!   [`check_certificate_without_ca`]) then [`admit_certificate`] against the
+//!   [`CertificateFacts`] ([`RegisteredCa`]s, holdings) for RegisterCertificate and
+//!   RegisterCertificateWithoutCA; [`describe_certificate`], [`update_certificate`],
+//!   [`delete_certificate`].
+//! * **A device connects**: [`Connection`] (what it presented) and [`decide_connect`] against the
+//!   [`ConnectFacts`] → a [`ConnectDecision`]: connect, refuse, just-in-time registration (the
+//!   record and the [`RegisteredEvent`]) or just-in-time provisioning (the record and the
+//!   [`TemplateParameters`]).
 //! * **GetRegistrationCode**: [`RegistrationCode::generate`] and [`RegistrationCode::parse`].
 //! * **CreateProvisioningClaim**: [`create_provisioning_claim`], signing through RustCrypto's
 //!   signer traits; [`create_verification_certificate`] makes the proof the AWS guide makes.
@@ -57,12 +66,16 @@ mod arn;
 mod backend;
 mod ca;
 mod cert;
+mod certificate;
 mod certificate_id;
+mod certificate_update;
 mod claim;
+mod connect;
 mod description;
 mod error;
 mod exception;
 mod issue;
+mod jitp;
 mod key;
 mod lifecycle;
 mod mode;
@@ -70,6 +83,8 @@ mod paging;
 mod pem;
 mod policy;
 mod register;
+mod register_certificate;
+mod registered_ca;
 mod registration_code;
 mod registration_config;
 mod request;
@@ -86,18 +101,28 @@ pub use arn::{ResourceArn, ResourceType};
 pub use backend::Backend;
 pub use ca::{Finding, MAX_SERIAL_OCTETS, VerifiedCa};
 pub use cert::{ParsedCertificate, Version};
+pub use certificate::{CertificateDescription, CertificateStatus};
 pub use certificate_id::{CERTIFICATE_ID_LEN, CERTIFICATE_ID_PATTERN, CertificateId};
+pub use certificate_update::{
+    CertificateUpdate, DeleteCertificateRequest, UpdateCertificateRequest, certificates_listing, delete_certificate,
+    describe_certificate, list_certificates, update_certificate,
+};
 pub use claim::{
     CLAIM_BACKDATE_SECS, CLAIM_LIFETIME_SECS, ProvisioningClaim, check_claim_template, create_provisioning_claim,
 };
+pub use connect::{
+    CertificateRecord, ConnectDecision, ConnectFacts, Connection, MAX_CHAIN_CERTIFICATES,
+    REGISTERED_EVENT_TOPIC_PREFIX, RefuseReason, RegisteredEvent, decide_connect,
+};
 pub use description::{AutoRegistrationStatus, CaCertificateDescription, CaStatus, CertificateValidity};
 pub use error::{
-    CaError, CertificateInputError, Error, IssueError, KeyError, LifecycleError, MarkerProblem, PagingError,
-    ParseError, PemError, RegistrationCodeError, RegistryError, RequestError, ResourceError, SignatureError, TagError,
-    TemplateBodyProblem, ValidityError, VerificationError,
+    CaError, CertificateError, CertificateInputError, Error, IssueError, KeyError, LifecycleError, MarkerProblem,
+    PagingError, ParseError, PemError, RegistrationCodeError, RegistryError, RequestError, ResourceError,
+    SignatureError, TagError, TemplateBodyProblem, ValidityError, VerificationError,
 };
 pub use exception::{Exception, ExceptionKind};
 pub use issue::{KeyAlgorithm, KeyPair};
+pub use jitp::{CERTIFICATE_ID_PARAMETER, TemplateParameters};
 pub use key::{HashAlgorithm, KeyKind, PublicKey, RSA_MAX_BITS, RSA_MIN_BITS, SignatureAlgorithm, verify_signed_data};
 pub use lifecycle::{
     CaCertificateUpdate, ListTagsForResourceRequest, TagResourceRequest, UntagResourceRequest,
@@ -114,6 +139,11 @@ pub use pem::MAX_PEM_CHARS;
 pub use policy::Policy;
 pub use rand_core;
 pub use register::{AccountFacts, CheckedRegistration, MAX_CAS_PER_SUBJECT, Registration, admit, check};
+pub use register_certificate::{
+    CertificateFacts, CertificateRegistration, CheckedCertificate, RegisterCertificateRequest,
+    RegisterCertificateWithoutCaRequest, admit_certificate, check_certificate, check_certificate_without_ca,
+};
+pub use registered_ca::RegisteredCa;
 pub use registration_code::{REGISTRATION_CODE_LEN, RegistrationCode};
 pub use registration_config::{
     MAX_ROLE_ARN_CHARS, MAX_TEMPLATE_BODY_CHARS, MIN_ROLE_ARN_CHARS, ROLE_ARN_PATTERN, RegistrationConfig, RoleArn,

@@ -82,6 +82,31 @@ pub(crate) fn decode_certificate(text: &str) -> Result<Vec<u8>, PemError> {
     Ok(der)
 }
 
+/// Decodes a chain: one or more `CERTIFICATE` blocks, each as [`decode_certificate`] takes
+/// one (text between blocks is ignored). The text may be as long as `max` fields.
+///
+/// # Errors
+/// The index of the faulty block and its [`PemError`].
+pub(crate) fn decode_certificates(text: &str, max: usize) -> Result<Vec<Vec<u8>>, (usize, PemError)> {
+    if text.len() > max.saturating_mul(4 * MAX_PEM_CHARS) {
+        return Err((0, PemError::TooLong { len: text.len(), max: max.saturating_mul(MAX_PEM_CHARS) }));
+    }
+    let mut blocks = Vec::new();
+    let mut start = 0;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        offset += line.len();
+        if boundary(line, "-----END ").is_some() {
+            blocks.push(&text[start..offset]);
+            start = offset;
+        }
+    }
+    if text[start..].contains("-----BEGIN ") || blocks.is_empty() {
+        blocks.push(&text[start..]);
+    }
+    blocks.iter().enumerate().map(|(i, block)| decode_certificate(block).map_err(|e| (i, e))).collect()
+}
+
 /// Where the line scan is relative to the (first) block.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Block {
@@ -167,6 +192,25 @@ mod tests {
         assert_eq!(decode_certificate(mismatched), Err(PemError::Truncated));
         let empty = "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n";
         assert_eq!(decode_certificate(empty), Err(PemError::Malformed));
+    }
+
+    #[test]
+    fn chains_of_blocks() {
+        let one = block("CERTIFICATE");
+        let der = vec![0x30, 0x03, 0x02, 0x01, 0x00];
+        assert_eq!(decode_certificates(&format!("leaf\n{one}issuer\r\n{one}"), 3), Ok(vec![der.clone(), der.clone()]));
+        assert_eq!(decode_certificates("", 3), Err((0, PemError::Empty)));
+        assert_eq!(decode_certificates("text", 3), Err((0, PemError::NoBlock)));
+        assert_eq!(decode_certificates(&one.repeat(4), 3).map(|v| v.len()), Ok(4));
+        let key = block("PRIVATE KEY");
+        assert_eq!(
+            decode_certificates(&format!("{one}{key}"), 3),
+            Err((1, PemError::WrongLabel { label: "PRIVATE KEY".into() }))
+        );
+        assert_eq!(
+            decode_certificates(&format!("{one}-----BEGIN CERTIFICATE-----\nMAMC"), 3),
+            Err((1, PemError::Truncated))
+        );
     }
 
     #[test]

@@ -136,6 +136,12 @@ impl AccountScope {
     pub fn ca_certificate_arn(&self, id: &CertificateId) -> String {
         crate::arn::ResourceArn::new(self, crate::arn::ResourceType::CaCertificate, id.clone()).to_string()
     }
+
+    /// `arn:<partition>:iot:<region>:<account>:cert/<certificateId>` (AWS IoT, device certificates).
+    #[must_use]
+    pub fn certificate_arn(&self, id: &CertificateId) -> String {
+        crate::arn::ResourceArn::new(self, crate::arn::ResourceType::Certificate, id.clone()).to_string()
+    }
 }
 
 #[cfg(test)]
@@ -148,6 +154,7 @@ mod tests {
             .with_partition(Partition::parse("aws-cn").unwrap());
         let id = CertificateId::of_der(b"");
         assert_eq!(scope.ca_certificate_arn(&id), format!("arn:aws-cn:iot:us-east-1:123456789012:cacert/{id}"));
+        assert_eq!(scope.certificate_arn(&id), format!("arn:aws-cn:iot:us-east-1:123456789012:cert/{id}"));
         assert!(AccountId::parse("12345678901").is_err());
         assert!(AccountId::parse("12345678901a").is_err());
         assert!(Region::parse("US-EAST-1").is_err());

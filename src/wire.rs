@@ -7,6 +7,18 @@
 
 use serde_json::{Map, Value, json};
 
+mod certificates;
+
+pub use certificates::{
+    ProvisioningTemplate, certificate_description_to_json, certificate_entry_to_json, certificate_id_from_path,
+    certificate_registration_to_json, connect_decision_to_json, delete_certificate_request_from_rest,
+    describe_certificate_response_to_json, list_certificates_by_ca_request_from_rest,
+    list_certificates_query_from_rest, list_certificates_response_to_json, refuse_reason_code,
+    register_certificate_request_from_json, register_certificate_request_from_rest,
+    register_certificate_response_to_json, register_certificate_without_ca_request_from_json, template_facts_from_json,
+    update_certificate_request_from_rest,
+};
+
 use crate::claim::ProvisioningClaim;
 use crate::description::CaCertificateDescription;
 use crate::error::{Error, RequestError, TagError};
@@ -235,6 +247,11 @@ pub(crate) fn tag_to_json(key: &str, value: &str) -> Value {
     json!({ "Key": key, "Value": value })
 }
 
+/// A certificate's `validity`: `{"notBefore", "notAfter"}`.
+pub(crate) fn validity_to_json(v: &crate::description::CertificateValidity, times: TimeFormat) -> Value {
+    json!({ "notBefore": times.write(v.not_before), "notAfter": times.write(v.not_after) })
+}
+
 /// DescribeCACertificate's `certificateDescription`.
 #[must_use]
 pub fn description_to_json(d: &CaCertificateDescription, times: TimeFormat) -> Value {
@@ -249,10 +266,7 @@ pub fn description_to_json(d: &CaCertificateDescription, times: TimeFormat) -> V
         "customerVersion": d.customer_version,
         "generationId": d.generation_id,
         "autoRegistrationStatus": d.auto_registration_status.as_str(),
-        "validity": {
-            "notBefore": times.write(d.validity.not_before),
-            "notAfter": times.write(d.validity.not_after),
-        },
+        "validity": validity_to_json(&d.validity, times),
         "certificateMode": d.certificate_mode.as_str(),
     })
 }

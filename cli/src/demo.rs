@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use iot_ca::wire::{self, TimeFormat};
 use iot_ca::{
-    AccountFacts, AccountId, AccountScope, CertificateId, KeyAlgorithm, KeyPair, ParsedCertificate, Policy, Region,
-    RegisterCaCertificateRequest, RegistrationCode, TemplateFacts, TemplateName, TemplateType, UnixTime, VerifiedCa,
+    AccountFacts, AccountId, AccountScope, CertificateFacts, CertificateId, ConnectFacts, Connection, KeyAlgorithm,
+    KeyPair, ParsedCertificate, Policy, Region, RegisterCaCertificateRequest, RegisterCertificateRequest, RegisteredCa,
+    RegistrationCode, TemplateFacts, TemplateName, TemplateType, UnixTime, VerifiedCa,
 };
 use p256::elliptic_curve::Generate;
 use serde_json::Value;
@@ -79,7 +80,11 @@ pub fn run(out: &mut dyn Write, rng: &mut rand::rngs::ThreadRng, now: UnixTime) 
         Region::parse("us-east-1").map_err(|e| e.to_string())?,
     );
     let mut registered: HashSet<CertificateId> = HashSet::new();
-    say!(out, "iot-ca demo: RegisterCACertificate and CreateProvisioningClaim, decided locally at {now}");
+    say!(
+        out,
+        "iot-ca demo: RegisterCACertificate, CreateProvisioningClaim, RegisterCertificate and a device's first \
+         connection, decided locally at {now}"
+    );
     say!(out, "(account {}, region {}; every key below is throwaway)", scope.account, scope.region.as_str());
 
     step(out, 1, "GetRegistrationCode")?;
@@ -118,10 +123,11 @@ pub fn run(out: &mut dyn Write, rng: &mut rand::rngs::ThreadRng, now: UnixTime) 
     let proof_pem = pem(&proof)?;
     say!(out, "{}", brief(&proof_pem));
 
-    step(out, 4, "RegisterCACertificate (DEFAULT mode, setAsActive)")?;
+    step(out, 4, "RegisterCACertificate (DEFAULT mode, setAsActive, allowAutoRegistration)")?;
     let request = RegisterCaCertificateRequest::new(ca_pem.clone())
         .with_verification_certificate(proof_pem.clone())
-        .with_set_as_active(true);
+        .with_set_as_active(true)
+        .with_allow_auto_registration(true);
     let register = |request: &RegisterCaCertificateRequest,
                     code: &RegistrationCode,
                     registered: &HashSet<CertificateId>,
@@ -184,10 +190,54 @@ pub fn run(out: &mut dyn Write, rng: &mut rand::rngs::ThreadRng, now: UnixTime) 
     shown["keyPair"]["PrivateKey"] =
         Value::String("-----BEGIN RSA PRIVATE KEY----- … (shown in full by create-provisioning-claim)".into());
     show(out, &shown)?;
+
+    step(out, 8, "RegisterCertificate: a device certificate signed by the demo CA")?;
+    let demo_ca = RegisteredCa::from_description(&registration.description).map_err(|e| e.to_string())?;
+    let device_pem = device_certificate(&ca, &ca_key, rng, now, until)?;
+    let request = RegisterCertificateRequest::new(device_pem).with_set_as_active(true);
+    let candidate = iot_ca::check_certificate(&request, Policy::default(), now).map_err(|e| e.to_string())?;
+    let facts = CertificateFacts::new().with_ca(demo_ca.clone());
+    let device = iot_ca::admit_certificate(candidate, &facts, &scope, rng).map_err(|e| e.to_string())?;
+    let mut shown = wire::certificate_registration_to_json(&device, TimeFormat::Rfc3339);
+    shown["certificateDescription"]["certificatePem"] = Value::String(brief(&device.description.certificate_pem));
+    show(out, &shown)?;
+
+    step(out, 9, "A second device connects for the first time: just-in-time registration (JITR)")?;
+    let second = device_certificate(&ca, &ca_key, rng, now, until)?;
+    let connection = Connection::from_pem(&format!("{second}{ca_pem}")).map_err(|e| e.to_string())?;
+    let decision = iot_ca::decide_connect(&connection, &ConnectFacts::new().with_ca(demo_ca), &scope, rng, now);
+    if decision.name() != "JITR" {
+        return Err(format!("expected just-in-time registration, got {}", decision.name()));
+    }
+    show(out, &wire::connect_decision_to_json(&decision))?;
     say!(
         out,
-        "\nDone: one registration, two refusals with their AWS errors, one claim valid until {}.",
+        "\nDone: one registration, two refusals with their AWS errors, one claim valid until {}, one device \
+         certificate registered and one registered just in time (PENDING_ACTIVATION until a rule activates it).",
         claim.expiration
     );
     Ok(())
+}
+
+/// A device certificate signed by the demo CA; its commonName is a random 64-hex device id.
+fn device_certificate(
+    ca: &ParsedCertificate,
+    ca_key: &p256::ecdsa::SigningKey,
+    rng: &mut rand::rngs::ThreadRng,
+    now: UnixTime,
+    until: UnixTime,
+) -> Result<String, String> {
+    let device_id = RegistrationCode::generate(rng);
+    let key = KeyPair::generate(KeyAlgorithm::P256, rng).map_err(|e| e.to_string())?;
+    let der = iot_ca::create_verification_certificate::<_, p256::ecdsa::DerSignature, _>(
+        ca,
+        ca_key,
+        key.spki_der(),
+        &device_id,
+        now,
+        until,
+        rng,
+    )
+    .map_err(|e| e.to_string())?;
+    pem(&der)
 }

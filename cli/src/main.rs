@@ -5,6 +5,7 @@
 //! JSON a botocore client would see on stdout when the service would answer with an
 //! exception; 2 with a message on stderr for usage errors.
 
+mod certificates;
 mod demo;
 mod keys;
 mod registry;
@@ -25,7 +26,7 @@ use serde_json::{Value, json};
 #[command(
     name = "iot-ca",
     version,
-    about = "AWS IoT Core CA registration, checked locally: preflight a CA, make its verification certificate, issue provisioning claims"
+    about = "AWS IoT Core CA registration, checked locally: preflight a CA, make its verification certificate, issue provisioning claims, register device certificates, decide device connects (JITR/JITP)"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -44,6 +45,24 @@ impl From<KeyAlgorithmArg> for KeyAlgorithm {
             KeyAlgorithmArg::Rsa2048 => Self::Rsa2048,
             KeyAlgorithmArg::P256 => Self::P256,
         }
+    }
+}
+
+/// The account, region and partition a call is made in (they make the ARNs).
+#[derive(clap::Args)]
+struct AccountArgs {
+    #[arg(long, default_value = "123456789012")]
+    account_id: String,
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    #[arg(long, default_value = "aws")]
+    partition: String,
+}
+
+impl AccountArgs {
+    fn scope(&self) -> Result<AccountScope, Usage> {
+        Ok(AccountScope::new(AccountId::parse(&self.account_id)?, Region::parse(&self.region)?)
+            .with_partition(Partition::parse(&self.partition)?))
     }
 }
 
@@ -66,15 +85,51 @@ enum Command {
         /// The time to decide at, RFC 3339 (default: the system clock).
         #[arg(long)]
         now: Option<String>,
-        #[arg(long, default_value = "123456789012")]
-        account_id: String,
-        #[arg(long, default_value = "us-east-1")]
-        region: String,
-        #[arg(long, default_value = "aws")]
-        partition: String,
+        #[command(flatten)]
+        account: AccountArgs,
         /// Refuse findings (SPEC §1.3) instead of reporting them.
         #[arg(long)]
         strict: bool,
+    },
+    /// RegisterCertificate (or, with --without-ca, RegisterCertificateWithoutCA), decided locally.
+    #[command(
+        after_help = "Example:\n  iot-ca register-certificate --input device.json --registry state.json --region eu-west-1\n\ndevice.json is what `aws iot register-certificate --cli-input-json` takes, e.g.\n  {\"certificatePem\": \"-----BEGIN CERTIFICATE-----…\", \"caCertificatePem\": \"…\", \"setAsActive\": true}\n(with --without-ca: {\"certificatePem\", \"status\"}).\nstate.json (all members optional):\n  {\"caCertificates\": [PEM | {\"certificatePem\", \"status\", \"autoRegistrationStatus\", \"certificateMode\", \"registrationConfig\"}…],\n   \"certificates\": [{\"certificatePem\", \"status\", \"creationDate\"?}…]}"
+    )]
+    RegisterCertificate {
+        /// The request document (--cli-input-json shape).
+        #[arg(long)]
+        input: PathBuf,
+        /// What the account already holds (STATE.json).
+        #[arg(long)]
+        registry: PathBuf,
+        /// The time to decide at, RFC 3339 (default: the system clock).
+        #[arg(long)]
+        now: Option<String>,
+        #[command(flatten)]
+        account: AccountArgs,
+        /// RegisterCertificateWithoutCA: no CA, certificateMode SNI_ONLY.
+        #[arg(long)]
+        without_ca: bool,
+    },
+    /// A device connects with CHAIN (its certificate, then any CA certificates): CONNECT, REFUSE, JITR or JITP.
+    #[command(
+        after_help = "Example:\n  cat device.pem rootCA.pem > chain.pem\n  iot-ca connect --chain chain.pem --registry state.json\n  iot-ca connect --chain device.pem --sni --registry state.json   # JITP needs SNI\n\nPrints {\"decision\", \"certificateId\", \"caCertificateId\"?, \"reason\"?, \"event\"?: {\"topic\", \"payload\"}, \"parameters\"?}.\nExit 0 for every decision, 1 for a malformed chain, 2 for usage faults.\nstate.json: as for register-certificate, plus\n  \"provisioningTemplates\": [{\"templateName\", \"type\": \"JITP\", \"templateBody\"}]"
+    )]
+    Connect {
+        /// The presented chain: PEM certificates, the device's first.
+        #[arg(long)]
+        chain: PathBuf,
+        /// The device sent the Server Name Indication extension.
+        #[arg(long)]
+        sni: bool,
+        /// What the account holds (STATE.json).
+        #[arg(long)]
+        registry: PathBuf,
+        /// The time to decide at, RFC 3339 (default: the system clock).
+        #[arg(long)]
+        now: Option<String>,
+        #[command(flatten)]
+        account: AccountArgs,
     },
     /// GetRegistrationCode: a fresh code from the OS RNG.
     #[command(after_help = "Example:\n  iot-ca get-registration-code > code.json")]
@@ -166,6 +221,19 @@ fn read_request(path: &Path) -> Result<Result<String, iot_ca::Error>, Usage> {
     Ok(wire::request_document(&bytes).map(str::to_owned))
 }
 
+/// Reads a presented chain, at most as long as the library accepts plus one byte. Bytes that
+/// are not UTF-8 become U+FFFD, so such a chain is malformed (the service's answer, exit 1)
+/// rather than a usage fault.
+fn read_chain(path: &Path) -> Result<String, Usage> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| Usage(format!("cannot read {}: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let limit = (iot_ca::MAX_CHAIN_CERTIFICATES * 4 * iot_ca::MAX_PEM_CHARS) as u64 + 1;
+    let mut bytes = Vec::new();
+    file.take(limit).read_to_end(&mut bytes).map_err(cannot)?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 fn write(path: &Path, text: &str) -> Result<(), Usage> {
     std::fs::write(path, text).map_err(|e| Usage(format!("cannot write {}: {e}", path.display())))
 }
@@ -231,11 +299,10 @@ fn service(result: Result<Value, iot_ca::Error>) -> Outcome {
 fn run(command: Command) -> Result<Outcome, Usage> {
     let mut rng = rand::rng();
     match command {
-        Command::Register { input, registration_code, registry: state, now, account_id, region, partition, strict } => {
+        Command::Register { input, registration_code, registry: state, now, account, strict } => {
             let now = now_or_clock(now.as_deref())?;
             let code = code(&registration_code)?;
-            let scope = AccountScope::new(AccountId::parse(&account_id)?, Region::parse(&region)?)
-                .with_partition(Partition::parse(&partition)?);
+            let scope = account.scope()?;
             let registry = registry(state.as_deref())?;
             let document = read_request(&input)?;
             let policy = if strict { Policy::strict() } else { Policy::default() };
@@ -246,6 +313,20 @@ fn run(command: Command) -> Result<Outcome, Usage> {
                 let registration = iot_ca::admit(candidate, &facts, &scope, &mut rng)?;
                 Ok(wire::registration_to_json(&registration, TimeFormat::Rfc3339))
             })()))
+        }
+        Command::RegisterCertificate { input, registry: state, now, account, without_ca } => {
+            let now = now_or_clock(now.as_deref())?;
+            let scope = account.scope()?;
+            let registry = registry(Some(&state))?;
+            let document = read_request(&input)?;
+            Ok(service(document.and_then(|d| certificates::register(&d, without_ca, &registry, &scope, &mut rng, now))))
+        }
+        Command::Connect { chain, sni, registry: state, now, account } => {
+            let now = now_or_clock(now.as_deref())?;
+            let scope = account.scope()?;
+            let registry = registry(Some(&state))?;
+            let chain = read_chain(&chain)?;
+            Ok(service(certificates::connect(&chain, sni, &registry, &scope, &mut rng, now)))
         }
         Command::GetRegistrationCode => {
             Ok(Outcome::Ok(wire::registration_code_to_json(&RegistrationCode::generate(&mut rng))))

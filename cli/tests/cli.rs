@@ -4,40 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+mod support;
 
 use assert_cmd::Command;
 use serde_json::{Value, json};
+use support::*;
 
 const CODE: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-/// 2030-01-01T00:00:00Z: inside every fixture's validity.
-const NOW: &str = "2030-01-01T00:00:00Z";
-
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data").join(name)
-}
-
-fn text(name: &str) -> String {
-    std::fs::read_to_string(data(name)).unwrap()
-}
-
-fn iot_ca() -> Command {
-    Command::cargo_bin("iot-ca").unwrap()
-}
-
-/// Runs the binary, expecting `code`; returns stdout as JSON.
-fn run_json(cmd: &mut Command, code: i32) -> Value {
-    let out = cmd.output().unwrap();
-    assert_eq!(out.status.code(), Some(code), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-fn write_json(dir: &tempfile::TempDir, name: &str, v: &Value) -> PathBuf {
-    let path = dir.path().join(name);
-    std::fs::write(&path, v.to_string()).unwrap();
-    path
-}
 
 fn register(dir: &tempfile::TempDir, request: &Value, registry: Option<&Value>, code: &str) -> Command {
     let mut cmd = iot_ca();
@@ -56,11 +29,6 @@ fn guide_request() -> Value {
         "setAsActive": true,
         "tags": [{"Key": "env", "Value": "test"}],
     })
-}
-
-fn sha256_hex(pem_text: &str) -> String {
-    let (_, der) = pem_rfc7468::decode_vec(pem_text.trim().as_bytes()).unwrap();
-    iot_ca::CertificateId::of_der(&der).as_str().to_owned()
 }
 
 #[test]
@@ -227,6 +195,9 @@ fn demo_runs_the_whole_story() {
         "ResourceAlreadyExistsException",
         "CreateProvisioningClaim",
         "expiration",
+        "RegisterCertificate",
+        "\"decision\": \"JITR\"",
+        "$aws/events/certificates/registered/",
     ] {
         assert!(stdout.contains(expected), "demo output lacks {expected}");
     }

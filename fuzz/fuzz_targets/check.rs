@@ -5,16 +5,10 @@
 use iot_ca::{CertificateMode, Policy, RegisterCaCertificateRequest, RegistrationCode, UnixTime, check};
 use libfuzzer_sys::fuzz_target;
 
-fn field(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(text) if text.contains("-----BEGIN") => text.to_owned(),
-        _ => {
-            let body: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            // Not base64: exercises the PEM error paths; the raw-DER path is pem_ca's.
-            format!("-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n")
-        }
-    }
-}
+#[path = "common/field.rs"]
+mod field;
+
+use field::field;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&split, rest)) = data.split_first() else { return };

@@ -66,10 +66,10 @@ fn percent_decode(text: &str) -> String {
 }
 
 /// The query string's parameters, decoded, in order.
-struct Query(Vec<(String, String)>);
+pub(super) struct Query(Vec<(String, String)>);
 
 impl Query {
-    fn parse(query: &str) -> Self {
+    pub(super) fn parse(query: &str) -> Self {
         let query = query.strip_prefix('?').unwrap_or(query);
         Self(
             query
@@ -84,11 +84,11 @@ impl Query {
     }
 
     /// The first value of `name`.
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(super) fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
-    fn boolean(&self, name: &str) -> Result<Option<bool>, Error> {
+    pub(super) fn boolean(&self, name: &str) -> Result<Option<bool>, Error> {
         match self.get(name) {
             None => Ok(None),
             Some("true") => Ok(Some(true)),
@@ -142,7 +142,7 @@ pub fn update_ca_certificate_request_from_rest(
 
 /// The paging members common to list operations: `pageSize`, `isAscendingOrder` and the
 /// marker named `marker_member`.
-fn list_query(query: &Query, marker_member: &'static str) -> Result<ListQuery, Error> {
+pub(super) fn list_query(query: &Query, marker_member: &'static str) -> Result<ListQuery, Error> {
     let mut out = ListQuery::new();
     if let Some(size) = query.get("pageSize") {
         let size: i64 = size.parse().map_err(|_| wrong_type("pageSize", "integer"))?;

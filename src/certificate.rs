@@ -1,0 +1,229 @@
+//! Device certificates: their status, what a registration stores (DescribeCertificate's
+//! `certificateDescription`), and the rules a device certificate itself must meet before it is
+//! registered (README table "Device certificates", rules 7.1–7.2).
+
+use core::fmt;
+
+use rand_core::CryptoRng;
+
+use crate::cert::{ParsedCertificate, Version};
+use crate::certificate_id::CertificateId;
+use crate::description::{CertificateValidity, generation_id};
+use crate::error::{CertificateError, Error, RequestError};
+use crate::key::{HashAlgorithm, PublicKey, SignatureAlgorithm};
+use crate::mode::CertificateMode;
+use crate::pem;
+use crate::scope::{AccountId, AccountScope};
+use crate::time::UnixTime;
+
+/// A device certificate's status (AWS model `CertificateStatus`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CertificateStatus {
+    /// `ACTIVE`: the device may connect.
+    Active,
+    /// `INACTIVE`.
+    Inactive,
+    /// `REVOKED`: final (no change leads out of it).
+    Revoked,
+    /// `PENDING_TRANSFER`: an AWS-internal state (certificate transfer between accounts).
+    PendingTransfer,
+    /// `REGISTER_INACTIVE`: an AWS-internal state.
+    RegisterInactive,
+    /// `PENDING_ACTIVATION`: registered by just-in-time registration, waiting for a handler to
+    /// activate it.
+    PendingActivation,
+}
+
+impl CertificateStatus {
+    /// Every value of the AWS model, as the wire spells it.
+    pub const VALUES: &'static [&'static str] =
+        &["ACTIVE", "INACTIVE", "REVOKED", "PENDING_TRANSFER", "REGISTER_INACTIVE", "PENDING_ACTIVATION"];
+
+    /// Parses the wire value given as `member` (`status`, `newStatus`).
+    ///
+    /// # Errors
+    /// [`RequestError::Enum`] for a string outside the AWS model (InvalidRequestException).
+    /// Whether an operation accepts the value is that operation's rule.
+    pub fn parse(text: &str, member: &'static str) -> Result<Self, Error> {
+        Ok(match text {
+            "ACTIVE" => Self::Active,
+            "INACTIVE" => Self::Inactive,
+            "REVOKED" => Self::Revoked,
+            "PENDING_TRANSFER" => Self::PendingTransfer,
+            "REGISTER_INACTIVE" => Self::RegisterInactive,
+            "PENDING_ACTIVATION" => Self::PendingActivation,
+            other => {
+                return Err(Error::Request(RequestError::Enum {
+                    member,
+                    value: other.chars().take(256).collect(),
+                    allowed: Self::VALUES,
+                }));
+            }
+        })
+    }
+
+    /// The wire value.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "ACTIVE",
+            Self::Inactive => "INACTIVE",
+            Self::Revoked => "REVOKED",
+            Self::PendingTransfer => "PENDING_TRANSFER",
+            Self::RegisterInactive => "REGISTER_INACTIVE",
+            Self::PendingActivation => "PENDING_ACTIVATION",
+        }
+    }
+
+    /// A caller may set this status (RegisterCertificate's `status`, UpdateCertificate's
+    /// `newStatus`): ACTIVE, INACTIVE or REVOKED. The others are states AWS IoT sets itself.
+    #[must_use]
+    pub const fn is_settable(self) -> bool {
+        matches!(self, Self::Active | Self::Inactive | Self::Revoked)
+    }
+
+    /// Refuses a status the caller may not set, naming `member`.
+    pub(crate) fn settable(self, member: &'static str) -> Result<Self, CertificateError> {
+        if self.is_settable() { Ok(self) } else { Err(CertificateError::StatusNotSettable { member, status: self }) }
+    }
+}
+
+impl fmt::Display for CertificateStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The stored description of a registered device certificate (DescribeCertificate's
+/// `certificateDescription`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CertificateDescription {
+    /// `certificateArn`: `arn:<partition>:iot:<region>:<account>:cert/<certificateId>`.
+    pub certificate_arn: String,
+    /// `certificateId`: SHA-256 of the DER, lowercase hex.
+    pub certificate_id: CertificateId,
+    /// `caCertificateId`: the registered CA that signed it (none when registered without a CA).
+    pub ca_certificate_id: Option<CertificateId>,
+    /// `status`.
+    pub status: CertificateStatus,
+    /// `certificatePem`: the certificate re-encoded as one canonical PEM block.
+    pub certificate_pem: String,
+    /// `ownedBy`: the registering account.
+    pub owned_by: AccountId,
+    /// `creationDate`.
+    pub creation_date: UnixTime,
+    /// `lastModifiedDate`.
+    pub last_modified_date: UnixTime,
+    /// `customerVersion`: 1 at registration, one more with each change.
+    pub customer_version: u32,
+    /// `generationId`: a UUID v4 from the caller's RNG, new with each change.
+    pub generation_id: String,
+    /// `validity`.
+    pub validity: CertificateValidity,
+    /// `certificateMode`: the signing CA's mode, or SNI_ONLY without a CA.
+    pub certificate_mode: CertificateMode,
+}
+
+/// A device certificate that meets the rules every registration path applies: v1 or v3, a key
+/// inside the key policy, a signature algorithm from the strong set without SHA-1, valid at
+/// `now` (AWS IoT RegisterCertificate; RFC 5280 §4.1.2.1, §4.1.2.5, §4.1.2.7).
+#[derive(Clone, Debug)]
+pub(crate) struct DeviceCertificate {
+    cert: ParsedCertificate,
+    id: CertificateId,
+}
+
+impl DeviceCertificate {
+    /// Applies the device-certificate rules to a parsed certificate, in the order above.
+    pub(crate) fn check(cert: ParsedCertificate, now: UnixTime) -> Result<Self, CertificateError> {
+        if cert.version() == Version::V2 {
+            return Err(CertificateError::Version { version: cert.version() });
+        }
+        PublicKey::from_spki_der(cert.spki_der()).map_err(CertificateError::Key)?;
+        let algorithm = SignatureAlgorithm::from_der(cert.signature_algorithm_der())
+            .map_err(CertificateError::SignatureAlgorithm)?;
+        if algorithm.hash() == HashAlgorithm::Sha1 {
+            return Err(CertificateError::SignatureAlgorithm(crate::error::SignatureError::Sha1NotAllowed));
+        }
+        cert.check_validity(now).map_err(CertificateError::Validity)?;
+        let id = CertificateId::of_der(cert.der());
+        Ok(Self { cert, id })
+    }
+
+    pub(crate) fn certificate(&self) -> &ParsedCertificate {
+        &self.cert
+    }
+
+    pub(crate) fn id(&self) -> &CertificateId {
+        &self.id
+    }
+
+    /// What a registration stores for this certificate (AWS IoT RegisterCertificate's output):
+    /// creationDate = lastModifiedDate = `now`, customerVersion 1, a fresh generationId.
+    pub(crate) fn record<R: CryptoRng + ?Sized>(
+        &self,
+        registration: Registered,
+        scope: &AccountScope,
+        rng: &mut R,
+        now: UnixTime,
+    ) -> CertificateDescription {
+        CertificateDescription {
+            certificate_arn: scope.certificate_arn(&self.id),
+            certificate_id: self.id.clone(),
+            ca_certificate_id: registration.ca_certificate_id,
+            status: registration.status,
+            certificate_pem: pem::encode_certificate(self.cert.der()),
+            owned_by: scope.account.clone(),
+            creation_date: now,
+            last_modified_date: now,
+            customer_version: 1,
+            generation_id: generation_id(rng),
+            validity: CertificateValidity { not_before: self.cert.not_before(), not_after: self.cert.not_after() },
+            certificate_mode: registration.certificate_mode,
+        }
+    }
+}
+
+/// How a device certificate comes to be registered: under which CA, with which status and mode.
+#[derive(Clone, Debug)]
+pub(crate) struct Registered {
+    pub(crate) ca_certificate_id: Option<CertificateId>,
+    pub(crate) status: CertificateStatus,
+    pub(crate) certificate_mode: CertificateMode,
+}
+
+/// Decodes one certificate PEM field and parses its DER (RFC 7468, strict DER), mapping the
+/// faults with `pem_err` and `parse_err`.
+pub(crate) fn parse_field(
+    text: &str,
+    pem_err: fn(crate::error::PemError) -> CertificateError,
+    parse_err: fn(crate::error::ParseError) -> CertificateError,
+) -> Result<ParsedCertificate, CertificateError> {
+    let der = pem::decode_certificate(text).map_err(pem_err)?;
+    ParsedCertificate::from_der(der).map_err(parse_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip_and_settable_ones() {
+        for text in CertificateStatus::VALUES {
+            let s = CertificateStatus::parse(text, "status").unwrap();
+            assert_eq!(s.as_str(), *text);
+        }
+        let settable: Vec<&str> = CertificateStatus::VALUES
+            .iter()
+            .filter(|t| CertificateStatus::parse(t, "status").is_ok_and(CertificateStatus::is_settable))
+            .copied()
+            .collect();
+        assert_eq!(settable, ["ACTIVE", "INACTIVE", "REVOKED"]);
+        assert!(matches!(
+            CertificateStatus::parse("active", "newStatus"),
+            Err(Error::Request(RequestError::Enum { member: "newStatus", .. }))
+        ));
+    }
+}
