@@ -67,7 +67,7 @@ pub fn run(out: &mut dyn Write, rng: &mut rand::rngs::ThreadRng, now: UnixTime) 
         "iot-ca demo: RegisterCACertificate, CreateProvisioningClaim, RegisterCertificate and a device's first \
          connection, decided locally at {now}"
     );
-    say!(out, "(account {}, region {}; every key below is throwaway)", scope.account, scope.region.as_str());
+    say!(out, "(account {}, region {}; every key below is throwaway)", scope.account(), scope.region().as_str());
 
     step(out, 1, "GetRegistrationCode")?;
     let code = RegistrationCode::generate(rng);
