@@ -1,4 +1,4 @@
-//! Checks a CA certificate the way RegisterCACertificate does (SPEC §1.2–1.3) and prints the
+//! Checks a CA certificate the way RegisterCACertificate does (rules 1.2–1.3 of RULES.md) and prints the
 //! verdict, the certificateId and the findings.
 //!
 //! ```text

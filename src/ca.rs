@@ -1,4 +1,4 @@
-//! The CA certificate rules of SPEC §1.3: errors, findings, and the proof type [`VerifiedCa`].
+//! The CA certificate rules of rule 1.3: errors, findings, and the proof type [`VerifiedCa`].
 
 use core::fmt;
 
@@ -14,10 +14,10 @@ use crate::key::{HashAlgorithm, PublicKey, SignatureAlgorithm};
 use crate::policy::Policy;
 use crate::time::UnixTime;
 
-/// Largest serial number, in content octets (RFC 5280 §4.1.2.2).
+/// Largest serial number, in content octets (RFC 5280 rule 4.1.2.2).
 pub const MAX_SERIAL_OCTETS: usize = 20;
 
-/// Extensions a CA certificate may mark critical (SPEC §1.3 rule 1).
+/// Extensions a CA certificate may mark critical (rule 1.3.1).
 const RECOGNISED: [ObjectIdentifier; 14] = [
     rfc5912::ID_CE_BASIC_CONSTRAINTS,
     rfc5912::ID_CE_KEY_USAGE,
@@ -78,21 +78,21 @@ macro_rules! findings {
 
 findings! {
     /// basicConstraints is not marked critical.
-    BasicConstraintsNotCritical = ("bc-not-critical", "RFC 5280 §4.2.1.9", "basicConstraints is not critical"),
+    BasicConstraintsNotCritical = ("bc-not-critical", "RFC 5280 rule 4.2.1.9", "basicConstraints is not critical"),
     /// No keyUsage extension.
-    KeyUsageAbsent = ("ku-absent", "RFC 5280 §4.2.1.3", "keyUsage is absent"),
+    KeyUsageAbsent = ("ku-absent", "RFC 5280 rule 4.2.1.3", "keyUsage is absent"),
     /// keyUsage is not marked critical.
-    KeyUsageNotCritical = ("ku-not-critical", "RFC 5280 §4.2.1.3", "keyUsage is not critical"),
+    KeyUsageNotCritical = ("ku-not-critical", "RFC 5280 rule 4.2.1.3", "keyUsage is not critical"),
     /// No subjectKeyIdentifier extension.
-    SubjectKeyIdentifierAbsent = ("ski-absent", "RFC 5280 §4.2.1.2", "subjectKeyIdentifier is absent"),
+    SubjectKeyIdentifierAbsent = ("ski-absent", "RFC 5280 rule 4.2.1.2", "subjectKeyIdentifier is absent"),
     /// A self-issued CA with a pathLenConstraint.
-    PathLenOnRoot = ("pathlen-on-root", "RFC 5280 §4.2.1.9, CA/B Forum BR §7.1.2.1", "a root carries pathLenConstraint"),
+    PathLenOnRoot = ("pathlen-on-root", "RFC 5280 rule 4.2.1.9, CA/B Forum BR rule 7.1.2.1", "a root carries pathLenConstraint"),
     /// A self-issued CA with extKeyUsage.
-    ExtKeyUsageOnRoot = ("eku-on-root", "RFC 5280 §4.2.1.12, CA/B Forum BR §7.1.2.1", "a root carries extKeyUsage"),
+    ExtKeyUsageOnRoot = ("eku-on-root", "RFC 5280 rule 4.2.1.12, CA/B Forum BR rule 7.1.2.1", "a root carries extKeyUsage"),
     /// The CA certificate itself is signed with SHA-1.
-    Sha1SelfSignature = ("sha1-self-signature", "RFC 9155, CA/B Forum BR §7.1.3.2", "the CA certificate is signed with SHA-1"),
+    Sha1SelfSignature = ("sha1-self-signature", "RFC 9155, CA/B Forum BR rule 7.1.3.2", "the CA certificate is signed with SHA-1"),
     /// The serial number is zero or negative.
-    SerialNotPositive = ("serial-not-positive", "RFC 5280 §4.1.2.2", "the serial number is zero or negative"),
+    SerialNotPositive = ("serial-not-positive", "RFC 5280 rule 4.1.2.2", "the serial number is zero or negative"),
 }
 
 impl fmt::Display for Finding {
@@ -101,7 +101,7 @@ impl fmt::Display for Finding {
     }
 }
 
-/// A CA certificate that passed every rule of SPEC §1.2–1.3 at a given time, with its findings.
+/// A CA certificate that passed every rule of rules 1.2–1.3 at a given time, with its findings.
 ///
 /// Only [`VerifiedCa::from_pem`] and [`VerifiedCa::from_der`] make one, so holding one is the
 /// proof that the checks ran.
@@ -115,7 +115,7 @@ pub struct VerifiedCa {
 }
 
 impl VerifiedCa {
-    /// Checks a `caCertificate` field: PEM (§1.2), DER (§1.2), then the CA rules (§1.3) at `now`.
+    /// Checks a `caCertificate` field: PEM (rule 1.2), DER (rule 1.2), then the CA rules (rule 1.3) at `now`.
     ///
     /// # Errors
     /// [`Error::CaCertificate`] with the first rule that fails.
@@ -124,7 +124,7 @@ impl VerifiedCa {
         Self::check(cert, now, policy).map_err(Error::CaCertificate)
     }
 
-    /// Checks a DER certificate against §1.2 and §1.3 at `now`.
+    /// Checks a DER certificate against rule 1.2 and rule 1.3 at `now`.
     ///
     /// # Errors
     /// [`Error::CaCertificate`] with the first rule that fails.
@@ -237,7 +237,7 @@ impl VerifiedCa {
         &self.key
     }
 
-    /// The findings of §1.3, in check order (empty under the strict policy).
+    /// The findings of rule 1.3, in check order (empty under the strict policy).
     #[must_use]
     pub fn findings(&self) -> &[Finding] {
         &self.findings

@@ -1,4 +1,4 @@
-//! The certificateId: lowercase hex SHA-256 of a certificate's DER (SPEC §1.7).
+//! The certificateId: lowercase hex SHA-256 of a certificate's DER (rule 1.7).
 
 use core::fmt;
 

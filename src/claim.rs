@@ -1,4 +1,4 @@
-//! CreateProvisioningClaim (SPEC §3): a short-lived claim certificate and its key pair, signed
+//! CreateProvisioningClaim (rule 3): a short-lived claim certificate and its key pair, signed
 //! by the caller's issuing CA.
 
 use core::str::FromStr;

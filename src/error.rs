@@ -17,18 +17,18 @@ use crate::time::UnixTime;
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
-    /// The `caCertificate` field (SPEC §1.2, §1.3).
+    /// The `caCertificate` field (rule 1.2, rule 1.3).
     CaCertificate(CaError),
-    /// The `verificationCertificate` field (SPEC §1.4).
+    /// The `verificationCertificate` field (rule 1.4).
     VerificationCertificate(VerificationError),
-    /// The registration code: malformed, or not the verification certificate's CN (SPEC §1.4 item 5, §2).
+    /// The registration code: malformed, or not the verification certificate's CN (rule 1.4.5, rule 2).
     RegistrationCode(RegistrationCodeError),
-    /// A request field outside its constraints (SPEC §1.1, §1.4 mode rules).
+    /// A request field outside its constraints (rule 1.1, rule 1.4 mode rules).
     Request(RequestError),
-    /// A tag outside the rules of SPEC §1.5.
+    /// A tag outside the rules of rule 1.5.
     Tag(TagError),
-    /// What the account already holds refuses the registration (SPEC §1.6), or the template
-    /// a claim names (SPEC §3).
+    /// What the account already holds refuses the registration (rule 1.6), or the template
+    /// a claim names (rule 3).
     Registry(RegistryError),
     /// Issuing a certificate failed (claims, verification certificates).
     Issue(IssueError),
@@ -66,7 +66,7 @@ impl fmt::Display for Error {
 
 impl core::error::Error for Error {}
 
-/// A certificate field's text is not one well-formed `CERTIFICATE` PEM block (SPEC §1.2).
+/// A certificate field's text is not one well-formed `CERTIFICATE` PEM block (rule 1.2).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PemError {
@@ -114,7 +114,7 @@ impl fmt::Display for PemError {
     }
 }
 
-/// The DER inside the PEM is not exactly one strictly DER-encoded certificate (SPEC §1.2).
+/// The DER inside the PEM is not exactly one strictly DER-encoded certificate (rule 1.2).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ParseError {
@@ -140,7 +140,7 @@ pub enum ParseError {
         /// The unused-bits count.
         unused: u8,
     },
-    /// A validity time is not a UTCTime or GeneralizedTime as RFC 5280 §4.1.2.5 allows.
+    /// A validity time is not a UTCTime or GeneralizedTime as RFC 5280 rule 4.1.2.5 allows.
     Time {
         /// `notBefore` or `notAfter`.
         field: &'static str,
@@ -199,7 +199,7 @@ impl From<CertificateInputError> for VerificationError {
     }
 }
 
-/// A certificate is not valid at `now` (SPEC §1.3 rule 4, §1.4 item 4).
+/// A certificate is not valid at `now` (rule 1.3.4, rule 1.4.4).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ValidityError {
@@ -238,7 +238,7 @@ impl fmt::Display for ValidityError {
     }
 }
 
-/// A public key outside the policy of SPEC §1.3 rule 6.
+/// A public key outside the policy of rule 1.3.6.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KeyError {
@@ -387,13 +387,13 @@ impl fmt::Display for SignatureError {
     }
 }
 
-/// The CA certificate breaks a rule of SPEC §1.2–1.3.
+/// The CA certificate breaks a rule of rules 1.2–1.3.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CaError {
-    /// §1.2: the PEM text.
+    /// rule 1.2: the PEM text.
     Pem(PemError),
-    /// §1.2: the DER.
+    /// rule 1.2: the DER.
     Parse(ParseError),
     /// 1.3.1: not v3.
     NotVersion3 {
@@ -436,7 +436,7 @@ pub enum CaError {
         /// Content octets of the serial.
         len: usize,
     },
-    /// A finding of §1.3, refused because the policy is strict.
+    /// A finding of rule 1.3, refused because the policy is strict.
     StrictFinding(Finding),
 }
 
@@ -445,20 +445,20 @@ impl CaError {
     /// Rule ids are those of the README's rules table (`1.2`, `1.3.1` … `1.3.9`, or a finding id).
     const fn rule_and_reference(&self) -> (&'static str, &'static str) {
         match self {
-            Self::Pem(_) => ("1.2", "RFC 7468 §5"),
-            Self::Parse(_) => ("1.2", "RFC 5280 §4.1, X.690 §10"),
-            Self::NotVersion3 { .. } => ("1.3.1", "RFC 5280 §4.1.2.1"),
+            Self::Pem(_) => ("1.2", "RFC 7468 rule 5"),
+            Self::Parse(_) => ("1.2", "RFC 5280 rule 4.1, X.690 rule 10"),
+            Self::NotVersion3 { .. } => ("1.3.1", "RFC 5280 rule 4.1.2.1"),
             Self::DuplicateExtension { .. }
             | Self::UnrecognisedCriticalExtension { .. }
-            | Self::MalformedExtension { .. } => ("1.3.1", "RFC 5280 §4.2"),
-            Self::BasicConstraintsMissing | Self::NotCa => ("1.3.2", "RFC 5280 §4.2.1.9"),
-            Self::KeyCertSignMissing => ("1.3.3", "RFC 5280 §4.2.1.3"),
-            Self::Validity(_) => ("1.3.4", "RFC 5280 §4.1.2.5"),
-            Self::EmptySubject => ("1.3.5", "RFC 5280 §4.1.2.6"),
-            Self::Key(_) => ("1.3.6", "RFC 5280 §4.1.2.7, RFC 3279, RFC 5480"),
-            Self::SignatureAlgorithm(_) => ("1.3.7", "RFC 5280 §4.1.1.2, RFC 4055, RFC 5758"),
-            Self::SelfSignature(_) => ("1.3.8", "RFC 5280 §6.1"),
-            Self::SerialTooLong { .. } => ("1.3.9", "RFC 5280 §4.1.2.2"),
+            | Self::MalformedExtension { .. } => ("1.3.1", "RFC 5280 rule 4.2"),
+            Self::BasicConstraintsMissing | Self::NotCa => ("1.3.2", "RFC 5280 rule 4.2.1.9"),
+            Self::KeyCertSignMissing => ("1.3.3", "RFC 5280 rule 4.2.1.3"),
+            Self::Validity(_) => ("1.3.4", "RFC 5280 rule 4.1.2.5"),
+            Self::EmptySubject => ("1.3.5", "RFC 5280 rule 4.1.2.6"),
+            Self::Key(_) => ("1.3.6", "RFC 5280 rule 4.1.2.7, RFC 3279, RFC 5480"),
+            Self::SignatureAlgorithm(_) => ("1.3.7", "RFC 5280 rule 4.1.1.2, RFC 4055, RFC 5758"),
+            Self::SelfSignature(_) => ("1.3.8", "RFC 5280 rule 6.1"),
+            Self::SerialTooLong { .. } => ("1.3.9", "RFC 5280 rule 4.1.2.2"),
             Self::StrictFinding(f) => (f.id(), f.reference()),
         }
     }
@@ -500,7 +500,7 @@ impl fmt::Display for CaError {
     }
 }
 
-/// The verification certificate does not prove possession of the CA key (SPEC §1.4 items 1–4).
+/// The verification certificate does not prove possession of the CA key (rules 1.4.1–1.4.4).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum VerificationError {
@@ -528,7 +528,7 @@ impl fmt::Display for VerificationError {
     }
 }
 
-/// The registration code (SPEC §2) or the verification certificate's CN (SPEC §1.4 item 5).
+/// The registration code (rule 2) or the verification certificate's CN (rule 1.4.5).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RegistrationCodeError {
@@ -561,7 +561,7 @@ impl fmt::Display for RegistrationCodeError {
     }
 }
 
-/// A request member outside its constraints (SPEC §1.1), or the mode/verification pairing (§1.4).
+/// A request member outside its constraints (rule 1.1), or the mode/verification pairing (rule 1.4).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RequestError {
@@ -695,7 +695,7 @@ impl fmt::Display for TemplateBodyProblem {
     }
 }
 
-/// A tag outside the rules of SPEC §1.5. `index` is 1-based, as AWS's member paths are.
+/// A tag outside the rules of rule 1.5. `index` is 1-based, as AWS's member paths are.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TagError {
@@ -772,7 +772,7 @@ impl fmt::Display for TagError {
     }
 }
 
-/// What the account already holds refuses the registration (SPEC §1.6).
+/// What the account already holds refuses the registration (rule 1.6).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RegistryError {

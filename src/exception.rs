@@ -1,4 +1,4 @@
-//! The one place where errors become AWS exceptions (SPEC §4).
+//! The one place where errors become AWS exceptions (rule 4).
 
 use core::fmt;
 
@@ -281,8 +281,8 @@ fn lifecycle_exception(e: &LifecycleError) -> Exception {
     }
 }
 
-/// A PEM field error: its length bounds are request validation (§1.1), the rest certificate
-/// validation (§1.2).
+/// A PEM field error: its length bounds are request validation (rule 1.1), the rest certificate
+/// validation (rule 1.2).
 fn pem_exception(member: &str, e: &PemError, display: String) -> Exception {
     match e {
         PemError::Empty => Exception::new(ExceptionKind::InvalidRequest, length_message(member, 0, 1, MAX_PEM_CHARS)),

@@ -1,4 +1,4 @@
-//! Public-key policy (SPEC §1.3 rule 6) and signature verification (§1.3 rules 7–8, §1.4 item 3).
+//! Public-key policy (rule 1.3.6) and signature verification (rules 1.3.7–1.3.8, rule 1.4.3).
 //!
 //! Every signature the crate checks goes through [`PublicKey::verify`]: one place decides which
 //! algorithms exist, which key fits which algorithm, and how the bytes are hashed.
@@ -17,12 +17,12 @@ use crate::backend::Backend;
 use crate::error::{KeyError, SignatureError};
 use crate::tlv::{Cursor, context};
 
-/// Smallest accepted RSA modulus, in bits (SPEC §1.3 rule 6).
+/// Smallest accepted RSA modulus, in bits (rule 1.3.6).
 pub const RSA_MIN_BITS: usize = 2048;
-/// Largest accepted RSA modulus, in bits (SPEC §1.3 rule 6; bounds verification work).
+/// Largest accepted RSA modulus, in bits (rule 1.3.6; bounds verification work).
 pub const RSA_MAX_BITS: usize = 8192;
 
-/// ecdsa-with-SHA1 (RFC 3279 §2.2.3); not in const-oid's database.
+/// ecdsa-with-SHA1 (RFC 3279 rule 2.2.3); not in const-oid's database.
 const ECDSA_WITH_SHA_1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.1");
 
 /// A hash function used by a signature algorithm.
@@ -84,11 +84,11 @@ impl fmt::Display for HashAlgorithm {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SignatureAlgorithm {
-    /// RSASSA-PKCS1-v1_5 (RFC 8017 §8.2) with the given hash.
+    /// RSASSA-PKCS1-v1_5 (RFC 8017 rule 8.2) with the given hash.
     RsaPkcs1(HashAlgorithm),
     /// RSASSA-PSS with the given hash, MGF1 with the same hash and salt = hash length.
     RsaPss(HashAlgorithm),
-    /// ECDSA (RFC 5758 §3.2) with the given hash.
+    /// ECDSA (RFC 5758 rule 3.2) with the given hash.
     Ecdsa(HashAlgorithm),
 }
 
@@ -166,7 +166,7 @@ fn hash_identifier(der: &[u8], range: core::ops::Range<usize>) -> Option<HashAlg
     HashAlgorithm::from_oid(ObjectIdentifier::from_bytes(&der[oid.value]).ok()?)
 }
 
-/// RSASSA-PSS-params (RFC 4055 §3.1) restricted to the strong set: SHA-256/384/512, MGF1 with
+/// RSASSA-PSS-params (RFC 4055 rule 3.1) restricted to the strong set: SHA-256/384/512, MGF1 with
 /// the same hash, salt = hash length, trailer 1. Returns the hash.
 fn pss_hash(der: &[u8]) -> Result<HashAlgorithm, SignatureError> {
     let bad = SignatureError::PssParameters;
@@ -276,7 +276,7 @@ enum Inner {
     P521(p521::ecdsa::VerifyingKey),
 }
 
-/// A public key that passed the policy of SPEC §1.3 rule 6, ready to verify signatures.
+/// A public key that passed the policy of rule 1.3.6, ready to verify signatures.
 #[derive(Clone, Debug)]
 pub struct PublicKey {
     kind: KeyKind,
@@ -472,7 +472,7 @@ impl PublicKey {
 }
 
 /// ECDSA uses the leftmost bits of the hash when it is longer than the group order, and the
-/// whole hash as an integer when it is shorter (FIPS 186-5 §6.4.1). The `ecdsa` crate refuses
+/// whole hash as an integer when it is shorter (FIPS 186-5 rule 6.4.1). The `ecdsa` crate refuses
 /// prehashes shorter than half the field, so shorter hashes are left-padded with zeros, which
 /// leaves the integer unchanged.
 fn field_prehash(prehash: Vec<u8>, field_len: usize) -> Vec<u8> {
@@ -484,8 +484,8 @@ fn field_prehash(prehash: Vec<u8>, field_len: usize) -> Vec<u8> {
     padded
 }
 
-/// Verifies a signature with an algorithm from the strong set of SPEC §1.3 rule 7 **without
-/// SHA-1**: the rule for the proof of possession (§1.4 item 3).
+/// Verifies a signature with an algorithm from the strong set of rule 1.3.7 **without
+/// SHA-1**: the rule for the proof of possession (rule 1.4.3).
 pub(crate) fn verify_strong(
     backend: Backend,
     key: &PublicKey,
@@ -500,7 +500,7 @@ pub(crate) fn verify_strong(
     key.verify(backend, algorithm, data, signature)
 }
 
-/// Verifies signed data the way the proof of possession is verified (SPEC §1.4 item 3): the
+/// Verifies signed data the way the proof of possession is verified (rule 1.4.3): the
 /// SPKI under the key policy, the AlgorithmIdentifier from the strong set without SHA-1, the
 /// signature as the DER BIT STRING of a certificate's `signatureValue` (no unused bits).
 ///

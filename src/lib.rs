@@ -37,6 +37,8 @@
 //! # Ok::<(), iot_ca::Error>(())
 //! ```
 //!
+//! Rule ids in these docs (`1.3.6`, `6.4`, …) are those of the [`rules`] tables.
+//!
 //! # What is here
 //!
 //! * **RegisterCACertificate** in two pure phases: [`check`] (request members, the CA rules
@@ -60,7 +62,7 @@
 //!   [`ListQuery`], [`MarkerKey`], [`page_slice`]), [`delete_registration_code`], and
 //!   [`tag_resource`], [`untag_resource`], [`list_tags_for_resource`] on [`ResourceArn`]s.
 //! * **Errors**: [`Error`] and its per-area enums; [`Error::exception`] is the one mapping to
-//!   AWS. [`wire`] (feature `serde`, on by default) has AWS's JSON shapes.
+//!   AWS. [`wire`] (feature `wire`, on by default) has AWS's JSON shapes.
 //! * **Backends**: [`Backend`] — RustCrypto by default, aws-lc-rs with feature `aws-lc-rs`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -98,7 +100,7 @@ mod template;
 mod time;
 mod tlv;
 mod verification;
-#[cfg(feature = "serde")]
+#[cfg(feature = "wire")]
 pub mod wire;
 
 pub use arn::{ResourceArn, ResourceType};
@@ -163,6 +165,11 @@ pub use time::UnixTime;
 pub use verification::{
     VerificationCertificateParams, check_registration_code, create_verification_certificate, verify_possession,
 };
+
+/// The rules the crate decides by, with the ids that errors, findings and these docs cite
+/// (`1.2`, `1.3.6`, `6.4`, `7.1.3`, …), what breaks each and the AWS exception it is answered with.
+#[doc = include_str!("../RULES.md")]
+pub mod rules {}
 
 /// The README's code blocks are compiled as doctests.
 #[cfg(doctest)]

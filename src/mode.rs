@@ -1,4 +1,4 @@
-//! certificateMode (SPEC §1.1, §1.4).
+//! certificateMode (rule 1.1, rule 1.4).
 
 use core::fmt;
 

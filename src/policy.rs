@@ -2,7 +2,7 @@
 
 use crate::backend::Backend;
 
-/// Whether the findings of SPEC §1.3 are reported (the default) or refused (`strict`), and
+/// Whether the findings of rule 1.3 are reported (the default) or refused (`strict`), and
 /// which [`Backend`] verifies signatures.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]

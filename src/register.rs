@@ -1,4 +1,4 @@
-//! RegisterCACertificate as two pure phases (SPEC §1.6): [`check`] everything the request
+//! RegisterCACertificate as two pure phases (rule 1.6): [`check`] everything the request
 //! alone decides, then [`admit`] against what the account already holds.
 
 use rand_core::CryptoRng;
@@ -16,10 +16,10 @@ use crate::scope::AccountScope;
 use crate::template::{TemplateFacts, TemplateName};
 use crate::time::UnixTime;
 
-/// An account may hold at most this many CA certificates with the same subject (SPEC §1.6).
+/// An account may hold at most this many CA certificates with the same subject (rule 1.6).
 pub const MAX_CAS_PER_SUBJECT: usize = 10;
 
-/// A request that passed every check the request alone decides (SPEC §1.1–1.5). It exposes
+/// A request that passed every check the request alone decides (rules 1.1–1.5). It exposes
 /// what the caller must look up before [`admit`]: the certificateId, the subject, the mode and
 /// the template name.
 #[derive(Clone, Debug)]
@@ -147,9 +147,9 @@ pub struct Registration {
     pub description: CaCertificateDescription,
 }
 
-/// Phase one: everything the request decides on its own, in SPEC §1.6b's order: field
-/// constraints and the mode/verification pairing, the CA certificate (§1.2–1.3), then the
-/// verification certificate (§1.4, DEFAULT mode only). Tags and registrationConfig were
+/// Phase one: everything the request decides on its own, in rule 1.6b's order: field
+/// constraints and the mode/verification pairing, the CA certificate (rules 1.2–1.3), then the
+/// verification certificate (rule 1.4, DEFAULT mode only). Tags and registrationConfig were
 /// checked when the request was built.
 ///
 /// # Errors
@@ -178,7 +178,7 @@ pub fn check(
     Ok(CheckedRegistration { ca, request: request.clone(), now })
 }
 
-/// Phase two: the account's facts (SPEC §1.6), then the registration (§1.7).
+/// Phase two: the account's facts (rule 1.6), then the registration (rule 1.7).
 ///
 /// `rng` draws the description's generationId.
 ///

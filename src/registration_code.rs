@@ -1,4 +1,4 @@
-//! GetRegistrationCode (SPEC §2): generate a code from the caller's RNG, or parse one.
+//! GetRegistrationCode (rule 2): generate a code from the caller's RNG, or parse one.
 
 use core::fmt;
 
@@ -13,7 +13,7 @@ pub const REGISTRATION_CODE_LEN: usize = 64;
 /// An account's registration code: 64 lowercase hex characters (32 random bytes).
 ///
 /// The verification certificate's commonName must equal it byte for byte, so `0x` prefixes and
-/// upper case are refused rather than normalised (SPEC §2, our rule).
+/// upper case are refused rather than normalised (rule 2).
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct RegistrationCode(String);
 

@@ -1,4 +1,4 @@
-//! registrationConfig (SPEC §1.1): a JITP template by name, or a template body with its role.
+//! registrationConfig (rule 1.1): a JITP template by name, or a template body with its role.
 
 use crate::error::{Error, RequestError, TemplateBodyProblem};
 use crate::template::TemplateName;
@@ -9,7 +9,7 @@ pub const MAX_TEMPLATE_BODY_CHARS: usize = 10_240;
 pub const MIN_ROLE_ARN_CHARS: usize = 20;
 /// Longest roleArn. AWS model: `RoleArn` max 2048.
 pub const MAX_ROLE_ARN_CHARS: usize = 2048;
-/// The roleArn shape we accept (SPEC §1.1, our rule).
+/// The roleArn shape we accept (rule 1.1).
 pub const ROLE_ARN_PATTERN: &str = "^arn:[a-z][a-z0-9-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$";
 
 /// Length in characters, counting no further than `max + 1`.

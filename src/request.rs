@@ -1,4 +1,4 @@
-//! The RegisterCACertificate request (SPEC §1.1), with its members already in their types.
+//! The RegisterCACertificate request (rule 1.1), with its members already in their types.
 
 use crate::mode::CertificateMode;
 use crate::registration_config::RegistrationConfig;

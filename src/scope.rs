@@ -149,7 +149,7 @@ impl AccountScope {
         self
     }
 
-    /// `arn:<partition>:iot:<region>:<account>:cacert/<certificateId>` (SPEC §1.7).
+    /// `arn:<partition>:iot:<region>:<account>:cacert/<certificateId>` (rule 1.7).
     #[must_use]
     pub fn ca_certificate_arn(&self, id: &CertificateId) -> String {
         crate::arn::ResourceArn::new(self, crate::arn::ResourceType::CaCertificate, id.clone()).to_string()

@@ -1,4 +1,4 @@
-//! Tags (SPEC §1.5).
+//! Tags (rule 1.5).
 
 use unicode_general_category::{GeneralCategory as G, get_general_category};
 
@@ -50,7 +50,7 @@ fn check_key(key: &str, index: usize) -> Result<(), TagError> {
     Ok(())
 }
 
-/// A list of tags that passed every rule of SPEC §1.5, in the order given.
+/// A list of tags that passed every rule of rule 1.5, in the order given.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Tags(Vec<(String, String)>);
 

@@ -1,4 +1,4 @@
-//! The proof of possession (SPEC §1.4): the verification certificate is signed by the CA's key
+//! The proof of possession (rule 1.4): the verification certificate is signed by the CA's key
 //! and names the account's registration code.
 
 use core::str::FromStr;
@@ -13,10 +13,10 @@ use crate::key::{PublicKey, verify_strong};
 use crate::registration_code::RegistrationCode;
 use crate::time::UnixTime;
 
-/// id-at-commonName (RFC 4519 §2.3).
+/// id-at-commonName (RFC 4519 rule 2.3).
 const COMMON_NAME: const_oid::ObjectIdentifier = const_oid::db::rfc4519::CN;
 
-/// Items 2–4 of SPEC §1.4 for a parsed certificate: issuer byte-equal to `ca_subject_der`, a
+/// Items 2–4 of rule 1.4 for a parsed certificate: issuer byte-equal to `ca_subject_der`, a
 /// strong (non-SHA-1) signature by `ca_key` that fits the key, valid at `now`, in that order.
 ///
 /// Works for any CA subject and key, so a conformance suite can check a child of a CA that
@@ -39,7 +39,7 @@ pub fn verify_possession(
     verification.check_validity(now).map_err(VerificationError::Validity)
 }
 
-/// Item 5 of SPEC §1.4: exactly one commonName in the subject, equal byte for byte to `code`.
+/// Item 5 of rule 1.4: exactly one commonName in the subject, equal byte for byte to `code`.
 ///
 /// # Errors
 /// [`RegistrationCodeError`] saying which (RegistrationCodeValidationException).
@@ -54,7 +54,7 @@ pub fn check_registration_code(verification: &ParsedCertificate, code: &Registra
 }
 
 impl VerifiedCa {
-    /// The whole of SPEC §1.4 for a `verificationCertificate` field: parse (item 1), issuer,
+    /// The whole of rule 1.4 for a `verificationCertificate` field: parse (item 1), issuer,
     /// signature, validity (items 2–4), then the registration code (item 5). A forged
     /// certificate therefore never reports a mere code mismatch.
     ///

@@ -1,4 +1,4 @@
-//! AWS's JSON wire shapes (feature `serde`): the RegisterCACertificate request as
+//! AWS's JSON wire shapes (feature `wire`, on by default): the RegisterCACertificate request as
 //! `aws iot register-ca-certificate --cli-input-json` takes it, and the responses, stored
 //! description, claim and errors as botocore sees them.
 //!
@@ -271,7 +271,7 @@ pub fn description_to_json(d: &CaCertificateDescription, times: TimeFormat) -> V
     })
 }
 
-/// The findings of SPEC §1.3 as `[{"id", "reference", "message"}]`.
+/// The findings of rule 1.3 as `[{"id", "reference", "message"}]`.
 #[must_use]
 pub fn findings_to_json(findings: &[crate::Finding]) -> Value {
     Value::Array(

@@ -73,7 +73,7 @@ pub fn run(out: &mut dyn Write, rng: &mut rand::rngs::ThreadRng, now: UnixTime) 
     let code = RegistrationCode::generate(rng);
     show(out, &wire::registration_code_to_json(&code))?;
 
-    step(out, 2, "A new CA: self-signed P-256 root, preflight-checked against SPEC §1.2-1.3")?;
+    step(out, 2, "A new CA: self-signed P-256 root, preflight-checked against rules 1.2-1.3 (RULES.md)")?;
     let (ca_key, ca_der) = throwaway_root(rng, now)?;
     let ca_pem = pem(&ca_der)?;
     let preflight = VerifiedCa::from_pem(&ca_pem, now, Policy::default()).map_err(|e| e.to_string())?;

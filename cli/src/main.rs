@@ -87,7 +87,7 @@ enum Command {
         now: Option<String>,
         #[command(flatten)]
         account: AccountArgs,
-        /// Refuse findings (SPEC §1.3) instead of reporting them.
+        /// Refuse findings (RULES.md, 1.3) instead of reporting them.
         #[arg(long)]
         strict: bool,
     },
