@@ -14,7 +14,7 @@ use crate::key::{HashAlgorithm, PublicKey, SignatureAlgorithm};
 use crate::policy::Policy;
 use crate::time::UnixTime;
 
-/// Largest serial number, in content octets (RFC 5280 rule 4.1.2.2).
+/// Largest serial number, in content octets (RFC 5280 §4.1.2.2).
 pub const MAX_SERIAL_OCTETS: usize = 20;
 
 /// Extensions a CA certificate may mark critical (rule 1.3.1).
@@ -78,21 +78,21 @@ macro_rules! findings {
 
 findings! {
     /// basicConstraints is not marked critical.
-    BasicConstraintsNotCritical = ("bc-not-critical", "RFC 5280 rule 4.2.1.9", "basicConstraints is not critical"),
+    BasicConstraintsNotCritical = ("bc-not-critical", "RFC 5280 §4.2.1.9", "basicConstraints is not critical"),
     /// No keyUsage extension.
-    KeyUsageAbsent = ("ku-absent", "RFC 5280 rule 4.2.1.3", "keyUsage is absent"),
+    KeyUsageAbsent = ("ku-absent", "RFC 5280 §4.2.1.3", "keyUsage is absent"),
     /// keyUsage is not marked critical.
-    KeyUsageNotCritical = ("ku-not-critical", "RFC 5280 rule 4.2.1.3", "keyUsage is not critical"),
+    KeyUsageNotCritical = ("ku-not-critical", "RFC 5280 §4.2.1.3", "keyUsage is not critical"),
     /// No subjectKeyIdentifier extension.
-    SubjectKeyIdentifierAbsent = ("ski-absent", "RFC 5280 rule 4.2.1.2", "subjectKeyIdentifier is absent"),
+    SubjectKeyIdentifierAbsent = ("ski-absent", "RFC 5280 §4.2.1.2", "subjectKeyIdentifier is absent"),
     /// A self-issued CA with a pathLenConstraint.
-    PathLenOnRoot = ("pathlen-on-root", "RFC 5280 rule 4.2.1.9, CA/B Forum BR rule 7.1.2.1", "a root carries pathLenConstraint"),
+    PathLenOnRoot = ("pathlen-on-root", "RFC 5280 §4.2.1.9, CA/B Forum BR §7.1.2.1", "a root carries pathLenConstraint"),
     /// A self-issued CA with extKeyUsage.
-    ExtKeyUsageOnRoot = ("eku-on-root", "RFC 5280 rule 4.2.1.12, CA/B Forum BR rule 7.1.2.1", "a root carries extKeyUsage"),
+    ExtKeyUsageOnRoot = ("eku-on-root", "RFC 5280 §4.2.1.12, CA/B Forum BR §7.1.2.1", "a root carries extKeyUsage"),
     /// The CA certificate itself is signed with SHA-1.
-    Sha1SelfSignature = ("sha1-self-signature", "RFC 9155, CA/B Forum BR rule 7.1.3.2", "the CA certificate is signed with SHA-1"),
+    Sha1SelfSignature = ("sha1-self-signature", "RFC 9155, CA/B Forum BR §7.1.3.2", "the CA certificate is signed with SHA-1"),
     /// The serial number is zero or negative.
-    SerialNotPositive = ("serial-not-positive", "RFC 5280 rule 4.1.2.2", "the serial number is zero or negative"),
+    SerialNotPositive = ("serial-not-positive", "RFC 5280 §4.1.2.2", "the serial number is zero or negative"),
 }
 
 impl fmt::Display for Finding {

@@ -13,7 +13,7 @@ use crate::error::{CertificateInputError, ParseError, ValidityError};
 use crate::time::UnixTime;
 use crate::tlv::{Cursor, Tlv, check_integer, check_oid, context, walk_name};
 
-/// Certificate version (RFC 5280 rule 4.1.2.1).
+/// Certificate version (RFC 5280 §4.1.2.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Version {
@@ -56,7 +56,7 @@ pub struct ParsedCertificate {
     signature: Range<usize>,
 }
 
-/// Decodes a UTCTime or GeneralizedTime (without fractions) per RFC 5280 rule 4.1.2.5: every
+/// Decodes a UTCTime or GeneralizedTime (without fractions) per RFC 5280 §4.1.2.5: every
 /// time from 1950 (UTCTime) or year 0000 (GeneralizedTime) to 9999-12-31T23:59:59Z.
 fn parse_time(der: &[u8], tlv: &Tlv, field: &'static str) -> Result<UnixTime, ParseError> {
     let generalized = match tlv.tag {
@@ -93,7 +93,7 @@ impl ParsedCertificate {
             match &der[int.value] {
                 [1] => Version::V2,
                 [2] => Version::V3,
-                // v1 is the DEFAULT and must not be encoded (X.690 rule 11.5).
+                // v1 is the DEFAULT and must not be encoded (X.690 §11.5).
                 [0] => return Err(ParseError::Der { field: "version" }),
                 other => {
                     let value = other.iter().take(8).fold(0u64, |a, b| (a << 8) | u64::from(*b));
@@ -302,7 +302,7 @@ impl ParsedCertificate {
     }
 }
 
-/// An AlgorithmIdentifier (RFC 5280 rule 4.1.1.2): a SEQUENCE of a well-formed OBJECT IDENTIFIER
+/// An AlgorithmIdentifier (RFC 5280 §4.1.1.2): a SEQUENCE of a well-formed OBJECT IDENTIFIER
 /// and at most one parameters value. Which algorithms and parameters are accepted is the key
 /// policy's business; this is only the shape. Returns the whole TLV's position.
 fn algorithm_identifier(cursor: &mut Cursor<'_>, field: &'static str) -> Result<Range<usize>, ParseError> {
@@ -325,7 +325,7 @@ fn name(cursor: &mut Cursor<'_>, field: &'static str) -> Result<Range<usize>, Pa
     Ok(start..cursor.position())
 }
 
-/// BIT STRING content octets as DER fixes them (X.690 rule 8.6.2, rule 11.2): an unused-bits count of
+/// BIT STRING content octets as DER fixes them (X.690 §8.6.2, §11.2): an unused-bits count of
 /// 0 to 7, none without a following octet, and unused bits zero.
 fn check_bit_string(content: &[u8], field: &'static str) -> Result<(), ParseError> {
     match content {

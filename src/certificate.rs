@@ -128,7 +128,7 @@ pub struct CertificateDescription {
 
 /// A device certificate that meets the rules every registration path applies: v1 or v3, a key
 /// inside the key policy, a signature algorithm from the strong set without SHA-1, valid at
-/// `now` (AWS IoT RegisterCertificate; RFC 5280 rule 4.1.2.1, rule 4.1.2.5, rule 4.1.2.7).
+/// `now` (AWS IoT RegisterCertificate; RFC 5280 §4.1.2.1, §4.1.2.5, §4.1.2.7).
 #[derive(Clone, Debug)]
 pub(crate) struct DeviceCertificate {
     cert: ParsedCertificate,

@@ -101,7 +101,7 @@ fn enum_error(member: &'static str, value: &str, allowed: &'static [&'static str
     RequestError::Enum { member, value: value.chars().take(256).collect(), allowed }.into()
 }
 
-/// A fresh generationId: a UUID v4 from the caller's RNG (RFC 9562 rule 5.4).
+/// A fresh generationId: a UUID v4 from the caller's RNG (RFC 9562 §5.4).
 pub(crate) fn generation_id<R: CryptoRng + ?Sized>(rng: &mut R) -> String {
     let mut bytes = [0u8; 16];
     rng.fill_bytes(&mut bytes);

@@ -140,7 +140,7 @@ pub enum ParseError {
         /// The unused-bits count.
         unused: u8,
     },
-    /// A validity time is not a UTCTime or GeneralizedTime as RFC 5280 rule 4.1.2.5 allows.
+    /// A validity time is not a UTCTime or GeneralizedTime as RFC 5280 §4.1.2.5 allows.
     Time {
         /// `notBefore` or `notAfter`.
         field: &'static str,
@@ -445,20 +445,20 @@ impl CaError {
     /// Rule ids are those of the README's rules table (`1.2`, `1.3.1` … `1.3.9`, or a finding id).
     const fn rule_and_reference(&self) -> (&'static str, &'static str) {
         match self {
-            Self::Pem(_) => ("1.2", "RFC 7468 rule 5"),
-            Self::Parse(_) => ("1.2", "RFC 5280 rule 4.1, X.690 rule 10"),
-            Self::NotVersion3 { .. } => ("1.3.1", "RFC 5280 rule 4.1.2.1"),
+            Self::Pem(_) => ("1.2", "RFC 7468 §5"),
+            Self::Parse(_) => ("1.2", "RFC 5280 §4.1, X.690 §10"),
+            Self::NotVersion3 { .. } => ("1.3.1", "RFC 5280 §4.1.2.1"),
             Self::DuplicateExtension { .. }
             | Self::UnrecognisedCriticalExtension { .. }
-            | Self::MalformedExtension { .. } => ("1.3.1", "RFC 5280 rule 4.2"),
-            Self::BasicConstraintsMissing | Self::NotCa => ("1.3.2", "RFC 5280 rule 4.2.1.9"),
-            Self::KeyCertSignMissing => ("1.3.3", "RFC 5280 rule 4.2.1.3"),
-            Self::Validity(_) => ("1.3.4", "RFC 5280 rule 4.1.2.5"),
-            Self::EmptySubject => ("1.3.5", "RFC 5280 rule 4.1.2.6"),
-            Self::Key(_) => ("1.3.6", "RFC 5280 rule 4.1.2.7, RFC 3279, RFC 5480"),
-            Self::SignatureAlgorithm(_) => ("1.3.7", "RFC 5280 rule 4.1.1.2, RFC 4055, RFC 5758"),
-            Self::SelfSignature(_) => ("1.3.8", "RFC 5280 rule 6.1"),
-            Self::SerialTooLong { .. } => ("1.3.9", "RFC 5280 rule 4.1.2.2"),
+            | Self::MalformedExtension { .. } => ("1.3.1", "RFC 5280 §4.2"),
+            Self::BasicConstraintsMissing | Self::NotCa => ("1.3.2", "RFC 5280 §4.2.1.9"),
+            Self::KeyCertSignMissing => ("1.3.3", "RFC 5280 §4.2.1.3"),
+            Self::Validity(_) => ("1.3.4", "RFC 5280 §4.1.2.5"),
+            Self::EmptySubject => ("1.3.5", "RFC 5280 §4.1.2.6"),
+            Self::Key(_) => ("1.3.6", "RFC 5280 §4.1.2.7, RFC 3279, RFC 5480"),
+            Self::SignatureAlgorithm(_) => ("1.3.7", "RFC 5280 §4.1.1.2, RFC 4055, RFC 5758"),
+            Self::SelfSignature(_) => ("1.3.8", "RFC 5280 §6.1"),
+            Self::SerialTooLong { .. } => ("1.3.9", "RFC 5280 §4.1.2.2"),
             Self::StrictFinding(f) => (f.id(), f.reference()),
         }
     }

@@ -130,7 +130,7 @@ impl KeyPair {
     }
 }
 
-/// SHA-1 of the subjectPublicKey BIT STRING (RFC 5280 rule 4.2.1.2, method 1).
+/// SHA-1 of the subjectPublicKey BIT STRING (RFC 5280 §4.2.1.2, method 1).
 fn key_id(spki: SubjectPublicKeyInfoRef<'_>) -> Vec<u8> {
     sha1::Sha1::digest(spki.subject_public_key.raw_bytes()).to_vec()
 }
@@ -212,7 +212,7 @@ pub(crate) struct Issuance<'a> {
     pub extensions: Vec<Extension>,
 }
 
-/// `t` as RFC 5280 rule 4.1.2.5 writes it: UTCTime through 2049, GeneralizedTime after. `der`
+/// `t` as RFC 5280 §4.1.2.5 writes it: UTCTime through 2049, GeneralizedTime after. `der`
 /// encodes 1970 onwards only, so an earlier time cannot be issued.
 fn time(t: UnixTime) -> Result<Time, IssueError> {
     let out_of_range = IssueError::TimeOutOfRange { time: t };

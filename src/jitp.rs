@@ -108,7 +108,7 @@ fn scalar(v: &serde_json::Value) -> Option<String> {
     }
 }
 
-/// A DirectoryString (RFC 5280 rule 4.1.2.4) or the PrintableString / IA5String that C, serialNumber
+/// A DirectoryString (RFC 5280 §4.1.2.4) or the PrintableString / IA5String that C, serialNumber
 /// and dnQualifier use, as text; `None` for another type or an invalid encoding.
 fn directory_string(tag: Tag, bytes: &[u8]) -> Option<String> {
     match tag {

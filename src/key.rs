@@ -22,7 +22,7 @@ pub const RSA_MIN_BITS: usize = 2048;
 /// Largest accepted RSA modulus, in bits (rule 1.3.6; bounds verification work).
 pub const RSA_MAX_BITS: usize = 8192;
 
-/// ecdsa-with-SHA1 (RFC 3279 rule 2.2.3); not in const-oid's database.
+/// ecdsa-with-SHA1 (RFC 3279 §2.2.3); not in const-oid's database.
 const ECDSA_WITH_SHA_1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.1");
 
 /// A hash function used by a signature algorithm.
@@ -84,11 +84,11 @@ impl fmt::Display for HashAlgorithm {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SignatureAlgorithm {
-    /// RSASSA-PKCS1-v1_5 (RFC 8017 rule 8.2) with the given hash.
+    /// RSASSA-PKCS1-v1_5 (RFC 8017 §8.2) with the given hash.
     RsaPkcs1(HashAlgorithm),
     /// RSASSA-PSS with the given hash, MGF1 with the same hash and salt = hash length.
     RsaPss(HashAlgorithm),
-    /// ECDSA (RFC 5758 rule 3.2) with the given hash.
+    /// ECDSA (RFC 5758 §3.2) with the given hash.
     Ecdsa(HashAlgorithm),
 }
 
@@ -166,7 +166,7 @@ fn hash_identifier(der: &[u8], range: core::ops::Range<usize>) -> Option<HashAlg
     HashAlgorithm::from_oid(ObjectIdentifier::from_bytes(&der[oid.value]).ok()?)
 }
 
-/// RSASSA-PSS-params (RFC 4055 rule 3.1) restricted to the strong set: SHA-256/384/512, MGF1 with
+/// RSASSA-PSS-params (RFC 4055 §3.1) restricted to the strong set: SHA-256/384/512, MGF1 with
 /// the same hash, salt = hash length, trailer 1. Returns the hash.
 fn pss_hash(der: &[u8]) -> Result<HashAlgorithm, SignatureError> {
     let bad = SignatureError::PssParameters;
@@ -472,7 +472,7 @@ impl PublicKey {
 }
 
 /// ECDSA uses the leftmost bits of the hash when it is longer than the group order, and the
-/// whole hash as an integer when it is shorter (FIPS 186-5 rule 6.4.1). The `ecdsa` crate refuses
+/// whole hash as an integer when it is shorter (FIPS 186-5 §6.4.1). The `ecdsa` crate refuses
 /// prehashes shorter than half the field, so shorter hashes are left-padded with zeros, which
 /// leaves the integer unchanged.
 fn field_prehash(prehash: Vec<u8>, field_len: usize) -> Vec<u8> {

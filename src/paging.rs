@@ -44,7 +44,7 @@ pub const MARKER_PATTERN: &str = "[A-Za-z0-9+/]+={0,2}";
 
 /// The marker format this crate writes.
 const MARKER_VERSION: u8 = 1;
-/// Bytes of the HMAC-SHA-256 kept in a marker (128 bits, RFC 2104 rule 5 allows truncation to half).
+/// Bytes of the HMAC-SHA-256 kept in a marker (128 bits, RFC 2104 §5 allows truncation to half).
 const TAG_LEN: usize = 16;
 /// Domain separation for the MAC input.
 const MAC_LABEL: &[u8] = b"iot-ca list marker";
@@ -71,7 +71,7 @@ impl MarkerKey {
 
     fn mac(&self) -> Hmac<Sha256> {
         // HMAC pads a key shorter than the hash's block to the block size with zeros
-        // (RFC 2104 rule 2): this is the same MAC as keying with the 32 bytes, without a fallible call.
+        // (RFC 2104 §2): this is the same MAC as keying with the 32 bytes, without a fallible call.
         let mut block = Zeroizing::new([0u8; 64]);
         block[..32].copy_from_slice(self.0.as_ref());
         Hmac::<Sha256>::new(&(*block).into())

@@ -5,7 +5,7 @@ use crate::error::PemError;
 /// Largest accepted certificate field, in characters. AWS model: `CertificatePem` max 65536.
 pub const MAX_PEM_CHARS: usize = 65_536;
 
-/// The only PEM label a certificate field may carry (RFC 7468 rule 5.1).
+/// The only PEM label a certificate field may carry (RFC 7468 §5.1).
 const CERTIFICATE_LABEL: &str = "CERTIFICATE";
 
 /// Checks the length bound of a certificate field (1..=[`MAX_PEM_CHARS`] characters) without
@@ -29,7 +29,7 @@ pub(crate) fn check_length(text: &str) -> Result<(), PemError> {
 
 /// Decodes a field that must hold exactly one `CERTIFICATE` PEM block (RFC 7468), with
 /// optional explanatory text around it and LF or CRLF line endings. The body may be wrapped at
-/// any width (RFC 7468 rule 3's lax reading); it is decoded with a table-driven base64 decoder, as a
+/// any width (RFC 7468 §3's lax reading); it is decoded with a table-driven base64 decoder, as a
 /// certificate is public and needs no constant-time decoding.
 ///
 /// # Errors

@@ -131,7 +131,7 @@ impl RegisteredCa {
 
     /// `cert` names this CA as its issuer (byte-equal Names) and carries a signature by this
     /// CA's key from the strong set without SHA-1: the same check as the proof of possession
-    /// (RFC 5280 rule 6.1.3 (a)(1) and (a)(4)). `now` is a time at which `cert` was already found
+    /// (RFC 5280 §6.1.3 (a)(1) and (a)(4)). `now` is a time at which `cert` was already found
     /// valid.
     pub(crate) fn signed(
         &self,

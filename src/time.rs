@@ -4,7 +4,7 @@
 //!
 //! The calendar arithmetic is Howard Hinnant's `days_from_civil` / `civil_from_days`
 //! (proleptic Gregorian, exact for every year): written here because `der::DateTime` and
-//! `rustls_pki_types::UnixTime` both stop at 1970, and RFC 5280 rule 4.1.2.5.1 reads UTCTime
+//! `rustls_pki_types::UnixTime` both stop at 1970, and RFC 5280 §4.1.2.5.1 reads UTCTime
 //! `YY ≥ 50` as 19YY.
 
 use core::fmt;
@@ -184,9 +184,9 @@ impl UnixTime {
         Self::from_calendar(num(0..4)?, small(5..7)?, small(8..10)?, small(11..13)?, small(14..16)?, small(17..19)?)
     }
 
-    /// Decodes the content octets of a UTCTime (`YYMMDDHHMMSSZ`, RFC 5280 rule 4.1.2.5.1:
+    /// Decodes the content octets of a UTCTime (`YYMMDDHHMMSSZ`, RFC 5280 §4.1.2.5.1:
     /// `YY ≥ 50` is 19YY, else 20YY) or, with `generalized`, a GeneralizedTime
-    /// (`YYYYMMDDHHMMSSZ`, rule 4.1.2.5.2: no fractions), exactly as RFC 5280 fixes their form.
+    /// (`YYYYMMDDHHMMSSZ`, RFC 5280 §4.1.2.5.2: no fractions), exactly as RFC 5280 fixes their form.
     pub(crate) fn from_asn1(content: &[u8], generalized: bool) -> Option<Self> {
         let (year, rest) = if generalized {
             let (y, rest) = split(content, 4)?;

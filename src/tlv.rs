@@ -90,7 +90,7 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Walks a Name (RFC 5280 rule 4.1.2.4) strictly: a SEQUENCE OF non-empty SETs, in DER order, of
+/// Walks a Name (RFC 5280 §4.1.2.4) strictly: a SEQUENCE OF non-empty SETs, in DER order, of
 /// AttributeTypeAndValue SEQUENCEs holding exactly a well-formed OBJECT IDENTIFIER and one value
 /// (whose header the cursor checks, so a constructed string type is refused). `each` sees the
 /// type's content octets and the value's TLV.
@@ -117,7 +117,7 @@ pub(crate) fn walk_name<'a>(
                         each(oid, &value);
                         Ok(())
                     })?;
-                    // X.690 rule 11.6: a SET OF's elements in ascending order of their encodings.
+                    // X.690 §11.6: a SET OF's elements in ascending order of their encodings.
                     let encoding = atvs.bytes(start..atvs.pos);
                     if previous.is_some_and(|p| set_order(p, encoding) == core::cmp::Ordering::Greater) {
                         return Err(ParseError::Der { field });
@@ -131,9 +131,9 @@ pub(crate) fn walk_name<'a>(
     })
 }
 
-/// OBJECT IDENTIFIER content octets as X.690 rule 8.19 fixes them: what `const-oid` checks (not
+/// OBJECT IDENTIFIER content octets as X.690 §8.19 fixes them: what `const-oid` checks (not
 /// empty, within its size, the last octet ends a subidentifier), and no subidentifier led by
-/// 0x80 (rule 8.19.2: "the smallest possible number of octets"), which `const-oid` lets through.
+/// 0x80 (X.690 §8.19.2: "the smallest possible number of octets"), which `const-oid` lets through.
 pub(crate) fn check_oid(content: &[u8], field: &'static str) -> Result<(), ParseError> {
     let mut starts_subidentifier = true;
     for &octet in content {
@@ -145,7 +145,7 @@ pub(crate) fn check_oid(content: &[u8], field: &'static str) -> Result<(), Parse
     const_oid::ObjectIdentifier::from_bytes(content).map(|_| ()).map_err(|_| ParseError::Der { field })
 }
 
-/// X.690 rule 11.6 order: octet strings compared with the shorter padded with trailing zeros.
+/// X.690 §11.6 order: octet strings compared with the shorter padded with trailing zeros.
 fn set_order(a: &[u8], b: &[u8]) -> core::cmp::Ordering {
     let len = a.len().max(b.len());
     let pad = |s: &[u8], i: usize| s.get(i).copied().unwrap_or(0);
@@ -156,7 +156,7 @@ pub(crate) fn context(number: u32, constructed: bool) -> Tag {
     TagNumber(number).context_specific(constructed)
 }
 
-/// Checks that INTEGER content octets are minimally encoded (X.690 rule 8.3.2).
+/// Checks that INTEGER content octets are minimally encoded (X.690 §8.3.2).
 pub(crate) fn check_integer(bytes: &[u8], field: &'static str) -> Result<(), ParseError> {
     match bytes {
         [] => Err(ParseError::Der { field }),

@@ -13,7 +13,7 @@ use crate::key::{PublicKey, verify_strong};
 use crate::registration_code::RegistrationCode;
 use crate::time::UnixTime;
 
-/// id-at-commonName (RFC 4519 rule 2.3).
+/// id-at-commonName (RFC 4519 §2.3).
 const COMMON_NAME: const_oid::ObjectIdentifier = const_oid::db::rfc4519::CN;
 
 /// Items 2–4 of rule 1.4 for a parsed certificate: issuer byte-equal to `ca_subject_der`, a

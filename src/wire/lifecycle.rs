@@ -14,7 +14,7 @@
 //! UpdateCACertificate, DeleteCACertificate, TagResource, UntagResource and
 //! DeleteRegistrationCode answer with no members (`{}`).
 //!
-//! Query strings are split on `&` and the first `=`, then percent-decoded (RFC 3986 rule 2.1; `+`
+//! Query strings are split on `&` and the first `=`, then percent-decoded (RFC 3986 §2.1; `+`
 //! stays `+`, so a marker's `+` survives a client that does not escape it). An escape that is not
 //! two hex digits is kept as written, and bytes that are not UTF-8 become U+FFFD: either way
 //! the member then fails its own rule. Parameters the operation does not have are ignored, and
