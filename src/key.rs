@@ -15,7 +15,6 @@ use spki::SubjectPublicKeyInfoRef;
 
 use crate::backend::Backend;
 use crate::error::{KeyError, SignatureError};
-use crate::tlv::{Cursor, context};
 
 /// Smallest accepted RSA modulus, in bits (rule 1.3.6).
 pub const RSA_MIN_BITS: usize = 2048;
@@ -149,93 +148,40 @@ impl fmt::Display for SignatureAlgorithm {
     }
 }
 
-/// Reads an AlgorithmIdentifier whose parameters are absent or NULL (a hash or MGF1's hash).
-fn hash_identifier(der: &[u8], range: core::ops::Range<usize>) -> Option<HashAlgorithm> {
-    let mut c = Cursor::new(der, range);
-    let seq = c.expect(Tag::Sequence, "hashAlgorithm").ok()?;
-    c.finish("hashAlgorithm").ok()?;
-    let mut s = Cursor::new(der, seq.value);
-    let oid = s.expect(Tag::ObjectIdentifier, "algorithm").ok()?;
-    if !s.is_empty() {
-        let null = s.expect(Tag::Null, "parameters").ok()?;
-        if !null.value.is_empty() {
-            return None;
-        }
+/// The hash an AlgorithmIdentifier names, when its parameters are absent or NULL (a message
+/// hash, or MGF1's hash).
+fn hash_of(identifier: &spki::AlgorithmIdentifierOwned) -> Option<HashAlgorithm> {
+    match &identifier.parameters {
+        None => {}
+        Some(p) if p.is_null() => {}
+        Some(_) => return None,
     }
-    s.finish("hashAlgorithm").ok()?;
-    HashAlgorithm::from_oid(ObjectIdentifier::from_bytes(&der[oid.value]).ok()?)
+    HashAlgorithm::from_oid(identifier.oid)
 }
 
-/// RSASSA-PSS-params (RFC 4055 §3.1) restricted to the strong set: SHA-256/384/512, MGF1 with
-/// the same hash, salt = hash length, trailer 1. Returns the hash.
+/// RSASSA-PSS-params (RFC 4055 §3.1), decoded by `pkcs1` with their DEFAULTs, then held to the
+/// strong set: SHA-256/384/512, MGF1 with the same hash, salt = hash length, trailer 1 (the
+/// only trailer `pkcs1` decodes). Returns the hash.
 fn pss_hash(der: &[u8]) -> Result<HashAlgorithm, SignatureError> {
     let bad = SignatureError::PssParameters;
-    let mut top = Cursor::new(der, 0..der.len());
-    let seq = top.expect(Tag::Sequence, "RSASSA-PSS-params").map_err(|_| bad.clone())?;
-    top.finish("RSASSA-PSS-params").map_err(|_| bad.clone())?;
-    let mut c = Cursor::new(der, seq.value);
-    let mut hash = HashAlgorithm::Sha1;
-    let mut mgf_hash = HashAlgorithm::Sha1;
-    let mut salt: u64 = 20;
-    if c.peek_tag() == Some(context(0, true)) {
-        let w = c.any("hashAlgorithm").map_err(|_| bad.clone())?;
-        hash = hash_identifier(der, w.value).ok_or(bad.clone())?;
+    // The owned form: `pkcs1` decodes the borrowed one only from 'static bytes.
+    let params = pkcs1::RsaPssParams::<der::asn1::Any>::from_der(der).map_err(|_| bad.clone())?;
+    let hash = hash_of(&params.hash).ok_or(bad.clone())?;
+    if params.mask_gen.oid != rfc5912::ID_MGF_1 {
+        return Err(bad);
     }
-    if c.peek_tag() == Some(context(1, true)) {
-        let w = c.any("maskGenAlgorithm").map_err(|_| bad.clone())?;
-        let mut m = Cursor::new(der, w.value);
-        let seq = m.expect(Tag::Sequence, "maskGenAlgorithm").map_err(|_| bad.clone())?;
-        m.finish("maskGenAlgorithm").map_err(|_| bad.clone())?;
-        let mut s = Cursor::new(der, seq.value);
-        let oid = s.expect(Tag::ObjectIdentifier, "mgf").map_err(|_| bad.clone())?;
-        if der[oid.value] != *rfc5912::ID_MGF_1.as_bytes() {
-            return Err(bad);
-        }
-        let inner = s.any("mgf1 hash").map_err(|_| bad.clone())?;
-        s.finish("maskGenAlgorithm").map_err(|_| bad.clone())?;
-        mgf_hash = hash_identifier(der, inner.whole).ok_or(bad.clone())?;
-    }
-    if c.peek_tag() == Some(context(2, true)) {
-        let w = c.any("saltLength").map_err(|_| bad.clone())?;
-        let mut s = Cursor::new(der, w.value);
-        let int = s.expect(Tag::Integer, "saltLength").map_err(|_| bad.clone())?;
-        s.finish("saltLength").map_err(|_| bad.clone())?;
-        salt = small_uint(&der[int.value]).ok_or(bad.clone())?;
-    }
-    if c.peek_tag() == Some(context(3, true)) {
-        let w = c.any("trailerField").map_err(|_| bad.clone())?;
-        let mut s = Cursor::new(der, w.value);
-        let int = s.expect(Tag::Integer, "trailerField").map_err(|_| bad.clone())?;
-        s.finish("trailerField").map_err(|_| bad.clone())?;
-        if der[int.value] != [1] {
-            return Err(bad);
-        }
-    }
-    c.finish("RSASSA-PSS-params").map_err(|_| bad.clone())?;
+    let mgf_hash = params.mask_gen.parameters.as_ref().and_then(hash_of).ok_or(bad)?;
     if hash == HashAlgorithm::Sha1 {
         return Err(SignatureError::PssHash { hash });
     }
     if mgf_hash != hash {
         return Err(SignatureError::PssMaskHash { hash, mgf: mgf_hash });
     }
-    let expected = hash.output_len() as u64;
+    let (salt, expected) = (u64::from(params.salt_len), hash.output_len() as u64);
     if salt != expected {
         return Err(SignatureError::PssSaltLength { salt, expected });
     }
     Ok(hash)
-}
-
-/// A non-negative INTEGER of at most 8 content octets, or `None`.
-fn small_uint(bytes: &[u8]) -> Option<u64> {
-    crate::tlv::check_integer(bytes, "INTEGER").ok()?;
-    if bytes.first()? & 0x80 != 0 {
-        return None;
-    }
-    let bytes = if bytes[0] == 0 { &bytes[1..] } else { bytes };
-    if bytes.len() > 8 {
-        return None;
-    }
-    Some(bytes.iter().fold(0u64, |a, b| (a << 8) | u64::from(*b)))
 }
 
 /// The kind of a public key, for messages and key/algorithm fit.
