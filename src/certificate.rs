@@ -2,80 +2,38 @@
 //! `certificateDescription`), and the rules a device certificate itself must meet before it is
 //! registered (README table "Device certificates", rules 7.1–7.2).
 
-use core::fmt;
-
 use rand_core::CryptoRng;
 
 use crate::cert::{ParsedCertificate, Version};
 use crate::certificate_id::CertificateId;
 use crate::description::{CertificateValidity, generation_id};
-use crate::error::{CertificateError, Error, RequestError};
+use crate::error::CertificateError;
 use crate::key::{HashAlgorithm, PublicKey, SignatureAlgorithm};
 use crate::mode::CertificateMode;
 use crate::pem;
 use crate::scope::{AccountId, AccountScope};
 use crate::time::UnixTime;
 
-/// A device certificate's status (AWS model `CertificateStatus`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CertificateStatus {
-    /// `ACTIVE`: the device may connect.
-    Active,
-    /// `INACTIVE`.
-    Inactive,
-    /// `REVOKED`: final (no change leads out of it).
-    Revoked,
-    /// `PENDING_TRANSFER`: an AWS-internal state (certificate transfer between accounts).
-    PendingTransfer,
-    /// `REGISTER_INACTIVE`: an AWS-internal state.
-    RegisterInactive,
-    /// `PENDING_ACTIVATION`: registered by just-in-time registration, waiting for a handler to
-    /// activate it.
-    PendingActivation,
+crate::wire_enum::wire_enum! {
+    /// A device certificate's status (AWS model `CertificateStatus`). Whether an operation
+    /// accepts a value is that operation's rule.
+    pub enum CertificateStatus (member "status") {
+        /// The device may connect.
+        Active = "ACTIVE",
+        /// Deactivated.
+        Inactive = "INACTIVE",
+        /// Final: no change leads out of it.
+        Revoked = "REVOKED",
+        /// An AWS-internal state (certificate transfer between accounts).
+        PendingTransfer = "PENDING_TRANSFER",
+        /// An AWS-internal state.
+        RegisterInactive = "REGISTER_INACTIVE",
+        /// Registered by just-in-time registration, waiting for a handler to activate it.
+        PendingActivation = "PENDING_ACTIVATION",
+    }
 }
 
 impl CertificateStatus {
-    /// Every value of the AWS model, as the wire spells it.
-    pub const VALUES: &'static [&'static str] =
-        &["ACTIVE", "INACTIVE", "REVOKED", "PENDING_TRANSFER", "REGISTER_INACTIVE", "PENDING_ACTIVATION"];
-
-    /// Parses the wire value given as `member` (`status`, `newStatus`).
-    ///
-    /// # Errors
-    /// [`RequestError::Enum`] for a string outside the AWS model (InvalidRequestException).
-    /// Whether an operation accepts the value is that operation's rule.
-    pub fn parse(text: &str, member: &'static str) -> Result<Self, Error> {
-        Ok(match text {
-            "ACTIVE" => Self::Active,
-            "INACTIVE" => Self::Inactive,
-            "REVOKED" => Self::Revoked,
-            "PENDING_TRANSFER" => Self::PendingTransfer,
-            "REGISTER_INACTIVE" => Self::RegisterInactive,
-            "PENDING_ACTIVATION" => Self::PendingActivation,
-            other => {
-                return Err(Error::Request(RequestError::Enum {
-                    member,
-                    value: other.chars().take(256).collect(),
-                    allowed: Self::VALUES,
-                }));
-            }
-        })
-    }
-
-    /// The wire value.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "ACTIVE",
-            Self::Inactive => "INACTIVE",
-            Self::Revoked => "REVOKED",
-            Self::PendingTransfer => "PENDING_TRANSFER",
-            Self::RegisterInactive => "REGISTER_INACTIVE",
-            Self::PendingActivation => "PENDING_ACTIVATION",
-        }
-    }
-
     /// A caller may set this status (RegisterCertificate's `status`, UpdateCertificate's
     /// `newStatus`): ACTIVE, INACTIVE or REVOKED. The others are states AWS IoT sets itself.
     #[must_use]
@@ -86,12 +44,6 @@ impl CertificateStatus {
     /// Refuses a status the caller may not set, naming `member`.
     pub(crate) fn settable(self, member: &'static str) -> Result<Self, CertificateError> {
         if self.is_settable() { Ok(self) } else { Err(CertificateError::StatusNotSettable { member, status: self }) }
-    }
-}
-
-impl fmt::Display for CertificateStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -208,6 +160,7 @@ pub(crate) fn parse_field(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::{Error, RequestError};
 
     #[test]
     fn statuses_round_trip_and_settable_ones() {

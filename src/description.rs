@@ -1,104 +1,34 @@
 //! What a registration stores: the DescribeCACertificate shape (rule 1.7).
 
-use core::fmt;
-
 use rand_core::CryptoRng;
 
 use crate::ca::Finding;
 use crate::certificate_id::CertificateId;
-use crate::error::{Error, RequestError};
+
 use crate::mode::CertificateMode;
 use crate::registration_config::RegistrationConfig;
 use crate::scope::AccountId;
 use crate::tags::Tags;
 use crate::time::UnixTime;
 
-/// A CA certificate's status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CaStatus {
-    /// `ACTIVE`.
-    Active,
-    /// `INACTIVE`.
-    Inactive,
-}
-
-impl CaStatus {
-    /// The values UpdateCACertificate's `newStatus` accepts.
-    pub const VALUES: &'static [&'static str] = &["ACTIVE", "INACTIVE"];
-
-    /// Parses the wire value given as `member` (`newStatus`).
-    ///
-    /// # Errors
-    /// [`RequestError::Enum`] for any other string (InvalidRequestException).
-    pub fn parse(text: &str, member: &'static str) -> Result<Self, Error> {
-        match text {
-            "ACTIVE" => Ok(Self::Active),
-            "INACTIVE" => Ok(Self::Inactive),
-            other => Err(enum_error(member, other, Self::VALUES)),
-        }
-    }
-
-    /// The wire value.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "ACTIVE",
-            Self::Inactive => "INACTIVE",
-        }
+crate::wire_enum::wire_enum! {
+    /// A CA certificate's status.
+    pub enum CaStatus (member "newStatus") {
+        /// Devices whose certificates it signed may register and connect.
+        Active = "ACTIVE",
+        /// Deactivated.
+        Inactive = "INACTIVE",
     }
 }
 
-impl fmt::Display for CaStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+crate::wire_enum::wire_enum! {
+    /// Whether devices with certificates from this CA register themselves on first connect.
+    pub enum AutoRegistrationStatus (member "newAutoRegistrationStatus") {
+        /// Just-in-time registration on.
+        Enable = "ENABLE",
+        /// Off.
+        Disable = "DISABLE",
     }
-}
-
-/// Whether devices with certificates from this CA register themselves on first connect.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AutoRegistrationStatus {
-    /// `ENABLE`.
-    Enable,
-    /// `DISABLE`.
-    Disable,
-}
-
-impl AutoRegistrationStatus {
-    /// The values `newAutoRegistrationStatus` accepts.
-    pub const VALUES: &'static [&'static str] = &["ENABLE", "DISABLE"];
-
-    /// Parses the wire value given as `member` (`newAutoRegistrationStatus`).
-    ///
-    /// # Errors
-    /// [`RequestError::Enum`] for any other string (InvalidRequestException).
-    pub fn parse(text: &str, member: &'static str) -> Result<Self, Error> {
-        match text {
-            "ENABLE" => Ok(Self::Enable),
-            "DISABLE" => Ok(Self::Disable),
-            other => Err(enum_error(member, other, Self::VALUES)),
-        }
-    }
-
-    /// The wire value.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Enable => "ENABLE",
-            Self::Disable => "DISABLE",
-        }
-    }
-}
-
-impl fmt::Display for AutoRegistrationStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-fn enum_error(member: &'static str, value: &str, allowed: &'static [&'static str]) -> Error {
-    RequestError::Enum { member, value: value.chars().take(256).collect(), allowed }.into()
 }
 
 /// A fresh generationId: a UUID v4 from the caller's RNG (RFC 9562 §5.4).

@@ -102,6 +102,7 @@ mod tlv;
 mod verification;
 #[cfg(feature = "wire")]
 pub mod wire;
+mod wire_enum;
 
 pub use arn::{ResourceArn, ResourceType};
 pub use backend::Backend;

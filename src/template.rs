@@ -65,53 +65,13 @@ impl fmt::Display for TemplateName {
     }
 }
 
-/// A provisioning template's type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TemplateType {
-    /// Just-in-time provisioning (what registrationConfig.templateName needs).
-    Jitp,
-    /// Fleet provisioning (what CreateProvisioningClaim needs).
-    FleetProvisioning,
-}
-
-impl TemplateType {
-    /// The values AWS knows, as the wire spells them.
-    pub const VALUES: &'static [&'static str] = &["JITP", "FLEET_PROVISIONING"];
-
-    /// Parses the wire value (a provisioning template's `type`).
-    ///
-    /// # Errors
-    /// [`RequestError::Enum`] for any other string (InvalidRequestException).
-    pub fn parse(text: &str) -> Result<Self, Error> {
-        match text {
-            "JITP" => Ok(Self::Jitp),
-            "FLEET_PROVISIONING" => Ok(Self::FleetProvisioning),
-            other => Err(RequestError::Enum {
-                member: "type",
-                value: other.chars().take(256).collect(),
-                allowed: Self::VALUES,
-            }
-            .into()),
-        }
-    }
-
-    /// The wire value.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Jitp => "JITP",
-            Self::FleetProvisioning => "FLEET_PROVISIONING",
-        }
-    }
-}
-
-impl core::str::FromStr for TemplateType {
-    type Err = Error;
-
-    /// [`TemplateType::parse`].
-    fn from_str(text: &str) -> Result<Self, Error> {
-        Self::parse(text)
+crate::wire_enum::wire_enum! {
+    /// A provisioning template's type.
+    pub enum TemplateType (member "type") {
+        /// Just-in-time provisioning (what registrationConfig.templateName needs).
+        Jitp = "JITP",
+        /// Fleet provisioning (what CreateProvisioningClaim needs).
+        FleetProvisioning = "FLEET_PROVISIONING",
     }
 }
 
@@ -172,7 +132,10 @@ mod tests {
         assert_eq!("JITP".parse::<TemplateType>(), Ok(TemplateType::Jitp));
         assert_eq!("FLEET_PROVISIONING".parse::<TemplateType>(), Ok(TemplateType::FleetProvisioning));
         for bad in ["jitp", "", "FLEET"] {
-            assert!(matches!(TemplateType::parse(bad), Err(Error::Request(RequestError::Enum { .. }))), "{bad}");
+            assert!(
+                matches!(TemplateType::parse(bad, "type"), Err(Error::Request(RequestError::Enum { .. }))),
+                "{bad}"
+            );
         }
     }
 }

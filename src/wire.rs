@@ -212,7 +212,9 @@ pub fn register_request_from_json(json: &str) -> Result<RegisterCaCertificateReq
     let mut request = RegisterCaCertificateRequest::new(ca)
         .with_set_as_active(set_as_active)
         .with_allow_auto_registration(allow_auto_registration)
-        .with_certificate_mode(mode.map(CertificateMode::parse).transpose()?.unwrap_or_default())
+        .with_certificate_mode(
+            mode.map(|m| CertificateMode::parse(m, "certificateMode")).transpose()?.unwrap_or_default(),
+        )
         .with_tags(Tags::new(&tags)?);
     if let Some(v) = verification {
         request = request.with_verification_certificate(v);

@@ -69,7 +69,7 @@ proptest! {
         let _ = VerifiedCa::from_pem(&text, now, Policy::default());
         let _ = TemplateBody::parse(&text);
         let _ = RoleArn::parse(&text);
-        let _ = CertificateMode::parse(&text);
+        let _ = CertificateMode::parse(&text, "certificateMode");
         let _ = UnixTime::parse_rfc3339(&text);
         let _ = Tags::new(&[(text.as_str(), text.as_str())]);
         let code = RegistrationCode::parse(&"a".repeat(64)).unwrap();

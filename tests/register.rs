@@ -168,7 +168,7 @@ fn default_mode_requires_a_proof_and_sni_only_forbids_one() {
 
 #[test]
 fn unknown_mode_strings_are_refused() {
-    let e = CertificateMode::parse("sni_only");
+    let e = CertificateMode::parse("sni_only", "certificateMode");
     assert_err(
         e,
         Error::Request(RequestError::Enum {

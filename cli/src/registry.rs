@@ -84,18 +84,18 @@ fn registered_ca(entry: &Value) -> Result<(Held, RegisteredCa), String> {
         let ca = RegisteredCa::from_pem(pem, CaStatus::Active).map_err(|e| format!("{WHAT}: {e}"))?;
         return Ok((h, ca));
     };
-    let status = match member(o, "status", WHAT)? {
-        None | Some("ACTIVE") => CaStatus::Active,
-        Some("INACTIVE") => CaStatus::Inactive,
-        Some(other) => return Err(format!("{WHAT}: status '{other}' is not ACTIVE or INACTIVE")),
-    };
-    let auto = match member(o, "autoRegistrationStatus", WHAT)? {
-        None | Some("DISABLE") => AutoRegistrationStatus::Disable,
-        Some("ENABLE") => AutoRegistrationStatus::Enable,
-        Some(other) => return Err(format!("{WHAT}: autoRegistrationStatus '{other}' is not ENABLE or DISABLE")),
-    };
+    let status = member(o, "status", WHAT)?
+        .map(|t| CaStatus::parse(t, "status"))
+        .transpose()
+        .map_err(|e| format!("{WHAT}: {e}"))?
+        .unwrap_or(CaStatus::Active);
+    let auto = member(o, "autoRegistrationStatus", WHAT)?
+        .map(|t| AutoRegistrationStatus::parse(t, "autoRegistrationStatus"))
+        .transpose()
+        .map_err(|e| format!("{WHAT}: {e}"))?
+        .unwrap_or(AutoRegistrationStatus::Disable);
     let mode = member(o, "certificateMode", WHAT)?
-        .map(CertificateMode::parse)
+        .map(str::parse::<CertificateMode>)
         .transpose()
         .map_err(|e| format!("{WHAT}: {e}"))?
         .unwrap_or_default();

@@ -13,5 +13,5 @@ fuzz_target!(|data: &[u8]| {
     let _ = RegistrationConfig::from_members(get(0), get(1), get(2));
     let _ = TemplateName::parse(&text);
     let _ = RegistrationCode::parse(&text);
-    let _ = CertificateMode::parse(&text);
+    let _ = CertificateMode::parse(&text, "certificateMode");
 });

@@ -297,7 +297,7 @@ pub fn template_facts_from_json(value: &Value) -> Result<Vec<ProvisioningTemplat
         let body = string(t, "templateBody", &format!("{path}.templateBody"))?.map(TemplateBody::parse).transpose()?;
         out.push(ProvisioningTemplate {
             name: TemplateName::parse(name)?,
-            facts: TemplateFacts::new(TemplateType::parse(kind)?).with_enabled(enabled),
+            facts: TemplateFacts::new(TemplateType::parse(kind, "type")?).with_enabled(enabled),
             body,
         });
     }
