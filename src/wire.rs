@@ -31,6 +31,9 @@ use crate::tags::Tags;
 use crate::time::UnixTime;
 
 mod lifecycle;
+mod stored;
+
+pub use stored::{ca_record_from_json, ca_record_to_json, certificate_record_from_json, certificate_record_to_json};
 
 pub use lifecycle::{
     ca_certificate_entry_to_json, ca_certificate_id_from_path, describe_ca_certificate_response_to_json,
