@@ -17,8 +17,8 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use iot_ca::{
-    AccountFacts, AccountId, AccountScope, CertificateMode, KeyAlgorithm, ParsedCertificate, Policy, Region,
-    RegisterCaCertificateRequest, RegistrationCode, TemplateFacts, TemplateName, TemplateType, admit, check,
+    AccountFacts, AccountId, AccountScope, CertificateMode, ClaimParams, KeyAlgorithm, ParsedCertificate, Policy,
+    Region, RegisterCaCertificateRequest, RegistrationCode, TemplateFacts, TemplateName, TemplateType, admit, check,
     create_provisioning_claim,
 };
 use sha2::Digest;
@@ -187,11 +187,8 @@ fn claims(c: &mut Criterion) {
         group.bench_function(format!("{pair}_keypair/rsa_issuer"), |b| {
             b.iter(|| {
                 create_provisioning_claim::<_, rsa::pkcs1v15::Signature, _>(
-                    &template,
-                    facts,
-                    &rsa_issuer,
+                    &ClaimParams::new(&template, facts, &rsa_issuer).with_key_algorithm(alg),
                     &rsa_signer,
-                    alg,
                     &mut r,
                     NOW,
                 )
@@ -201,11 +198,8 @@ fn claims(c: &mut Criterion) {
         group.bench_function(format!("{pair}_keypair/p256_issuer"), |b| {
             b.iter(|| {
                 create_provisioning_claim::<_, p256::ecdsa::DerSignature, _>(
-                    &template,
-                    facts,
-                    &p256_issuer,
+                    &ClaimParams::new(&template, facts, &p256_issuer).with_key_algorithm(alg),
                     p256_key,
-                    alg,
                     &mut r,
                     NOW,
                 )

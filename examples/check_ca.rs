@@ -4,22 +4,24 @@
 //! ```text
 //! cargo run --example check_ca -- [CA.pem] [--strict]
 //! ```
-//! With no file, it makes a throwaway P-256 CA with rcgen and checks that. This example is the
-//! I/O edge: it reads the file, the system clock and (through rcgen) the OS RNG; the library
-//! itself does none of that.
+//! With no file, it makes a throwaway P-256 CA with the crate's own `create_ca_certificate` and
+//! checks that. This example is the I/O edge: it reads the file, the system clock and the OS
+//! RNG; the library itself does none of that.
 #![allow(clippy::expect_used)]
 
 use std::time::SystemTime;
 
 use iot_ca::{Policy, UnixTime, VerifiedCa};
 
-fn throwaway_ca() -> String {
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
-    params.distinguished_name.push(rcgen::DnType::CommonName, "iot-ca example root");
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign];
-    let key = rcgen::KeyPair::generate().expect("key pair");
-    params.self_signed(&key).expect("self-signed").pem()
+fn throwaway_ca(now: UnixTime) -> String {
+    use p256::elliptic_curve::Generate;
+    let mut rng = rand::rng();
+    let key = p256::ecdsa::SigningKey::generate_from_rng(&mut rng);
+    let until = now.checked_add(365 * 86_400).expect("a time before 9999");
+    let params = iot_ca::CaCertificateParams::new("CN=iot-ca example root", until);
+    let der = iot_ca::create_ca_certificate::<_, p256::ecdsa::DerSignature, _>(&params, &key, &mut rng, now)
+        .expect("a throwaway CA");
+    pem_rfc7468::encode_string("CERTIFICATE", pem_rfc7468::LineEnding::LF, &der).expect("PEM")
 }
 
 fn main() {
@@ -34,8 +36,8 @@ fn main() {
             }
         },
         None => {
-            println!("no CA file given: checking a throwaway P-256 CA made by rcgen");
-            throwaway_ca()
+            println!("no CA file given: checking a throwaway P-256 CA");
+            throwaway_ca(UnixTime::from_system_time(SystemTime::now()))
         }
     };
     let now = UnixTime::from_system_time(SystemTime::now());

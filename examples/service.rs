@@ -43,9 +43,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use iot_ca::wire::{self, TimeFormat};
 use iot_ca::{
-    AccountFacts, AccountId, AccountScope, CaCertificateDescription, CertificateId, Error, KeyAlgorithm,
-    ParsedCertificate, Partition, Policy, Region, RegistrationCode, RegistryError, TemplateFacts, TemplateName,
-    UnixTime,
+    AccountFacts, AccountId, AccountScope, CaCertificateDescription, CertificateId, Error, ParsedCertificate,
+    Partition, Policy, Region, RegistrationCode, RegistryError, TemplateFacts, TemplateName, UnixTime,
 };
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
@@ -274,11 +273,8 @@ async fn create_provisioning_claim<S: Store>(State(svc): State<Arc<Service<S>>>,
     let name = TemplateName::parse(&name)?;
     let template = svc.store.template(&name).await;
     let claim = iot_ca::create_provisioning_claim::<_, p256::ecdsa::DerSignature, _>(
-        &name,
-        template,
-        &svc.issuer.certificate,
+        &iot_ca::ClaimParams::new(&name, template, &svc.issuer.certificate),
         &svc.issuer.key,
-        KeyAlgorithm::Rsa2048,
         &mut rand::rng(),
         now(),
     )?;

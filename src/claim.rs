@@ -5,15 +5,13 @@ use core::str::FromStr;
 
 use const_oid::db::rfc5912;
 use rand_core::CryptoRng;
-use signature::{Keypair, RandomizedSigner};
-use spki::{DynSignatureAlgorithmIdentifier, EncodePublicKey};
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
 use x509_cert::name::Name;
 
 use crate::cert::ParsedCertificate;
 use crate::certificate_id::{CertificateId, hex_lower};
 use crate::error::{Error, IssueError, RegistryError};
-use crate::issue::{Issuance, KeyAlgorithm, KeyPair, extension, issue, serial_from};
+use crate::issue::{CertificateSigner, Issuance, Issuer, KeyAlgorithm, KeyPair, extension, issue, serial_from};
 use crate::pem;
 use crate::template::{TemplateFacts, TemplateName, TemplateType};
 use crate::time::UnixTime;
@@ -62,34 +60,58 @@ pub fn check_claim_template(name: &TemplateName, template: Option<TemplateFacts>
     Ok(())
 }
 
-/// Creates a provisioning claim for the template `name` (whose facts the caller looked up):
-/// a fresh key pair of `key_algorithm` and an X.509 v3 certificate signed by `signer`, the key
-/// of the issuing CA `issuer`. Subject CN is 64 random hex characters; serial is 20 random
-/// bytes, positive; valid from `now` − 120 s to `now` + 300 s; basicConstraints critical cA
-/// FALSE; keyUsage critical digitalSignature; SKI; AKI = the issuer's key id.
-///
-/// `signer` is any RustCrypto signer (`rsa::pkcs1v15::SigningKey<Sha256>` with
-/// `Sig = rsa::pkcs1v15::Signature`, `p256::ecdsa::SigningKey` with `Sig = p256::ecdsa::DerSignature`,
-/// or an HSM/KMS key implementing the same traits). It signs with `rng` (RSA blinding).
+/// What a provisioning claim is made from: the template it is for (and what the caller's store
+/// knows of it), the issuing CA certificate, and the key pair to make (RSA-2048 by default, as
+/// AWS).
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct ClaimParams<'a> {
+    template_name: &'a TemplateName,
+    template: Option<TemplateFacts>,
+    issuer: &'a ParsedCertificate,
+    key_algorithm: KeyAlgorithm,
+}
+
+impl<'a> ClaimParams<'a> {
+    /// A claim for `template_name` (`template`: what the store holds under that name, if
+    /// anything), issued by `issuer`, with an RSA-2048 key pair.
+    #[must_use]
+    pub const fn new(
+        template_name: &'a TemplateName,
+        template: Option<TemplateFacts>,
+        issuer: &'a ParsedCertificate,
+    ) -> Self {
+        Self { template_name, template, issuer, key_algorithm: KeyAlgorithm::Rsa2048 }
+    }
+
+    /// The same claim with a key pair of `key_algorithm`.
+    #[must_use]
+    pub const fn with_key_algorithm(mut self, key_algorithm: KeyAlgorithm) -> Self {
+        self.key_algorithm = key_algorithm;
+        self
+    }
+}
+
+/// Creates a provisioning claim: a fresh key pair and an X.509 v3 certificate signed by
+/// `signer`, the key of the issuing CA. Subject CN is 64 random hex characters; serial is 20
+/// random bytes, positive; valid from `now` − 120 s to `now` + 300 s; basicConstraints critical
+/// cA FALSE; keyUsage critical digitalSignature; SKI; AKI = the issuer's key id.
 ///
 /// # Errors
 /// The template errors of [`check_claim_template`]; [`IssueError`] when the signer is not the
-/// issuer's key or signing fails (InternalFailureException).
+/// issuer's key, `now` is too close to 1970 or 9999, or signing fails.
 pub fn create_provisioning_claim<S, Sig, R>(
-    name: &TemplateName,
-    template: Option<TemplateFacts>,
-    issuer: &ParsedCertificate,
+    params: &ClaimParams<'_>,
     signer: &S,
-    key_algorithm: KeyAlgorithm,
     rng: &mut R,
     now: UnixTime,
 ) -> Result<ProvisioningClaim, Error>
 where
-    S: Keypair + DynSignatureAlgorithmIdentifier + RandomizedSigner<Sig>,
-    S::VerifyingKey: EncodePublicKey,
+    S: CertificateSigner<Sig>,
     Sig: spki::SignatureBitStringEncoding,
     R: CryptoRng + ?Sized,
 {
+    let ClaimParams { template_name: name, template, issuer, key_algorithm } = *params;
     check_claim_template(name, template)?;
     let key_pair = KeyPair::generate(key_algorithm, rng)?;
     let mut cn = [0u8; 32];
@@ -104,8 +126,15 @@ where
         extension(rfc5912::ID_CE_KEY_USAGE, true, &KeyUsage(KeyUsages::DigitalSignature.into()))
             .map_err(IssueError::encoding)?,
     ];
-    let what =
-        Issuance { issuer, subject, subject_spki_der: key_pair.spki_der(), serial, not_before, not_after, extensions };
+    let what = Issuance {
+        issuer: Issuer::Certificate(issuer),
+        subject,
+        subject_spki_der: key_pair.spki_der(),
+        serial,
+        not_before,
+        not_after,
+        extensions,
+    };
     let der = issue::<S, Sig, R>(what, signer, rng)?;
     Ok(ProvisioningClaim {
         certificate_id: CertificateId::of_der(&der),

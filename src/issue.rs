@@ -22,6 +22,21 @@ use crate::cert::ParsedCertificate;
 use crate::error::{Error, IssueError};
 use crate::time::UnixTime;
 
+/// A key that signs certificates: any RustCrypto signer whose verifying key encodes as an SPKI
+/// and that names its signature algorithm — `rsa::pkcs1v15::SigningKey<Sha256>` with
+/// `Sig = rsa::pkcs1v15::Signature`, `p256::ecdsa::SigningKey` with
+/// `Sig = p256::ecdsa::DerSignature`, or an HSM/KMS key implementing the same traits. Signing
+/// takes the caller's RNG (RSA blinding). Implemented for every such type; nothing to write.
+pub trait CertificateSigner<Sig>:
+    Keypair<VerifyingKey: EncodePublicKey> + DynSignatureAlgorithmIdentifier + RandomizedSigner<Sig>
+{
+}
+
+impl<S, Sig> CertificateSigner<Sig> for S where
+    S: Keypair<VerifyingKey: EncodePublicKey> + DynSignatureAlgorithmIdentifier + RandomizedSigner<Sig>
+{
+}
+
 /// The key pair a claim (or a verification certificate) is made for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -180,9 +195,15 @@ pub(crate) fn extension(
     Ok(Extension { extn_id: oid, critical, extn_value: OctetString::new(value.to_der()?)? })
 }
 
+/// Who signs: the CA certificate whose key signs, or the subject itself (a new root).
+pub(crate) enum Issuer<'a> {
+    Certificate(&'a ParsedCertificate),
+    SelfSigned,
+}
+
 /// What to put in a certificate issued by `issuer`.
 pub(crate) struct Issuance<'a> {
-    pub issuer: &'a ParsedCertificate,
+    pub issuer: Issuer<'a>,
     pub subject: Name,
     pub subject_spki_der: &'a [u8],
     pub serial: [u8; 20],
@@ -218,22 +239,26 @@ pub(crate) fn serial_from<R: CryptoRng + ?Sized>(rng: &mut R) -> [u8; 20] {
 /// Builds and signs the certificate, then checks the signer's key is the issuer's.
 pub(crate) fn issue<S, Sig, R>(what: Issuance<'_>, signer: &S, rng: &mut R) -> Result<Vec<u8>, Error>
 where
-    S: Keypair + DynSignatureAlgorithmIdentifier + RandomizedSigner<Sig>,
-    S::VerifyingKey: EncodePublicKey,
+    S: CertificateSigner<Sig>,
     Sig: spki::SignatureBitStringEncoding,
     R: CryptoRng + ?Sized,
 {
     let signer_spki = signer.verifying_key().to_public_key_der().map_err(IssueError::encoding)?;
-    if signer_spki.as_bytes() != what.issuer.spki_der() {
+    let (issuer_spki, issuer_name, authority_key_id) = match what.issuer {
+        Issuer::Certificate(issuer) => (
+            issuer.spki_der(),
+            Name::from_der(issuer.subject_der()).map_err(|_| IssueError::IssuerCertificate)?,
+            issuer_key_id(issuer)?,
+        ),
+        Issuer::SelfSigned => {
+            let own = SubjectPublicKeyInfoRef::from_der(what.subject_spki_der).map_err(IssueError::encoding)?;
+            (what.subject_spki_der, what.subject.clone(), key_id(own))
+        }
+    };
+    if signer_spki.as_bytes() != issuer_spki {
         return Err(IssueError::SignerIsNotIssuer.into());
     }
-    let issuer_name = Name::from_der(what.issuer.subject_der()).map_err(|_| IssueError::IssuerCertificate)?;
-    let profile = Profile {
-        issuer: issuer_name,
-        subject: what.subject,
-        extensions: what.extensions,
-        authority_key_id: issuer_key_id(what.issuer)?,
-    };
+    let profile = Profile { issuer: issuer_name, subject: what.subject, extensions: what.extensions, authority_key_id };
     let spki = SubjectPublicKeyInfoOwned::from_der(what.subject_spki_der).map_err(IssueError::encoding)?;
     let serial = SerialNumber::new(&what.serial).map_err(IssueError::encoding)?;
     let validity = Validity::new(time(what.not_before)?, time(what.not_after)?);

@@ -12,20 +12,23 @@
 //! # Example
 //!
 //! ```
-//! use iot_ca::{Policy, UnixTime, VerifiedCa};
+//! use iot_ca::{CaCertificateParams, Policy, UnixTime, VerifiedCa, create_ca_certificate};
+//! use p256::elliptic_curve::Generate;
 //!
-//! # let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-//! # params.distinguished_name.push(rcgen::DnType::CommonName, "Example Root");
-//! # params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-//! # params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign];
-//! # params.not_before = rcgen::date_time_ymd(2025, 1, 1);
-//! # params.not_after = rcgen::date_time_ymd(2035, 1, 1);
-//! # let key = rcgen::KeyPair::generate().unwrap();
-//! # let ca_pem = params.self_signed(&key).unwrap().pem();
+//! // Time and randomness are the caller's: here a fixed time and a seeded RNG.
+//! # let mut rng = <chacha20::ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(7);
+//! let key = p256::ecdsa::SigningKey::generate_from_rng(&mut rng);
+//! // 2025-01-01T00:00:00Z, valid for ten years.
+//! let made = UnixTime::from_secs(1_735_689_600);
+//! let params = CaCertificateParams::new("CN=Example Root,O=Example", UnixTime::from_secs(2_051_222_400));
+//! let ca_der = create_ca_certificate::<_, p256::ecdsa::DerSignature, _>(&params, &key, &mut rng, made)?;
+//! # let ca_pem = pem_rfc7468::encode_string("CERTIFICATE", pem_rfc7468::LineEnding::LF, &ca_der).unwrap();
+//!
 //! // 2026-01-01T00:00:00Z, from the caller's clock.
 //! let now = UnixTime::from_secs(1_767_225_600);
 //! let ca = VerifiedCa::from_pem(&ca_pem, now, Policy::default())?;
 //! assert_eq!(ca.certificate_id().as_str().len(), 64);
+//! assert!(ca.findings().is_empty());
 //!
 //! // A broken certificate is a typed error that maps to AWS's answer.
 //! let err = VerifiedCa::from_pem("not a pem", now, Policy::default()).unwrap_err();
@@ -89,6 +92,7 @@ mod registration_code;
 mod registration_config;
 mod request;
 mod scope;
+mod self_signed;
 mod tags;
 mod template;
 mod time;
@@ -108,7 +112,8 @@ pub use certificate_update::{
     describe_certificate, list_certificates, update_certificate,
 };
 pub use claim::{
-    CLAIM_BACKDATE_SECS, CLAIM_LIFETIME_SECS, ProvisioningClaim, check_claim_template, create_provisioning_claim,
+    CLAIM_BACKDATE_SECS, CLAIM_LIFETIME_SECS, ClaimParams, ProvisioningClaim, check_claim_template,
+    create_provisioning_claim,
 };
 pub use connect::{
     CertificateRecord, ConnectDecision, ConnectFacts, Connection, MAX_CHAIN_CERTIFICATES,
@@ -121,7 +126,7 @@ pub use error::{
     SignatureError, TagError, TemplateBodyProblem, ValidityError, VerificationError,
 };
 pub use exception::{Exception, ExceptionKind};
-pub use issue::{KeyAlgorithm, KeyPair};
+pub use issue::{CertificateSigner, KeyAlgorithm, KeyPair};
 pub use jitp::{CERTIFICATE_ID_PARAMETER, TemplateParameters};
 pub use key::{HashAlgorithm, KeyKind, PublicKey, RSA_MAX_BITS, RSA_MIN_BITS, SignatureAlgorithm, verify_signed_data};
 pub use lifecycle::{
@@ -151,10 +156,13 @@ pub use registration_config::{
 };
 pub use request::RegisterCaCertificateRequest;
 pub use scope::{AccountId, AccountScope, Partition, Region};
+pub use self_signed::{CaCertificateParams, create_ca_certificate};
 pub use tags::{MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, MAX_TAGS, TAG_KEY_PATTERN, TagKeys, Tags};
 pub use template::{MAX_TEMPLATE_NAME_CHARS, TEMPLATE_NAME_PATTERN, TemplateFacts, TemplateName, TemplateType};
 pub use time::UnixTime;
-pub use verification::{check_registration_code, create_verification_certificate, verify_possession};
+pub use verification::{
+    VerificationCertificateParams, check_registration_code, create_verification_certificate, verify_possession,
+};
 
 /// The README's code blocks are compiled as doctests.
 #[cfg(doctest)]

@@ -66,16 +66,40 @@ impl CheckedRegistration {
 #[non_exhaustive]
 pub struct AccountFacts {
     /// This account already holds the certificate (by certificateId).
-    pub already_registered: bool,
+    pub(crate) already_registered: bool,
     /// How many CAs with the same subject this account holds.
-    pub same_subject_count: usize,
+    pub(crate) same_subject_count: usize,
     /// Another account of the region holds the certificate in DEFAULT mode.
-    pub held_by_another_account_in_default_mode: bool,
+    pub(crate) held_by_another_account_in_default_mode: bool,
     /// The template named by registrationConfig.templateName, if the account has one by that name.
-    pub template: Option<TemplateFacts>,
+    pub(crate) template: Option<TemplateFacts>,
 }
 
 impl AccountFacts {
+    /// This account already holds the certificate (by certificateId).
+    #[must_use]
+    pub const fn already_registered(&self) -> bool {
+        self.already_registered
+    }
+
+    /// How many CAs with the same subject this account holds.
+    #[must_use]
+    pub const fn same_subject_count(&self) -> usize {
+        self.same_subject_count
+    }
+
+    /// Another account of the region holds the certificate in DEFAULT mode.
+    #[must_use]
+    pub const fn held_by_another_account_in_default_mode(&self) -> bool {
+        self.held_by_another_account_in_default_mode
+    }
+
+    /// The template named by registrationConfig.templateName, if the account has one by that name.
+    #[must_use]
+    pub const fn template(&self) -> Option<&TemplateFacts> {
+        self.template.as_ref()
+    }
+
     /// An account that holds nothing relevant.
     #[must_use]
     pub fn new() -> Self {

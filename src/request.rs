@@ -11,22 +11,64 @@ use crate::tags::Tags;
 #[non_exhaustive]
 pub struct RegisterCaCertificateRequest {
     /// `caCertificate`: the CA certificate, PEM.
-    pub ca_certificate: String,
+    pub(crate) ca_certificate: String,
     /// `verificationCertificate`: the proof of possession, PEM (DEFAULT mode only).
-    pub verification_certificate: Option<String>,
+    pub(crate) verification_certificate: Option<String>,
     /// `setAsActive` (default false).
-    pub set_as_active: bool,
+    pub(crate) set_as_active: bool,
     /// `allowAutoRegistration` (default false).
-    pub allow_auto_registration: bool,
+    pub(crate) allow_auto_registration: bool,
     /// `registrationConfig`.
-    pub registration_config: Option<RegistrationConfig>,
+    pub(crate) registration_config: Option<RegistrationConfig>,
     /// `tags`.
-    pub tags: Tags,
+    pub(crate) tags: Tags,
     /// `certificateMode` (default DEFAULT).
-    pub certificate_mode: CertificateMode,
+    pub(crate) certificate_mode: CertificateMode,
 }
 
 impl RegisterCaCertificateRequest {
+    /// `caCertificate`: the CA certificate, PEM.
+    #[must_use]
+    pub fn ca_certificate(&self) -> &str {
+        &self.ca_certificate
+    }
+
+    /// `verificationCertificate`: the proof of possession, PEM (DEFAULT mode only).
+    #[must_use]
+    pub fn verification_certificate(&self) -> Option<&str> {
+        self.verification_certificate.as_deref()
+    }
+
+    /// `setAsActive` (default false).
+    #[must_use]
+    pub const fn set_as_active(&self) -> bool {
+        self.set_as_active
+    }
+
+    /// `allowAutoRegistration` (default false).
+    #[must_use]
+    pub const fn allow_auto_registration(&self) -> bool {
+        self.allow_auto_registration
+    }
+
+    /// `registrationConfig`.
+    #[must_use]
+    pub const fn registration_config(&self) -> Option<&RegistrationConfig> {
+        self.registration_config.as_ref()
+    }
+
+    /// `tags`.
+    #[must_use]
+    pub const fn tags(&self) -> &Tags {
+        &self.tags
+    }
+
+    /// `certificateMode` (default DEFAULT).
+    #[must_use]
+    pub const fn certificate_mode(&self) -> CertificateMode {
+        self.certificate_mode
+    }
+
     /// A request for `ca_certificate` with every optional member at its default.
     #[must_use]
     pub fn new(ca_certificate: impl Into<String>) -> Self {

@@ -110,14 +110,32 @@ impl Partition {
 #[non_exhaustive]
 pub struct AccountScope {
     /// The caller's account.
-    pub account: AccountId,
+    pub(crate) account: AccountId,
     /// The region.
-    pub region: Region,
+    pub(crate) region: Region,
     /// The partition.
-    pub partition: Partition,
+    pub(crate) partition: Partition,
 }
 
 impl AccountScope {
+    /// The caller's account.
+    #[must_use]
+    pub const fn account(&self) -> &AccountId {
+        &self.account
+    }
+
+    /// The region.
+    #[must_use]
+    pub const fn region(&self) -> &Region {
+        &self.region
+    }
+
+    /// The partition.
+    #[must_use]
+    pub const fn partition(&self) -> &Partition {
+        &self.partition
+    }
+
     /// A scope in the `aws` partition.
     #[must_use]
     pub fn new(account: AccountId, region: Region) -> Self {

@@ -120,12 +120,24 @@ impl core::str::FromStr for TemplateType {
 #[non_exhaustive]
 pub struct TemplateFacts {
     /// Its type.
-    pub template_type: TemplateType,
+    pub(crate) template_type: TemplateType,
     /// Whether it is enabled.
-    pub enabled: bool,
+    pub(crate) enabled: bool,
 }
 
 impl TemplateFacts {
+    /// Its type.
+    #[must_use]
+    pub const fn template_type(&self) -> TemplateType {
+        self.template_type
+    }
+
+    /// Whether it is enabled.
+    #[must_use]
+    pub const fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     /// An enabled template of `template_type`.
     #[must_use]
     pub const fn new(template_type: TemplateType) -> Self {

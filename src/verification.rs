@@ -4,13 +4,11 @@
 use core::str::FromStr;
 
 use rand_core::CryptoRng;
-use signature::{Keypair, RandomizedSigner};
-use spki::{DynSignatureAlgorithmIdentifier, EncodePublicKey};
 
 use crate::ca::VerifiedCa;
 use crate::cert::ParsedCertificate;
 use crate::error::{Error, IssueError, RegistrationCodeError, VerificationError};
-use crate::issue::{Issuance, issue, serial_from};
+use crate::issue::{CertificateSigner, Issuance, Issuer, issue, serial_from};
 use crate::key::{PublicKey, verify_strong};
 use crate::registration_code::RegistrationCode;
 use crate::time::UnixTime;
@@ -76,36 +74,57 @@ impl VerifiedCa {
     }
 }
 
-/// Makes the verification certificate of SPEC §1.4 (what the AWS developer guide makes with
-/// three openssl commands): subject CN = `code`, issuer = the CA's subject, the public key
-/// `subject_spki_der` (e.g. a fresh [`crate::KeyPair`]), valid from `not_before` to
-/// `not_after`, signed by `signer`, the CA's key (any RustCrypto signer; see
-/// [`crate::create_provisioning_claim`] for the signature types).
+/// What a verification certificate is made from: the CA whose key signs it, the key pair it
+/// certifies (an SPKI), the account's registration code (its commonName) and its notAfter.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct VerificationCertificateParams<'a> {
+    ca: &'a ParsedCertificate,
+    subject_spki_der: &'a [u8],
+    code: &'a RegistrationCode,
+    not_after: UnixTime,
+}
+
+impl<'a> VerificationCertificateParams<'a> {
+    /// A verification certificate for `code`, certifying `subject_spki_der`, issued by `ca`,
+    /// valid until `not_after`.
+    #[must_use]
+    pub const fn new(
+        ca: &'a ParsedCertificate,
+        subject_spki_der: &'a [u8],
+        code: &'a RegistrationCode,
+        not_after: UnixTime,
+    ) -> Self {
+        Self { ca, subject_spki_der, code, not_after }
+    }
+}
+
+/// Makes the verification certificate the AWS developer guide makes with three openssl
+/// commands (the proof of possession of the README's rules table, 1.4): subject CN = the
+/// registration code, issued and signed by the CA's key through `signer`, valid from `now`
+/// to the params' notAfter. Without extensions, so v1, as the guide's.
 ///
 /// # Errors
-/// [`IssueError`] when `signer` is not the CA's key or signing fails.
+/// [`IssueError`] when `signer` is not the CA's key, a time cannot be issued, or signing fails.
 pub fn create_verification_certificate<S, Sig, R>(
-    ca: &ParsedCertificate,
+    params: &VerificationCertificateParams<'_>,
     signer: &S,
-    subject_spki_der: &[u8],
-    code: &RegistrationCode,
-    not_before: UnixTime,
-    not_after: UnixTime,
     rng: &mut R,
+    now: UnixTime,
 ) -> Result<Vec<u8>, Error>
 where
-    S: Keypair + DynSignatureAlgorithmIdentifier + RandomizedSigner<Sig>,
-    S::VerifyingKey: EncodePublicKey,
+    S: CertificateSigner<Sig>,
     Sig: spki::SignatureBitStringEncoding,
     R: CryptoRng + ?Sized,
 {
+    let VerificationCertificateParams { ca, subject_spki_der, code, not_after } = *params;
     let subject = x509_cert::name::Name::from_str(&format!("CN={code}")).map_err(IssueError::encoding)?;
     let what = Issuance {
-        issuer: ca,
+        issuer: Issuer::Certificate(ca),
         subject,
         subject_spki_der,
         serial: serial_from(rng),
-        not_before,
+        not_before: now,
         not_after,
         extensions: Vec::new(),
     };

@@ -6,9 +6,9 @@
 mod support;
 
 use iot_ca::{
-    CLAIM_BACKDATE_SECS, CLAIM_LIFETIME_SECS, Error, IssueError, KeyAlgorithm, ParsedCertificate, ProvisioningClaim,
-    PublicKey, RegistryError, SignatureAlgorithm, TemplateFacts, TemplateName, TemplateType, create_provisioning_claim,
-    verify_possession,
+    CLAIM_BACKDATE_SECS, CLAIM_LIFETIME_SECS, ClaimParams, Error, IssueError, KeyAlgorithm, ParsedCertificate,
+    ProvisioningClaim, PublicKey, RegistryError, SignatureAlgorithm, TemplateFacts, TemplateName, TemplateType,
+    create_provisioning_claim, verify_possession,
 };
 use support::*;
 use x509_parser::prelude::*;
@@ -49,11 +49,8 @@ fn p384_signer() -> p384::ecdsa::SigningKey {
 fn rsa_claim(algorithm: KeyAlgorithm, seed: u64) -> (ParsedCertificate, ProvisioningClaim) {
     let issuer = issuer(rsa2048());
     let claim = create_provisioning_claim::<_, rsa::pkcs1v15::Signature, _>(
-        &template(),
-        fleet(),
-        &issuer,
+        &ClaimParams::new(&template(), fleet(), &issuer).with_key_algorithm(algorithm),
         &rsa_signer(),
-        algorithm,
         &mut rng(seed),
         NOW,
     )
@@ -64,11 +61,8 @@ fn rsa_claim(algorithm: KeyAlgorithm, seed: u64) -> (ParsedCertificate, Provisio
 fn p256_claim(algorithm: KeyAlgorithm, seed: u64) -> (ParsedCertificate, ProvisioningClaim) {
     let issuer = issuer(p256());
     let claim = create_provisioning_claim::<_, p256::ecdsa::DerSignature, _>(
-        &template(),
-        fleet(),
-        &issuer,
+        &ClaimParams::new(&template(), fleet(), &issuer).with_key_algorithm(algorithm),
         &p256_signer(),
-        algorithm,
         &mut rng(seed),
         NOW,
     )
@@ -176,11 +170,8 @@ fn p256_issuer_claims() {
 fn p384_issuer_claim() {
     let issuer = issuer(p384());
     let claim = create_provisioning_claim::<_, p384::ecdsa::DerSignature, _>(
-        &template(),
-        fleet(),
-        &issuer,
+        &ClaimParams::new(&template(), fleet(), &issuer).with_key_algorithm(KeyAlgorithm::P256),
         &p384_signer(),
-        KeyAlgorithm::P256,
         &mut rng(5),
         NOW,
     )
@@ -208,11 +199,9 @@ fn private_key_is_redacted_in_debug() {
 
 fn claim_error(template: Option<TemplateFacts>) -> Error {
     create_provisioning_claim::<_, p256::ecdsa::DerSignature, _>(
-        &template_name_for_errors(),
-        template,
-        &issuer(p256()),
+        &ClaimParams::new(&template_name_for_errors(), template, &issuer(p256()))
+            .with_key_algorithm(KeyAlgorithm::P256),
         &p256_signer(),
-        KeyAlgorithm::P256,
         &mut rng(1),
         NOW,
     )
@@ -248,11 +237,8 @@ fn jitp_or_disabled_template_is_invalid_request() {
 #[test]
 fn a_signer_that_is_not_the_issuer_is_an_internal_failure() {
     let e = create_provisioning_claim::<_, p256::ecdsa::DerSignature, _>(
-        &template(),
-        fleet(),
-        &issuer(p384()),
+        &ClaimParams::new(&template(), fleet(), &issuer(p384())).with_key_algorithm(KeyAlgorithm::P256),
         &p256_signer(),
-        KeyAlgorithm::P256,
         &mut rng(1),
         NOW,
     )
@@ -264,4 +250,57 @@ fn a_signer_that_is_not_the_issuer_is_an_internal_failure() {
 #[test]
 fn invalid_template_names_are_refused_before_anything() {
     assert!(matches!(TemplateName::parse("no spaces"), Err(Error::Request(iot_ca::RequestError::Pattern { .. }))));
+}
+
+// ------------------------------------------------------------------ the throwaway CA
+
+#[test]
+fn create_ca_certificate_makes_a_root_with_no_finding_on_every_key() {
+    let until = NOW.checked_add(365 * 86_400).unwrap();
+    let params = iot_ca::CaCertificateParams::new("CN=Throwaway Root,O=iot-ca tests,C=DE", until);
+    let ders = [
+        iot_ca::create_ca_certificate::<_, rsa::pkcs1v15::Signature, _>(&params, &rsa_signer(), &mut rng(1), NOW),
+        iot_ca::create_ca_certificate::<_, p256::ecdsa::DerSignature, _>(&params, &p256_signer(), &mut rng(2), NOW),
+        iot_ca::create_ca_certificate::<_, p384::ecdsa::DerSignature, _>(&params, &p384_signer(), &mut rng(3), NOW),
+    ];
+    for der in ders {
+        let ca = iot_ca::VerifiedCa::from_der(der.unwrap(), NOW, iot_ca::Policy::strict()).unwrap();
+        assert!(ca.certificate().is_self_issued());
+        assert_eq!(ca.certificate().not_before(), NOW);
+        assert_eq!(ca.certificate().not_after(), until);
+        // It can issue: a claim from it verifies under its key.
+        let name = template();
+        let claim_params = ClaimParams::new(&name, fleet(), ca.certificate()).with_key_algorithm(KeyAlgorithm::P256);
+        let issued = match ca.public_key().kind() {
+            iot_ca::KeyKind::Rsa { .. } => create_provisioning_claim::<_, rsa::pkcs1v15::Signature, _>(
+                &claim_params,
+                &rsa_signer(),
+                &mut rng(4),
+                NOW,
+            ),
+            iot_ca::KeyKind::P256 => create_provisioning_claim::<_, p256::ecdsa::DerSignature, _>(
+                &claim_params,
+                &p256_signer(),
+                &mut rng(4),
+                NOW,
+            ),
+            _ => create_provisioning_claim::<_, p384::ecdsa::DerSignature, _>(
+                &claim_params,
+                &p384_signer(),
+                &mut rng(4),
+                NOW,
+            ),
+        };
+        let claim = ParsedCertificate::from_der(issued.unwrap().certificate_der).unwrap();
+        let backend = iot_ca::Backend::preferred();
+        verify_possession(backend, ca.certificate().subject_der(), ca.public_key(), &claim, NOW).unwrap();
+    }
+}
+
+#[test]
+fn create_ca_certificate_refuses_a_subject_that_is_not_rfc_4514() {
+    let params = iot_ca::CaCertificateParams::new("no equals sign", NOW.checked_add(60).unwrap());
+    let e = iot_ca::create_ca_certificate::<_, p256::ecdsa::DerSignature, _>(&params, &p256_signer(), &mut rng(1), NOW);
+    assert_eq!(e, Err(Error::Issue(IssueError::Encoding)));
+    assert_eq!(e.unwrap_err().exception().name(), "InternalFailureException");
 }

@@ -409,14 +409,13 @@ fn a_verification_certificate_made_by_the_crate_registers() {
     let Key::Rsa(ca_key) = rsa2048() else { unreachable!() };
     let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(ca_key.clone());
     let pair = iot_ca::KeyPair::generate(iot_ca::KeyAlgorithm::P256, &mut rng(3)).unwrap();
+    let code = code();
+    let params = iot_ca::VerificationCertificateParams::new(&ca, pair.spki_der(), &code, NOT_AFTER);
     let der = iot_ca::create_verification_certificate::<_, rsa::pkcs1v15::Signature, _>(
-        &ca,
+        &params,
         &signer,
-        pair.spki_der(),
-        &code(),
-        NOT_BEFORE,
-        NOT_AFTER,
         &mut rng(4),
+        NOT_BEFORE,
     )
     .unwrap();
     let req = RegisterCaCertificateRequest::new(pem(&ca_der)).with_verification_certificate(pem(&der));

@@ -2,23 +2,16 @@
 
 use std::collections::HashSet;
 use std::io::Write;
-use std::str::FromStr;
-use std::time::Duration;
 
 use iot_ca::wire::{self, TimeFormat};
 use iot_ca::{
-    AccountFacts, AccountId, AccountScope, CertificateFacts, CertificateId, ConnectFacts, Connection, KeyAlgorithm,
-    KeyPair, ParsedCertificate, Policy, Region, RegisterCaCertificateRequest, RegisterCertificateRequest, RegisteredCa,
-    RegistrationCode, TemplateFacts, TemplateName, TemplateType, UnixTime, VerifiedCa,
+    AccountFacts, AccountId, AccountScope, CaCertificateParams, CertificateFacts, CertificateId, ClaimParams,
+    ConnectFacts, Connection, KeyAlgorithm, KeyPair, ParsedCertificate, Policy, Region, RegisterCaCertificateRequest,
+    RegisterCertificateRequest, RegisteredCa, RegistrationCode, TemplateFacts, TemplateName, TemplateType, UnixTime,
+    VerificationCertificateParams, VerifiedCa,
 };
 use p256::elliptic_curve::Generate;
 use serde_json::Value;
-use x509_cert::builder::{Builder, CertificateBuilder, profile::cabf::Root};
-use x509_cert::der::Encode;
-use x509_cert::name::Name;
-use x509_cert::serial_number::SerialNumber;
-use x509_cert::spki::SubjectPublicKeyInfoOwned;
-use x509_cert::time::{Time, Validity};
 
 /// `writeln!` to the demo's output; a write failure ends the demo with the CLI's message.
 macro_rules! say {
@@ -41,28 +34,17 @@ fn pem(der: &[u8]) -> Result<String, String> {
     pem_rfc7468::encode_string("CERTIFICATE", pem_rfc7468::LineEnding::LF, der).map_err(|e| e.to_string())
 }
 
-fn utc(t: UnixTime) -> Result<Time, String> {
-    let secs = u64::try_from(t.as_secs()).map_err(|_| format!("{t} is before 1970"))?;
-    x509_cert::der::asn1::UtcTime::from_unix_duration(Duration::from_secs(secs))
-        .map(Time::UtcTime)
-        .map_err(|e| e.to_string())
-}
-
-/// A self-signed P-256 root, valid from `now` for ten years (x509-cert's CA/B Forum root profile).
+/// A self-signed P-256 root, valid from `now` for ten years: the library's throwaway CA.
 fn throwaway_root(
     rng: &mut rand::rngs::ThreadRng,
     now: UnixTime,
 ) -> Result<(p256::ecdsa::SigningKey, Vec<u8>), String> {
     let key = p256::ecdsa::SigningKey::generate_from_rng(rng);
-    let subject = Name::from_str("CN=iot-ca demo root,O=iot-ca demo,C=US").map_err(|e| e.to_string())?;
-    let profile = Root::new(false, subject).map_err(|e| e.to_string())?;
-    let spki = SubjectPublicKeyInfoOwned::from_key(key.verifying_key()).map_err(|e| e.to_string())?;
     let until = now.checked_add(10 * 365 * 86_400).ok_or("time overflow")?;
-    let validity = Validity::new(utc(now)?, utc(until)?);
-    let builder =
-        CertificateBuilder::new(profile, SerialNumber::generate(rng), validity, spki).map_err(|e| e.to_string())?;
-    let cert = builder.build_with_rng::<_, p256::ecdsa::DerSignature, _>(&key, rng).map_err(|e| e.to_string())?;
-    Ok((key, cert.to_der().map_err(|e| e.to_string())?))
+    let params = CaCertificateParams::new("CN=iot-ca demo root,O=iot-ca demo,C=US", until);
+    let der = iot_ca::create_ca_certificate::<_, p256::ecdsa::DerSignature, _>(&params, &key, rng, now)
+        .map_err(|e| e.to_string())?;
+    Ok((key, der))
 }
 
 /// Shortens a PEM for display: first and last lines only.
@@ -85,7 +67,7 @@ pub fn run(out: &mut dyn Write, rng: &mut rand::rngs::ThreadRng, now: UnixTime) 
         "iot-ca demo: RegisterCACertificate, CreateProvisioningClaim, RegisterCertificate and a device's first \
          connection, decided locally at {now}"
     );
-    say!(out, "(account {}, region {}; every key below is throwaway)", scope.account, scope.region.as_str());
+    say!(out, "(account {}, region {}; every key below is throwaway)", scope.account(), scope.region().as_str());
 
     step(out, 1, "GetRegistrationCode")?;
     let code = RegistrationCode::generate(rng);
@@ -111,13 +93,10 @@ pub fn run(out: &mut dyn Write, rng: &mut rand::rngs::ThreadRng, now: UnixTime) 
     let verification_key = KeyPair::generate(KeyAlgorithm::P256, rng).map_err(|e| e.to_string())?;
     let until = now.checked_add(365 * 86_400).ok_or("time overflow")?;
     let proof = iot_ca::create_verification_certificate::<_, p256::ecdsa::DerSignature, _>(
-        &ca,
+        &VerificationCertificateParams::new(&ca, verification_key.spki_der(), &code, until),
         &ca_key,
-        verification_key.spki_der(),
-        &code,
-        now,
-        until,
         rng,
+        now,
     )
     .map_err(|e| e.to_string())?;
     let proof_pem = pem(&proof)?;
@@ -151,13 +130,10 @@ pub fn run(out: &mut dyn Write, rng: &mut rand::rngs::ThreadRng, now: UnixTime) 
     let other_code = RegistrationCode::generate(rng);
     let other_key = KeyPair::generate(KeyAlgorithm::P256, rng).map_err(|e| e.to_string())?;
     let wrong = iot_ca::create_verification_certificate::<_, p256::ecdsa::DerSignature, _>(
-        &ca,
+        &VerificationCertificateParams::new(&ca, other_key.spki_der(), &other_code, until),
         &ca_key,
-        other_key.spki_der(),
-        &other_code,
-        now,
-        until,
         rng,
+        now,
     )
     .map_err(|e| e.to_string())?;
     let request_wrong = RegisterCaCertificateRequest::new(ca_pem.clone()).with_verification_certificate(pem(&wrong)?);
@@ -174,16 +150,9 @@ pub fn run(out: &mut dyn Write, rng: &mut rand::rngs::ThreadRng, now: UnixTime) 
 
     step(out, 7, "CreateProvisioningClaim (template demo-fleet, FLEET_PROVISIONING), issued by the demo CA")?;
     let template = TemplateName::parse("demo-fleet").map_err(|e| e.to_string())?;
-    let claim = iot_ca::create_provisioning_claim::<_, p256::ecdsa::DerSignature, _>(
-        &template,
-        Some(TemplateFacts::new(TemplateType::FleetProvisioning)),
-        &ca,
-        &ca_key,
-        KeyAlgorithm::Rsa2048,
-        rng,
-        now,
-    )
-    .map_err(|e| e.to_string())?;
+    let params = ClaimParams::new(&template, Some(TemplateFacts::new(TemplateType::FleetProvisioning)), &ca);
+    let claim = iot_ca::create_provisioning_claim::<_, p256::ecdsa::DerSignature, _>(&params, &ca_key, rng, now)
+        .map_err(|e| e.to_string())?;
     let mut shown = wire::claim_to_json(&claim, TimeFormat::Rfc3339);
     shown["certificatePem"] = Value::String(brief(&claim.certificate_pem));
     shown["keyPair"]["PublicKey"] = Value::String(brief(claim.key_pair.public_key_pem()));
@@ -230,13 +199,10 @@ fn device_certificate(
     let device_id = RegistrationCode::generate(rng);
     let key = KeyPair::generate(KeyAlgorithm::P256, rng).map_err(|e| e.to_string())?;
     let der = iot_ca::create_verification_certificate::<_, p256::ecdsa::DerSignature, _>(
-        ca,
+        &VerificationCertificateParams::new(ca, key.spki_der(), &device_id, until),
         ca_key,
-        key.spki_der(),
-        &device_id,
-        now,
-        until,
         rng,
+        now,
     )
     .map_err(|e| e.to_string())?;
     pem(&der)

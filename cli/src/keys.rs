@@ -1,6 +1,6 @@
 //! Loading issuing keys from PEM (PKCS#8, PKCS#1 or SEC1) and signing through them.
 
-use iot_ca::{Error, ParsedCertificate, ProvisioningClaim, RegistrationCode, TemplateFacts, TemplateName, UnixTime};
+use iot_ca::{ClaimParams, Error, ProvisioningClaim, UnixTime, VerificationCertificateParams};
 use p256::pkcs8::DecodePrivateKey;
 use rsa::pkcs1::DecodeRsaPrivateKey;
 
@@ -38,44 +38,29 @@ impl Signer {
 
     pub fn verification_certificate(
         &self,
-        ca: &ParsedCertificate,
-        subject_spki: &[u8],
-        code: &RegistrationCode,
-        not_before: UnixTime,
-        not_after: UnixTime,
+        params: &VerificationCertificateParams<'_>,
         rng: &mut rand::rngs::ThreadRng,
+        now: UnixTime,
     ) -> Result<Vec<u8>, Error> {
         use iot_ca::create_verification_certificate as make;
         match self {
-            Self::Rsa(k) => {
-                make::<_, rsa::pkcs1v15::Signature, _>(ca, k.as_ref(), subject_spki, code, not_before, not_after, rng)
-            }
-            Self::P256(k) => {
-                make::<_, p256::ecdsa::DerSignature, _>(ca, k, subject_spki, code, not_before, not_after, rng)
-            }
-            Self::P384(k) => {
-                make::<_, p384::ecdsa::DerSignature, _>(ca, k, subject_spki, code, not_before, not_after, rng)
-            }
+            Self::Rsa(k) => make::<_, rsa::pkcs1v15::Signature, _>(params, k.as_ref(), rng, now),
+            Self::P256(k) => make::<_, p256::ecdsa::DerSignature, _>(params, k, rng, now),
+            Self::P384(k) => make::<_, p384::ecdsa::DerSignature, _>(params, k, rng, now),
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub fn claim(
         &self,
-        name: &TemplateName,
-        template: Option<TemplateFacts>,
-        issuer: &ParsedCertificate,
-        algorithm: iot_ca::KeyAlgorithm,
+        params: &ClaimParams<'_>,
         rng: &mut rand::rngs::ThreadRng,
         now: UnixTime,
     ) -> Result<ProvisioningClaim, Error> {
         use iot_ca::create_provisioning_claim as make;
         match self {
-            Self::Rsa(k) => {
-                make::<_, rsa::pkcs1v15::Signature, _>(name, template, issuer, k.as_ref(), algorithm, rng, now)
-            }
-            Self::P256(k) => make::<_, p256::ecdsa::DerSignature, _>(name, template, issuer, k, algorithm, rng, now),
-            Self::P384(k) => make::<_, p384::ecdsa::DerSignature, _>(name, template, issuer, k, algorithm, rng, now),
+            Self::Rsa(k) => make::<_, rsa::pkcs1v15::Signature, _>(params, k.as_ref(), rng, now),
+            Self::P256(k) => make::<_, p256::ecdsa::DerSignature, _>(params, k, rng, now),
+            Self::P384(k) => make::<_, p384::ecdsa::DerSignature, _>(params, k, rng, now),
         }
     }
 }

@@ -354,7 +354,11 @@ fn run(command: Command) -> Result<Outcome, Usage> {
             let signer =
                 keys::Signer::from_pem(&read(&ca_key)?).map_err(|e| Usage(format!("{}: {e}", ca_key.display())))?;
             let pair = KeyPair::generate(key_algorithm.into(), &mut rng).map_err(|e| Usage(e.to_string()))?;
-            let der = match signer.verification_certificate(&ca, pair.spki_der(), &code, now, not_after, &mut rng) {
+            let der = match signer.verification_certificate(
+                &iot_ca::VerificationCertificateParams::new(&ca, pair.spki_der(), &code, not_after),
+                &mut rng,
+                now,
+            ) {
                 Ok(der) => der,
                 Err(e) => return issuing(Err(e), "--ca-key", "--ca-cert"),
             };
@@ -385,8 +389,12 @@ fn run(command: Command) -> Result<Outcome, Usage> {
                 .map_err(|e| Usage(format!("{}: {e}", issuer_key.display())))?;
             let result = (|| {
                 let name = TemplateName::parse(&template_name)?;
-                let claim =
-                    signer.claim(&name, registry.template(&name), &issuer, key_algorithm.into(), &mut rng, now)?;
+                let claim = signer.claim(
+                    &iot_ca::ClaimParams::new(&name, registry.template(&name), &issuer)
+                        .with_key_algorithm(key_algorithm.into()),
+                    &mut rng,
+                    now,
+                )?;
                 Ok(wire::claim_to_json(&claim, TimeFormat::Rfc3339))
             })();
             issuing(result, "--issuer-key", "--issuer-cert")
