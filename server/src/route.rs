@@ -136,10 +136,9 @@ pub fn route(method: &str, raw_path: &str) -> Result<Route, ApiError> {
         ["certificate", "register"] => (&[("POST", O::RegisterCertificate)], ""),
         ["certificate", "register-no-ca"] => (&[("POST", O::RegisterCertificateWithoutCa)], ""),
         ["certificates"] => (&[("GET", O::ListCertificates)], ""),
-        ["certificates", id] if !id.is_empty() => (
-            &[("GET", O::DescribeCertificate), ("PUT", O::UpdateCertificate), ("DELETE", O::DeleteCertificate)],
-            id,
-        ),
+        ["certificates", id] if !id.is_empty() => {
+            (&[("GET", O::DescribeCertificate), ("PUT", O::UpdateCertificate), ("DELETE", O::DeleteCertificate)], id)
+        }
         ["certificates-by-ca", id] if !id.is_empty() => (&[("GET", O::ListCertificatesByCa)], id),
         ["tags"] => (&[("POST", O::TagResource), ("GET", O::ListTagsForResource)], ""),
         ["untag"] => (&[("POST", O::UntagResource)], ""),

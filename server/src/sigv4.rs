@@ -107,10 +107,7 @@ pub struct SignedRequest<'a> {
 
 impl SignedRequest<'_> {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .and_then(|(_, v)| core::str::from_utf8(v).ok())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).and_then(|(_, v)| core::str::from_utf8(v).ok())
     }
 }
 
@@ -130,10 +127,7 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
     if text.len() % 2 != 0 {
         return None;
     }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| text.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
-        .collect()
+    (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok())).collect()
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
@@ -167,9 +161,10 @@ fn percent_decode(text: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
-        let escaped = (b == b'%').then(|| bytes.get(i + 1..i + 3)).flatten().and_then(|hex| {
-            core::str::from_utf8(hex).ok().and_then(|h| u8::from_str_radix(h, 16).ok())
-        });
+        let escaped = (b == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| core::str::from_utf8(hex).ok().and_then(|h| u8::from_str_radix(h, 16).ok()));
         match escaped {
             Some(v) => {
                 out.push(v);
@@ -216,10 +211,9 @@ struct Authorization<'a> {
 
 fn parse_authorization(text: &str) -> Result<Authorization<'_>, ApiError> {
     let malformed = |what: &str| ApiError::invalid_signature(format!("Authorization header requires {what}."));
-    let rest = text
-        .strip_prefix(ALGORITHM)
-        .filter(|r| r.starts_with(' '))
-        .ok_or_else(|| ApiError::invalid_signature(format!("Unsupported authorization type: only {ALGORITHM} is accepted.")))?;
+    let rest = text.strip_prefix(ALGORITHM).filter(|r| r.starts_with(' ')).ok_or_else(|| {
+        ApiError::invalid_signature(format!("Unsupported authorization type: only {ALGORITHM} is accepted."))
+    })?;
     let mut credential = None;
     let mut signed_headers = None;
     let mut signature = None;
@@ -261,7 +255,14 @@ fn parse_amz_date(text: &str) -> Option<UnixTime> {
     if text.get(8..9) != Some("T") || text.get(15..16) != Some("Z") {
         return None;
     }
-    UnixTime::from_calendar(y, u8::try_from(mo).ok()?, u8::try_from(d).ok()?, u8::try_from(h).ok()?, u8::try_from(mi).ok()?, u8::try_from(s).ok()?)
+    UnixTime::from_calendar(
+        y,
+        u8::try_from(mo).ok()?,
+        u8::try_from(d).ok()?,
+        u8::try_from(h).ok()?,
+        u8::try_from(mi).ok()?,
+        u8::try_from(s).ok()?,
+    )
 }
 
 fn amz_date(t: UnixTime) -> String {
@@ -281,9 +282,14 @@ pub fn partition_of(region: &str) -> &'static str {
 }
 
 /// The canonical request of SigV4 for `request`, signing `signed_headers` (`a;b;c`).
-fn canonical_request(request: &SignedRequest<'_>, signed_headers: &str, payload_hash: &str) -> Result<String, ApiError> {
+fn canonical_request(
+    request: &SignedRequest<'_>,
+    signed_headers: &str,
+    payload_hash: &str,
+) -> Result<String, ApiError> {
     let path = if request.raw_path.is_empty() { "/" } else { request.raw_path };
-    let mut out = format!("{}\n{}\n{}\n", request.method, uri_encode(path.as_bytes(), true), canonical_query(request.raw_query));
+    let mut out =
+        format!("{}\n{}\n{}\n", request.method, uri_encode(path.as_bytes(), true), canonical_query(request.raw_query));
     for name in signed_headers.split(';') {
         let values: Vec<String> = request
             .headers
@@ -325,13 +331,15 @@ pub fn verify(credentials: &Credentials, request: &SignedRequest<'_>, now: UnixT
             "Credential should be scoped to correct service: '{SERVICE}'."
         )));
     }
-    let region = Region::parse(auth.region)
-        .map_err(|_| ApiError::invalid_signature(format!("Credential should be scoped to a valid region: '{}'.", auth.region)))?;
-    let date_text = request
-        .header("x-amz-date")
-        .ok_or_else(|| ApiError::invalid_signature("Authorization header requires existence of an 'X-Amz-Date' header."))?;
-    let date = parse_amz_date(date_text)
-        .ok_or_else(|| ApiError::invalid_signature(format!("Date must be in ISO-8601 'basic format'. Got '{date_text}'.")))?;
+    let region = Region::parse(auth.region).map_err(|_| {
+        ApiError::invalid_signature(format!("Credential should be scoped to a valid region: '{}'.", auth.region))
+    })?;
+    let date_text = request.header("x-amz-date").ok_or_else(|| {
+        ApiError::invalid_signature("Authorization header requires existence of an 'X-Amz-Date' header.")
+    })?;
+    let date = parse_amz_date(date_text).ok_or_else(|| {
+        ApiError::invalid_signature(format!("Date must be in ISO-8601 'basic format'. Got '{date_text}'."))
+    })?;
     if date_text.get(..8) != Some(auth.date) {
         return Err(ApiError::invalid_signature(format!(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}'.",
@@ -426,8 +434,9 @@ pub fn sign(
         hex(&Sha256::digest(canonical.as_bytes()))
     );
     let sig = hex(&signature(secret, &date, region, SERVICE, &string_to_sign));
-    let authorization =
-        format!("{ALGORITHM} Credential={key_id}/{date}/{region}/{SERVICE}/aws4_request, SignedHeaders={signed}, Signature={sig}");
+    let authorization = format!(
+        "{ALGORITHM} Credential={key_id}/{date}/{region}/{SERVICE}/aws4_request, SignedHeaders={signed}, Signature={sig}"
+    );
     let mut out: Vec<(String, String)> = all;
     out.push(("authorization".into(), authorization));
     out
@@ -442,7 +451,8 @@ mod tests {
     const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
     fn suite_signature(method: &str, path: &str, query: &str, headers: &[(&str, &str)], body: &[u8]) -> String {
-        let mut hs: Vec<(String, String)> = headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), (*v).to_owned())).collect();
+        let mut hs: Vec<(String, String)> =
+            headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), (*v).to_owned())).collect();
         hs.sort();
         let signed = hs.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(";");
         let request = SignedRequest {
@@ -500,8 +510,8 @@ mod tests {
     fn a_signed_request_verifies_and_names_its_scope() {
         let headers = sign("test", "test", "cn-north-1", "POST", "/tags", "a=b%2Fc", &[("host", "h")], b"{}", AT);
         let scope = verify(&creds(), &request(&headers, b"{}"), AT).unwrap();
-        assert_eq!(scope.account.as_str(), "000000000000");
-        assert_eq!((scope.region.as_str(), scope.partition.as_str()), ("cn-north-1", "aws-cn"));
+        assert_eq!(scope.account().as_str(), "000000000000");
+        assert_eq!((scope.region().as_str(), scope.partition().as_str()), ("cn-north-1", "aws-cn"));
         assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
         assert_eq!(partition_of("eu-west-1"), "aws");
     }
@@ -535,7 +545,15 @@ mod tests {
         .unwrap();
         assert_eq!(c.len(), 1);
         assert!(Credentials::from_json(r#"{"accessKeys": []}"#).is_err());
-        assert!(Credentials::from_json(r#"{"accessKeys": [{"accessKeyId": "AK", "secretAccessKey": "s", "accountId": "1"}]}"#).is_err());
-        assert_eq!(claimed_region("AWS4-HMAC-SHA256 Credential=AK/20260101/eu-west-1/iot/aws4_request, X"), Some("eu-west-1"));
+        assert!(
+            Credentials::from_json(
+                r#"{"accessKeys": [{"accessKeyId": "AK", "secretAccessKey": "s", "accountId": "1"}]}"#
+            )
+            .is_err()
+        );
+        assert_eq!(
+            claimed_region("AWS4-HMAC-SHA256 Credential=AK/20260101/eu-west-1/iot/aws4_request, X"),
+            Some("eu-west-1")
+        );
     }
 }

@@ -188,7 +188,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<CertificateDescription>, ApiError>> + Send;
 
     /// The tags of the resource `arn` names, `None` when the scope does not hold it.
-    fn tags(&self, scope: &AccountScope, arn: &ResourceArn) -> impl Future<Output = Result<Option<Tags>, ApiError>> + Send;
+    fn tags(
+        &self,
+        scope: &AccountScope,
+        arn: &ResourceArn,
+    ) -> impl Future<Output = Result<Option<Tags>, ApiError>> + Send;
 
     /// TagResource / UntagResource: `decide` sees the resource's tags and answers the new ones.
     fn update_tags(
@@ -251,12 +255,7 @@ pub(crate) fn tags_from_text(text: &str) -> Result<Tags, ApiError> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(ApiError::internal)?;
     let pairs: Vec<(&str, &str)> = value
         .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|t| Some((t.get("Key")?.as_str()?, t.get("Value")?.as_str()?)))
-                .collect()
-        })
+        .map(|items| items.iter().filter_map(|t| Some((t.get("Key")?.as_str()?, t.get("Value")?.as_str()?))).collect())
         .unwrap_or_default();
     Tags::new(&pairs).map_err(ApiError::internal)
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use iot_ca::{
     AccountFacts, AccountScope, CaCertificateDescription, CaCertificateUpdate, CertificateDescription, CertificateId,
-    CertificateRegistration, CertificateStatus, CertificateUpdate, MarkerKey, Registration,
-    RegistrationCode, ResourceArn, ResourceType, SortOrder, Tags, TemplateFacts, TemplateName, TemplateType,
+    CertificateRegistration, CertificateStatus, CertificateUpdate, MarkerKey, Registration, RegistrationCode,
+    ResourceArn, ResourceType, SortOrder, Tags, TemplateFacts, TemplateName, TemplateType,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -156,7 +156,7 @@ impl SqliteStore {
 }
 
 fn scope_keys(scope: &AccountScope) -> (String, String) {
-    (scope.account.as_str().to_owned(), scope.region.as_str().to_owned())
+    (scope.account().as_str().to_owned(), scope.region().as_str().to_owned())
 }
 
 fn load_ca(conn: &Connection, a: &str, r: &str, id: &str) -> Result<Option<CaCertificateDescription>, ApiError> {
@@ -245,9 +245,11 @@ impl Store for SqliteStore {
         let (a, r) = scope_keys(scope);
         let text: Option<String> = self
             .run(move |c| {
-                c.query_row("SELECT code FROM registration_codes WHERE account = ?1 AND region = ?2", params![a, r], |row| {
-                    row.get(0)
-                })
+                c.query_row(
+                    "SELECT code FROM registration_codes WHERE account = ?1 AND region = ?2",
+                    params![a, r],
+                    |row| row.get(0),
+                )
                 .optional()
                 .map_err(db)
             })
@@ -268,9 +270,11 @@ impl Store for SqliteStore {
                     params![a, r, fresh.as_str()],
                 )
                 .map_err(db)?;
-                tx.query_row("SELECT code FROM registration_codes WHERE account = ?1 AND region = ?2", params![a, r], |row| {
-                    row.get(0)
-                })
+                tx.query_row(
+                    "SELECT code FROM registration_codes WHERE account = ?1 AND region = ?2",
+                    params![a, r],
+                    |row| row.get(0),
+                )
                 .map_err(db)
             })
             .await?;
@@ -499,7 +503,12 @@ impl Store for SqliteStore {
             if update.changed {
                 tx.execute(
                     "UPDATE certificates SET record = ?4 WHERE account = ?1 AND region = ?2 AND id = ?3",
-                    params![a, r, id.as_str(), iot_ca::wire::certificate_record_to_json(&update.description).to_string()],
+                    params![
+                        a,
+                        r,
+                        id.as_str(),
+                        iot_ca::wire::certificate_record_to_json(&update.description).to_string()
+                    ],
                 )
                 .map_err(db)?;
             }
@@ -613,8 +622,8 @@ impl Store for SqliteStore {
                         a,
                         r,
                         template.name.as_str(),
-                        template.facts.template_type.as_str(),
-                        template.facts.enabled,
+                        template.facts.template_type().as_str(),
+                        template.facts.enabled(),
                         template.document.to_string()
                     ],
                 )
