@@ -129,10 +129,10 @@ impl SqliteStore {
                 None => open(&path)?,
             };
             let out = f(&mut conn);
-            if let Ok(mut idle) = pool.lock() {
-                if idle.len() < POOL_SIZE {
-                    idle.push(conn);
-                }
+            if let Ok(mut idle) = pool.lock()
+                && idle.len() < POOL_SIZE
+            {
+                idle.push(conn);
             }
             out
         })
@@ -329,10 +329,10 @@ impl Store for SqliteStore {
                 .with_already_registered(held)
                 .with_same_subject_count(usize::try_from(same_subject).unwrap_or(usize::MAX))
                 .with_held_by_another_account_in_default_mode(elsewhere);
-            if let Some(name) = &template {
-                if let Some(t) = load_template(tx, &a, &r, name.as_str())? {
-                    facts = facts.with_template(t);
-                }
+            if let Some(name) = &template
+                && let Some(t) = load_template(tx, &a, &r, name.as_str())?
+            {
+                facts = facts.with_template(t);
             }
             let registration = decide(facts)?;
             let d = &registration.description;
