@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use iot_ca_server::http::{App, Limits, serve};
 use iot_ca_server::sigv4::Credentials;
-use iot_ca_server::store::{ClaimIssuerRecord, SqliteStore, Store};
+use iot_ca_server::store::{ClaimIssuerRecord, PostgresStore, SqliteStore, Store};
 
 const USAGE: &str = "usage: iot-ca-server --listen ADDR [--store sqlite:PATH | --store postgres://...]
                      [--credentials FILE] [--claim-issuer CERT.pem,KEY.pem]
@@ -141,6 +141,11 @@ async fn start() -> Result<(), String> {
         let store =
             SqliteStore::open(path.as_ref()).await.map_err(|e| format!("store {}: {}", args.store, e.message))?;
         eprintln!("iot-ca-server: store sqlite:{path}");
+        run(args, store, credentials, claim_issuer).await
+    } else if args.store.starts_with("postgres://") || args.store.starts_with("postgresql://") {
+        let store =
+            PostgresStore::open(&args.store).await.map_err(|e| format!("store {}: {}", args.store, e.message))?;
+        eprintln!("iot-ca-server: store postgres (shared)");
         run(args, store, credentials, claim_issuer).await
     } else {
         Err(format!("--store {}: expected sqlite:PATH or postgres://…", args.store))

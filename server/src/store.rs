@@ -1,5 +1,5 @@
 //! What the server keeps, behind one trait with two implementations: [`SqliteStore`] (a file,
-//! the default) and `PostgresStore` (several server processes share one registry).
+//! the default) and [`PostgresStore`] (several server processes share one registry).
 //!
 //! The rules that must hold under concurrency live in the database, never in a Rust lock:
 //! one record per (account, region, certificateId) is a primary key; at most ten CAs per
@@ -22,8 +22,10 @@ use iot_ca::{
 
 use crate::error::ApiError;
 
+mod postgres;
 mod sqlite;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// The schema version this server writes. A store with a newer one is refused at start.
