@@ -240,6 +240,41 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<ClaimIssuerRecord>, ApiError>> + Send;
 }
 
+/// The schema, written once for both databases: `{bytes}`, `{int}` and `{bool}` are the
+/// column types each spells differently.
+pub(crate) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value {bytes} NOT NULL);
+CREATE TABLE IF NOT EXISTS registration_codes (
+    account TEXT NOT NULL, region TEXT NOT NULL, code TEXT NOT NULL,
+    PRIMARY KEY (account, region));
+CREATE TABLE IF NOT EXISTS ca_certificates (
+    account TEXT NOT NULL, region TEXT NOT NULL, id TEXT NOT NULL,
+    subject {bytes} NOT NULL, mode TEXT NOT NULL, creation_date {int} NOT NULL,
+    template_name TEXT, record TEXT NOT NULL,
+    PRIMARY KEY (account, region, id));
+CREATE INDEX IF NOT EXISTS ca_by_subject ON ca_certificates (account, region, subject);
+CREATE INDEX IF NOT EXISTS ca_by_creation ON ca_certificates (account, region, creation_date, id);
+CREATE UNIQUE INDEX IF NOT EXISTS ca_default_holder ON ca_certificates (region, id) WHERE mode = 'DEFAULT';
+CREATE TABLE IF NOT EXISTS certificates (
+    account TEXT NOT NULL, region TEXT NOT NULL, id TEXT NOT NULL,
+    ca_id TEXT, creation_date {int} NOT NULL, record TEXT NOT NULL, tags TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (account, region, id));
+CREATE INDEX IF NOT EXISTS certificates_by_creation ON certificates (account, region, creation_date, id);
+CREATE INDEX IF NOT EXISTS certificates_by_ca ON certificates (account, region, ca_id, creation_date, id);
+CREATE TABLE IF NOT EXISTS provisioning_templates (
+    account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+    type TEXT NOT NULL, enabled {bool} NOT NULL, document TEXT NOT NULL,
+    PRIMARY KEY (account, region, name));
+CREATE TABLE IF NOT EXISTS claim_issuers (
+    account TEXT NOT NULL, region TEXT NOT NULL, certificate_pem TEXT NOT NULL, key_pem TEXT NOT NULL,
+    PRIMARY KEY (account, region));
+";
+
+/// [`SCHEMA`] with the column types of one database.
+pub(crate) fn schema(bytes: &str, int: &str, boolean: &str) -> String {
+    SCHEMA.replace("{bytes}", bytes).replace("{int}", int).replace("{bool}", boolean)
+}
+
 /// Reads a stored CA record.
 pub(crate) fn ca_from_record(text: &str) -> Result<CaCertificateDescription, ApiError> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(ApiError::internal)?;

@@ -22,34 +22,6 @@ use super::{
 };
 use crate::error::ApiError;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BYTEA NOT NULL);
-CREATE TABLE IF NOT EXISTS registration_codes (
-    account TEXT NOT NULL, region TEXT NOT NULL, code TEXT NOT NULL,
-    PRIMARY KEY (account, region));
-CREATE TABLE IF NOT EXISTS ca_certificates (
-    account TEXT NOT NULL, region TEXT NOT NULL, id TEXT NOT NULL,
-    subject BYTEA NOT NULL, mode TEXT NOT NULL, creation_date BIGINT NOT NULL,
-    template_name TEXT, record TEXT NOT NULL,
-    PRIMARY KEY (account, region, id));
-CREATE INDEX IF NOT EXISTS ca_by_subject ON ca_certificates (account, region, subject);
-CREATE INDEX IF NOT EXISTS ca_by_creation ON ca_certificates (account, region, creation_date, id);
-CREATE UNIQUE INDEX IF NOT EXISTS ca_default_holder ON ca_certificates (region, id) WHERE mode = 'DEFAULT';
-CREATE TABLE IF NOT EXISTS certificates (
-    account TEXT NOT NULL, region TEXT NOT NULL, id TEXT NOT NULL,
-    ca_id TEXT, creation_date BIGINT NOT NULL, record TEXT NOT NULL, tags TEXT NOT NULL DEFAULT '[]',
-    PRIMARY KEY (account, region, id));
-CREATE INDEX IF NOT EXISTS certificates_by_creation ON certificates (account, region, creation_date, id);
-CREATE INDEX IF NOT EXISTS certificates_by_ca ON certificates (account, region, ca_id, creation_date, id);
-CREATE TABLE IF NOT EXISTS provisioning_templates (
-    account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
-    type TEXT NOT NULL, enabled BOOLEAN NOT NULL, document TEXT NOT NULL,
-    PRIMARY KEY (account, region, name));
-CREATE TABLE IF NOT EXISTS claim_issuers (
-    account TEXT NOT NULL, region TEXT NOT NULL, certificate_pem TEXT NOT NULL, key_pem TEXT NOT NULL,
-    PRIMARY KEY (account, region));
-";
-
 /// Connections kept for reuse.
 const POOL_SIZE: usize = 16;
 
@@ -107,7 +79,7 @@ impl PostgresStore {
         tx.execute("SELECT pg_advisory_xact_lock(hashtextextended('iot-ca-server schema', 0))", &[])
             .await
             .map_err(db)?;
-        tx.batch_execute(SCHEMA).await.map_err(db)?;
+        tx.batch_execute(&super::schema("BYTEA", "BIGINT", "BOOLEAN")).await.map_err(db)?;
         let version = tx
             .query_opt("SELECT convert_from(value, 'UTF8') FROM meta WHERE key = 'schema_version'", &[])
             .await
@@ -152,6 +124,34 @@ impl PostgresStore {
             None => connect(&self.url).await?,
         };
         Ok(Pooled { client: Some(client), pool: Arc::clone(&self.pool) })
+    }
+}
+
+impl PostgresStore {
+    /// The `record`s of `table` in the scope, in keyset order, only those whose `column` is
+    /// `filter` when given.
+    async fn keyset_records(
+        &self,
+        scope: &AccountScope,
+        table: &'static str,
+        column: &'static str,
+        filter: Option<String>,
+        keyset: Keyset,
+    ) -> Result<Vec<String>, ApiError> {
+        let (a, r) = keys(scope);
+        let (condition, order) = keyset_sql(&keyset, 5);
+        let sql = format!(
+            "SELECT record FROM {table} WHERE account = $1 AND region = $2
+             AND ($3::TEXT IS NULL OR {column} = $3){condition}
+             ORDER BY creation_date {order}, id {order} LIMIT $4"
+        );
+        let mut values: Vec<Param> =
+            vec![Box::new(a), Box::new(r), Box::new(filter), Box::new(i64::from(keyset.limit))];
+        values.extend(keyset_params(&keyset));
+        let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref() as &(dyn ToSql + Sync)).collect();
+        let mut c = self.client().await?;
+        let rows = c.get()?.query(&sql, &params).await.map_err(db)?;
+        Ok(rows.iter().map(|row| row.get::<_, String>(0)).collect())
     }
 }
 
@@ -436,24 +436,9 @@ impl Store for PostgresStore {
         template: Option<TemplateName>,
         keyset: Keyset,
     ) -> Result<Vec<CaCertificateDescription>, ApiError> {
-        let (a, r) = keys(scope);
-        let (condition, order) = keyset_sql(&keyset, 5);
-        let sql = format!(
-            "SELECT record FROM ca_certificates WHERE account = $1 AND region = $2
-             AND ($3::TEXT IS NULL OR template_name = $3){condition}
-             ORDER BY creation_date {order}, id {order} LIMIT $4"
-        );
-        let mut values: Vec<Param> = vec![
-            Box::new(a),
-            Box::new(r),
-            Box::new(template.map(|t| t.as_str().to_owned())),
-            Box::new(i64::from(keyset.limit)),
-        ];
-        values.extend(keyset_params(&keyset));
-        let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref() as &(dyn ToSql + Sync)).collect();
-        let mut c = self.client().await?;
-        let rows = c.get()?.query(&sql, &params).await.map_err(db)?;
-        rows.iter().map(|row| ca_from_record(&row.get::<_, String>(0))).collect()
+        let filter = template.map(|t| t.as_str().to_owned());
+        let rows = self.keyset_records(scope, "ca_certificates", "template_name", filter, keyset).await?;
+        rows.iter().map(|text| ca_from_record(text)).collect()
     }
 
     async fn register_certificate(
@@ -564,24 +549,9 @@ impl Store for PostgresStore {
         ca: Option<CertificateId>,
         keyset: Keyset,
     ) -> Result<Vec<CertificateDescription>, ApiError> {
-        let (a, r) = keys(scope);
-        let (condition, order) = keyset_sql(&keyset, 5);
-        let sql = format!(
-            "SELECT record FROM certificates WHERE account = $1 AND region = $2
-             AND ($3::TEXT IS NULL OR ca_id = $3){condition}
-             ORDER BY creation_date {order}, id {order} LIMIT $4"
-        );
-        let mut values: Vec<Param> = vec![
-            Box::new(a),
-            Box::new(r),
-            Box::new(ca.map(|c| c.as_str().to_owned())),
-            Box::new(i64::from(keyset.limit)),
-        ];
-        values.extend(keyset_params(&keyset));
-        let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref() as &(dyn ToSql + Sync)).collect();
-        let mut c = self.client().await?;
-        let rows = c.get()?.query(&sql, &params).await.map_err(db)?;
-        rows.iter().map(|row| certificate_from_record(&row.get::<_, String>(0))).collect()
+        let filter = ca.map(|c| c.as_str().to_owned());
+        let rows = self.keyset_records(scope, "certificates", "ca_id", filter, keyset).await?;
+        rows.iter().map(|text| certificate_from_record(text)).collect()
     }
 
     async fn tags(&self, scope: &AccountScope, arn: &ResourceArn) -> Result<Option<Tags>, ApiError> {

@@ -20,34 +20,6 @@ use super::{
 };
 use crate::error::ApiError;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS registration_codes (
-    account TEXT NOT NULL, region TEXT NOT NULL, code TEXT NOT NULL,
-    PRIMARY KEY (account, region));
-CREATE TABLE IF NOT EXISTS ca_certificates (
-    account TEXT NOT NULL, region TEXT NOT NULL, id TEXT NOT NULL,
-    subject BLOB NOT NULL, mode TEXT NOT NULL, creation_date INTEGER NOT NULL,
-    template_name TEXT, record TEXT NOT NULL,
-    PRIMARY KEY (account, region, id));
-CREATE INDEX IF NOT EXISTS ca_by_subject ON ca_certificates (account, region, subject);
-CREATE INDEX IF NOT EXISTS ca_by_creation ON ca_certificates (account, region, creation_date, id);
-CREATE UNIQUE INDEX IF NOT EXISTS ca_default_holder ON ca_certificates (region, id) WHERE mode = 'DEFAULT';
-CREATE TABLE IF NOT EXISTS certificates (
-    account TEXT NOT NULL, region TEXT NOT NULL, id TEXT NOT NULL,
-    ca_id TEXT, creation_date INTEGER NOT NULL, record TEXT NOT NULL, tags TEXT NOT NULL DEFAULT '[]',
-    PRIMARY KEY (account, region, id));
-CREATE INDEX IF NOT EXISTS certificates_by_creation ON certificates (account, region, creation_date, id);
-CREATE INDEX IF NOT EXISTS certificates_by_ca ON certificates (account, region, ca_id, creation_date, id);
-CREATE TABLE IF NOT EXISTS provisioning_templates (
-    account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
-    type TEXT NOT NULL, enabled INTEGER NOT NULL, document TEXT NOT NULL,
-    PRIMARY KEY (account, region, name));
-CREATE TABLE IF NOT EXISTS claim_issuers (
-    account TEXT NOT NULL, region TEXT NOT NULL, certificate_pem TEXT NOT NULL, key_pem TEXT NOT NULL,
-    PRIMARY KEY (account, region));
-";
-
 /// Connections kept for reuse.
 const POOL_SIZE: usize = 16;
 
@@ -82,7 +54,7 @@ impl SqliteStore {
         let (conn, marker_key) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
             let mut conn = open(&opened)?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
-            tx.execute_batch(SCHEMA).map_err(db)?;
+            tx.execute_batch(&super::schema("BLOB", "INTEGER", "INTEGER")).map_err(db)?;
             let version: Option<i64> = tx
                 .query_row("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
                 .optional()
@@ -150,6 +122,38 @@ impl SqliteStore {
             let out = f(&tx)?;
             tx.commit().map_err(db)?;
             Ok(out)
+        })
+        .await
+    }
+}
+
+impl SqliteStore {
+    /// The `record`s of `table` in the scope, in keyset order, only those whose `column` is
+    /// `filter` when given.
+    async fn keyset_records(
+        &self,
+        scope: &AccountScope,
+        table: &'static str,
+        column: &'static str,
+        filter: Option<String>,
+        keyset: Keyset,
+    ) -> Result<Vec<String>, ApiError> {
+        let (a, r) = scope_keys(scope);
+        self.run(move |c| {
+            let (condition, order) = keyset_sql(&keyset, 5);
+            let sql = format!(
+                "SELECT record FROM {table} WHERE account = ?1 AND region = ?2
+                 AND (?3 IS NULL OR {column} = ?3){condition}
+                 ORDER BY creation_date {order}, id {order} LIMIT ?4"
+            );
+            let mut values: Vec<Box<dyn rusqlite::ToSql>> =
+                vec![Box::new(a), Box::new(r), Box::new(filter), Box::new(i64::from(keyset.limit))];
+            values.extend(keyset_params(&keyset));
+            let mut stmt = c.prepare(&sql).map_err(db)?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(values.iter().map(|v| v.as_ref())), |row| row.get::<_, String>(0))
+                .map_err(db)?;
+            rows.map(|row| row.map_err(db)).collect()
         })
         .await
     }
@@ -410,28 +414,9 @@ impl Store for SqliteStore {
         template: Option<TemplateName>,
         keyset: Keyset,
     ) -> Result<Vec<CaCertificateDescription>, ApiError> {
-        let (a, r) = scope_keys(scope);
-        self.run(move |c| {
-            let (condition, order) = keyset_sql(&keyset, 5);
-            let sql = format!(
-                "SELECT record FROM ca_certificates WHERE account = ?1 AND region = ?2
-                 AND (?3 IS NULL OR template_name = ?3){condition}
-                 ORDER BY creation_date {order}, id {order} LIMIT ?4"
-            );
-            let mut values: Vec<Box<dyn rusqlite::ToSql>> = vec![
-                Box::new(a),
-                Box::new(r),
-                Box::new(template.map(|t| t.as_str().to_owned())),
-                Box::new(i64::from(keyset.limit)),
-            ];
-            values.extend(keyset_params(&keyset));
-            let mut stmt = c.prepare(&sql).map_err(db)?;
-            let rows = stmt
-                .query_map(rusqlite::params_from_iter(values.iter().map(|v| v.as_ref())), |row| row.get::<_, String>(0))
-                .map_err(db)?;
-            rows.map(|row| ca_from_record(&row.map_err(db)?)).collect()
-        })
-        .await
+        let filter = template.map(|t| t.as_str().to_owned());
+        let rows = self.keyset_records(scope, "ca_certificates", "template_name", filter, keyset).await?;
+        rows.iter().map(|text| ca_from_record(text)).collect()
     }
 
     async fn register_certificate(
@@ -542,28 +527,9 @@ impl Store for SqliteStore {
         ca: Option<CertificateId>,
         keyset: Keyset,
     ) -> Result<Vec<CertificateDescription>, ApiError> {
-        let (a, r) = scope_keys(scope);
-        self.run(move |c| {
-            let (condition, order) = keyset_sql(&keyset, 5);
-            let sql = format!(
-                "SELECT record FROM certificates WHERE account = ?1 AND region = ?2
-                 AND (?3 IS NULL OR ca_id = ?3){condition}
-                 ORDER BY creation_date {order}, id {order} LIMIT ?4"
-            );
-            let mut values: Vec<Box<dyn rusqlite::ToSql>> = vec![
-                Box::new(a),
-                Box::new(r),
-                Box::new(ca.map(|c| c.as_str().to_owned())),
-                Box::new(i64::from(keyset.limit)),
-            ];
-            values.extend(keyset_params(&keyset));
-            let mut stmt = c.prepare(&sql).map_err(db)?;
-            let rows = stmt
-                .query_map(rusqlite::params_from_iter(values.iter().map(|v| v.as_ref())), |row| row.get::<_, String>(0))
-                .map_err(db)?;
-            rows.map(|row| certificate_from_record(&row.map_err(db)?)).collect()
-        })
-        .await
+        let filter = ca.map(|c| c.as_str().to_owned());
+        let rows = self.keyset_records(scope, "certificates", "ca_id", filter, keyset).await?;
+        rows.iter().map(|text| certificate_from_record(text)).collect()
     }
 
     async fn tags(&self, scope: &AccountScope, arn: &ResourceArn) -> Result<Option<Tags>, ApiError> {
