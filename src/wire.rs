@@ -31,6 +31,9 @@ use crate::tags::Tags;
 use crate::time::UnixTime;
 
 mod lifecycle;
+mod stored;
+
+pub use stored::{ca_record_from_json, ca_record_to_json, certificate_record_from_json, certificate_record_to_json};
 
 pub use lifecycle::{
     ca_certificate_entry_to_json, ca_certificate_id_from_path, describe_ca_certificate_response_to_json,
@@ -227,6 +230,27 @@ pub fn register_request_from_json(json: &str) -> Result<RegisterCaCertificateReq
     Ok(request)
 }
 
+/// A RegisterCACertificate request from its REST pieces (`POST /cacertificate`): the query
+/// string's `setAsActive` and `allowAutoRegistration`, and the body of
+/// [`register_request_from_json`]. A flag in the query wins over the same member in the body
+/// (botocore sends the flags in the query; a `--cli-input-json` document has them in the body).
+///
+/// # Errors
+/// A flag in the query that is not `true`/`false`, then as [`register_request_from_json`].
+pub fn register_request_from_rest(query: &str, body: &str) -> Result<RegisterCaCertificateRequest, Error> {
+    let query = lifecycle::Query::parse(query);
+    let set_as_active = query.boolean("setAsActive")?;
+    let allow_auto_registration = query.boolean("allowAutoRegistration")?;
+    let mut request = register_request_from_json(body)?;
+    if let Some(active) = set_as_active {
+        request = request.with_set_as_active(active);
+    }
+    if let Some(allow) = allow_auto_registration {
+        request = request.with_allow_auto_registration(allow);
+    }
+    Ok(request)
+}
+
 /// `registrationConfig` as AWS writes it.
 #[must_use]
 pub fn registration_config_to_json(config: &RegistrationConfig) -> Value {
@@ -366,6 +390,17 @@ mod tests {
         assert_eq!(e, Error::Tag(TagError::DuplicateKey { index: 2, key: "a".into() }));
         let e = tags(r#""aws:x=1""#).unwrap_err();
         assert_eq!(e, Error::Tag(TagError::ReservedPrefix { index: 1, key: "aws:x".into() }));
+    }
+
+    #[test]
+    fn rest_flags_come_from_the_query_and_then_the_body() {
+        let body = r#"{"caCertificate": "CA", "setAsActive": true}"#;
+        let r = register_request_from_rest("", body).unwrap();
+        assert!(r.set_as_active && !r.allow_auto_registration);
+        let r = register_request_from_rest("setAsActive=false&allowAutoRegistration=true", body).unwrap();
+        assert!(!r.set_as_active && r.allow_auto_registration);
+        let e = register_request_from_rest("setAsActive=yes", body).unwrap_err();
+        assert_eq!(e, Error::Request(RequestError::WrongType { member: "setAsActive".into(), expected: "boolean" }));
     }
 
     #[test]

@@ -705,6 +705,27 @@ fn list_tags_pages_in_key_order_with_next_token() {
     );
 }
 
+// ---------------------------------------------------------------------------- stored records
+
+#[test]
+fn a_ca_record_reads_back_as_it_was_stored() {
+    let mut d = active();
+    d.registration_config = Some(jitp());
+    d.tags = Tags::new(&[("env", "prod"), ("team", "")]).unwrap();
+    d.findings = iot_ca::Finding::ALL.to_vec();
+    let record = wire::ca_record_to_json(&d);
+    assert_eq!(wire::ca_record_from_json(&record), Ok(d.clone()));
+    let plain = registered().clone();
+    assert_eq!(wire::ca_record_from_json(&wire::ca_record_to_json(&plain)), Ok(plain));
+    let mut broken = record.clone();
+    broken["status"] = "PENDING".into();
+    assert!(matches!(wire::ca_record_from_json(&broken), Err(Error::Request(RequestError::Enum { .. }))));
+    let mut broken = record;
+    broken["findings"] = serde_json::json!(["no-such-finding"]);
+    assert!(matches!(wire::ca_record_from_json(&broken), Err(Error::Request(RequestError::WrongType { .. }))));
+    assert!(wire::ca_record_from_json(&serde_json::json!([])).is_err());
+}
+
 // --------------------------------------------------------------------------- properties
 
 fn any_creation_key() -> impl Strategy<Value = (i64, u32)> {

@@ -95,6 +95,15 @@ fn registers_under_the_one_ca_with_the_issuer_as_subject() {
     assert_eq!(CertificateId::of_der(&der), r.certificate_id);
     let g = &d.generation_id;
     assert_eq!((g.len(), &g[14..15]), (36, "4"), "{g}");
+    // As a store keeps it and reads it back.
+    assert_eq!(wire::certificate_record_from_json(&wire::certificate_record_to_json(d)).as_ref(), Ok(d));
+    let mut without_ca = d.clone();
+    without_ca.ca_certificate_id = None;
+    let record = wire::certificate_record_to_json(&without_ca);
+    assert_eq!(wire::certificate_record_from_json(&record), Ok(without_ca));
+    let mut broken = record;
+    broken["customerVersion"] = (-1).into();
+    assert!(wire::certificate_record_from_json(&broken).is_err());
 }
 
 #[test]

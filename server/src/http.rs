@@ -1,0 +1,246 @@
+//! HTTP/1.1 serving: connection limit, header/body/idle timeouts, body size limit, SigV4 on
+//! every request, one log line per request, and a graceful stop.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use iot_ca::UnixTime;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::error::ApiError;
+use crate::route::route;
+use crate::service::{blocking, handle};
+use crate::sigv4::{self, Credentials, SignedRequest};
+use crate::store::{ClaimIssuerRecord, Store};
+
+/// Largest request body accepted, in bytes (128 KiB).
+pub const MAX_BODY_BYTES: usize = 128 * 1024;
+
+/// The server's limits.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Time to receive a request's headers, and how long a kept-alive connection may sit idle
+    /// before its next request.
+    pub header_timeout: Duration,
+    /// Time to receive a request's body once its headers are in.
+    pub body_timeout: Duration,
+    /// Connections served at once; one more is answered 503 and closed.
+    pub max_connections: usize,
+    /// After SIGTERM, how long in-flight requests have to finish.
+    pub shutdown_deadline: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            max_connections: 256,
+            shutdown_deadline: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Everything a request is served with.
+pub struct App<S> {
+    /// The store.
+    pub store: S,
+    /// The access keys.
+    pub credentials: Credentials,
+    /// The claim issuer given at start, if any.
+    pub claim_issuer: Option<ClaimIssuerRecord>,
+    /// The limits.
+    pub limits: Limits,
+}
+
+fn json_response(status: u16, body: &serde_json::Value) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+fn error_response(e: &ApiError) -> Response<Full<Bytes>> {
+    let mut response = json_response(e.status, &e.body());
+    response.headers_mut().insert("x-amzn-ErrorType", HeaderValue::from_static(e.name));
+    if e.close {
+        response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
+/// What the log line says about a request.
+struct Outcome {
+    operation: &'static str,
+    account: String,
+    region: String,
+}
+
+async fn serve_request<S: Store>(
+    app: &App<S>,
+    request: Request<Incoming>,
+    outcome: &mut Outcome,
+) -> Result<serde_json::Value, ApiError> {
+    let (parts, body) = request.into_parts();
+    let method = parts.method.as_str().to_owned();
+    let raw_path = parts.uri.path().to_owned();
+    let raw_query = parts.uri.query().unwrap_or("").to_owned();
+    let routed = route(&method, &raw_path);
+    if let Ok(r) = &routed {
+        outcome.operation = r.operation.name();
+    }
+    if let Some(region) =
+        parts.headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(sigv4::claimed_region)
+    {
+        outcome.region = region.chars().take(32).collect();
+    }
+    let declared = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if let Some(len) = declared.filter(|&len| len > MAX_BODY_BYTES as u64) {
+        return Err(too_large(&format!("{len} bytes")).closing());
+    }
+    let body = match tokio::time::timeout(app.limits.body_timeout, Limited::new(body, MAX_BODY_BYTES).collect()).await {
+        Err(_) => {
+            return Err(ApiError::new(
+                408,
+                "RequestTimeoutException",
+                format!("The request body was not received within {} s.", app.limits.body_timeout.as_secs()),
+            )
+            .closing());
+        }
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            return Err(too_large("more than that").closing());
+        }
+        Ok(Err(e)) => {
+            return Err(ApiError::invalid_request(format!("The request body could not be read: {e}")).closing());
+        }
+        Ok(Ok(collected)) => collected.to_bytes(),
+    };
+    let headers: Vec<(String, Vec<u8>)> =
+        parts.headers.iter().map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec())).collect();
+    let credentials = app.credentials.clone();
+    let signed_body = body.clone();
+    let (verify_path, verify_query) = (raw_path.clone(), raw_query.clone());
+    let scope = blocking(move || {
+        let request = SignedRequest {
+            method: &method,
+            raw_path: &verify_path,
+            raw_query: &verify_query,
+            headers: headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect(),
+            body: &signed_body,
+        };
+        sigv4::verify(&credentials, &request, UnixTime::from_system_time(SystemTime::now()))
+    })
+    .await??;
+    outcome.account = scope.account().as_str().to_owned();
+    let routed = routed?;
+    handle(&app.store, routed, scope, &raw_query, &body, app.claim_issuer.as_ref()).await
+}
+
+fn too_large(size: &str) -> ApiError {
+    ApiError::new(
+        413,
+        "RequestEntityTooLargeException",
+        format!("The request body ({size}) exceeds the limit of {MAX_BODY_BYTES} bytes."),
+    )
+}
+
+async fn respond<S: Store>(app: Arc<App<S>>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    let path = request.uri().path().chars().take(256).collect::<String>();
+    let mut outcome = Outcome { operation: "-", account: "-".into(), region: "-".into() };
+    let response = match serve_request(&app, request, &mut outcome).await {
+        Ok(body) => json_response(200, &body),
+        Err(e) => error_response(&e),
+    };
+    tracing::info!(
+        operation = outcome.operation,
+        account = %outcome.account,
+        region = %outcome.region,
+        status = response.status().as_u16(),
+        error = response.headers().get("x-amzn-ErrorType").and_then(|v| v.to_str().ok()).unwrap_or("-"),
+        latency_ms = format_args!("{:.3}", started.elapsed().as_secs_f64() * 1000.0),
+        %method,
+        %path,
+        "request"
+    );
+    Ok(response)
+}
+
+/// Answers a connection over the limit with 503 and closes it.
+async fn refuse(mut stream: tokio::net::TcpStream) {
+    let e = ApiError::unavailable("Too many connections; try again.");
+    let body = e.body().to_string();
+    let text = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nx-amzn-ErrorType: {}\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        e.name,
+        body.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(text.as_bytes())).await;
+}
+
+/// Serves `listener` until `stop` completes, then lets in-flight requests finish within the
+/// shutdown deadline. Answers whether every connection finished in time.
+pub async fn serve<S: Store>(listener: TcpListener, app: Arc<App<S>>, stop: impl Future<Output = ()>) -> bool {
+    let graceful = GracefulShutdown::new();
+    let permits = Arc::new(Semaphore::new(app.limits.max_connections));
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(app.limits.header_timeout).keep_alive(true);
+    tokio::pin!(stop);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut stop => break,
+        };
+        let (stream, peer): (_, SocketAddr) = match accepted {
+            Ok(v) => v,
+            Err(e) => {
+                // Out of descriptors or similar: wait a moment rather than spin.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+            tracing::warn!(%peer, "connection limit reached; answered 503");
+            tokio::spawn(refuse(stream));
+            continue;
+        };
+        let app = Arc::clone(&app);
+        let connection = builder
+            .serve_connection(TokioIo::new(stream), service_fn(move |request| respond(Arc::clone(&app), request)));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, error = %e, "connection ended");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    let deadline = app.limits.shutdown_deadline;
+    tracing::info!(deadline_s = deadline.as_secs(), "stopping: no new connections; finishing requests in flight");
+    match tokio::time::timeout(deadline, graceful.shutdown()).await {
+        Ok(()) => {
+            tracing::info!("stopped: every connection finished");
+            true
+        }
+        Err(_) => {
+            tracing::warn!("stopped: the deadline passed with connections still open");
+            false
+        }
+    }
+}

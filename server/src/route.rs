@@ -1,0 +1,188 @@
+//! botocore's REST-JSON routes of the operations served (AWS IoT service model `iot/2015-05-28`).
+
+use crate::error::ApiError;
+
+/// An operation the server serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// `GET /registrationcode`.
+    GetRegistrationCode,
+    /// `DELETE /registrationcode`.
+    DeleteRegistrationCode,
+    /// `POST /cacertificate`.
+    RegisterCaCertificate,
+    /// `GET /cacertificate/{caCertificateId}`.
+    DescribeCaCertificate,
+    /// `PUT /cacertificate/{caCertificateId}`.
+    UpdateCaCertificate,
+    /// `DELETE /cacertificate/{caCertificateId}`.
+    DeleteCaCertificate,
+    /// `GET /cacertificates`.
+    ListCaCertificates,
+    /// `POST /certificate/register`.
+    RegisterCertificate,
+    /// `POST /certificate/register-no-ca`.
+    RegisterCertificateWithoutCa,
+    /// `GET /certificates/{certificateId}`.
+    DescribeCertificate,
+    /// `PUT /certificates/{certificateId}`.
+    UpdateCertificate,
+    /// `DELETE /certificates/{certificateId}`.
+    DeleteCertificate,
+    /// `GET /certificates`.
+    ListCertificates,
+    /// `GET /certificates-by-ca/{caCertificateId}`.
+    ListCertificatesByCa,
+    /// `POST /tags`.
+    TagResource,
+    /// `POST /untag`.
+    UntagResource,
+    /// `GET /tags`.
+    ListTagsForResource,
+    /// `POST /provisioning-templates`.
+    CreateProvisioningTemplate,
+    /// `DELETE /provisioning-templates/{templateName}`.
+    DeleteProvisioningTemplate,
+    /// `POST /provisioning-templates/{templateName}/provisioning-claim`.
+    CreateProvisioningClaim,
+}
+
+impl Operation {
+    /// The AWS operation name.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::GetRegistrationCode => "GetRegistrationCode",
+            Self::DeleteRegistrationCode => "DeleteRegistrationCode",
+            Self::RegisterCaCertificate => "RegisterCACertificate",
+            Self::DescribeCaCertificate => "DescribeCACertificate",
+            Self::UpdateCaCertificate => "UpdateCACertificate",
+            Self::DeleteCaCertificate => "DeleteCACertificate",
+            Self::ListCaCertificates => "ListCACertificates",
+            Self::RegisterCertificate => "RegisterCertificate",
+            Self::RegisterCertificateWithoutCa => "RegisterCertificateWithoutCA",
+            Self::DescribeCertificate => "DescribeCertificate",
+            Self::UpdateCertificate => "UpdateCertificate",
+            Self::DeleteCertificate => "DeleteCertificate",
+            Self::ListCertificates => "ListCertificates",
+            Self::ListCertificatesByCa => "ListCertificatesByCA",
+            Self::TagResource => "TagResource",
+            Self::UntagResource => "UntagResource",
+            Self::ListTagsForResource => "ListTagsForResource",
+            Self::CreateProvisioningTemplate => "CreateProvisioningTemplate",
+            Self::DeleteProvisioningTemplate => "DeleteProvisioningTemplate",
+            Self::CreateProvisioningClaim => "CreateProvisioningClaim",
+        }
+    }
+}
+
+/// A routed request: the operation and its path parameter, decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// The operation.
+    pub operation: Operation,
+    /// `{caCertificateId}`, `{certificateId}` or `{templateName}`, percent-decoded.
+    pub param: String,
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok())
+}
+
+/// A path segment with its `%XX` escapes decoded, strictly: a `%` not followed by two hex
+/// digits, or bytes that are not UTF-8, are refused.
+fn decode_segment(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let high = hex_value(*bytes.get(i + 1)?)?;
+            let low = hex_value(*bytes.get(i + 2)?)?;
+            out.push(high << 4 | low);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Routes `method` and the raw (still encoded) `path`.
+///
+/// # Errors
+/// 400 InvalidRequestException for a path that is not valid percent-encoded UTF-8; 404
+/// UnknownOperationException for a path no operation has; 405 MethodNotAllowedException for a
+/// known path with another method.
+pub fn route(method: &str, raw_path: &str) -> Result<Route, ApiError> {
+    let segments: Vec<String> = raw_path
+        .strip_prefix('/')
+        .unwrap_or(raw_path)
+        .split('/')
+        .map(|s| decode_segment(s).ok_or(()))
+        .collect::<Result<_, ()>>()
+        .map_err(|()| ApiError::invalid_request("The request path is not valid percent-encoded UTF-8."))?;
+    let parts: Vec<&str> = segments.iter().map(String::as_str).collect();
+    use Operation as O;
+    let (allowed, param): (&[(&str, Operation)], &str) = match parts.as_slice() {
+        ["registrationcode"] => (&[("GET", O::GetRegistrationCode), ("DELETE", O::DeleteRegistrationCode)], ""),
+        ["cacertificate"] => (&[("POST", O::RegisterCaCertificate)], ""),
+        ["cacertificate", id] if !id.is_empty() => (
+            &[("GET", O::DescribeCaCertificate), ("PUT", O::UpdateCaCertificate), ("DELETE", O::DeleteCaCertificate)],
+            id,
+        ),
+        ["cacertificates"] => (&[("GET", O::ListCaCertificates)], ""),
+        ["certificate", "register"] => (&[("POST", O::RegisterCertificate)], ""),
+        ["certificate", "register-no-ca"] => (&[("POST", O::RegisterCertificateWithoutCa)], ""),
+        ["certificates"] => (&[("GET", O::ListCertificates)], ""),
+        ["certificates", id] if !id.is_empty() => {
+            (&[("GET", O::DescribeCertificate), ("PUT", O::UpdateCertificate), ("DELETE", O::DeleteCertificate)], id)
+        }
+        ["certificates-by-ca", id] if !id.is_empty() => (&[("GET", O::ListCertificatesByCa)], id),
+        ["tags"] => (&[("POST", O::TagResource), ("GET", O::ListTagsForResource)], ""),
+        ["untag"] => (&[("POST", O::UntagResource)], ""),
+        ["provisioning-templates"] => (&[("POST", O::CreateProvisioningTemplate)], ""),
+        ["provisioning-templates", name] if !name.is_empty() => (&[("DELETE", O::DeleteProvisioningTemplate)], name),
+        ["provisioning-templates", name, "provisioning-claim"] if !name.is_empty() => {
+            (&[("POST", O::CreateProvisioningClaim)], name)
+        }
+        _ => {
+            return Err(ApiError::new(
+                404,
+                "UnknownOperationException",
+                format!("No operation is served at {method} {raw_path}."),
+            ));
+        }
+    };
+    match allowed.iter().find(|(m, _)| *m == method) {
+        Some((_, operation)) => Ok(Route { operation: *operation, param: param.to_owned() }),
+        None => {
+            let methods: Vec<&str> = allowed.iter().map(|(m, _)| *m).collect();
+            Err(ApiError::new(
+                405,
+                "MethodNotAllowedException",
+                format!("{method} is not allowed on {raw_path}; allowed: {}.", methods.join(", ")),
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes() {
+        let r = route("GET", "/cacertificate/ab%63").unwrap();
+        assert_eq!((r.operation, r.param.as_str()), (Operation::DescribeCaCertificate, "abc"));
+        let r = route("POST", "/provisioning-templates/fleet/provisioning-claim").unwrap();
+        assert_eq!((r.operation, r.param.as_str()), (Operation::CreateProvisioningClaim, "fleet"));
+        assert_eq!(route("GET", "/tags").unwrap().operation, Operation::ListTagsForResource);
+        assert_eq!(route("POST", "/nope").unwrap_err().status, 404);
+        assert_eq!(route("PATCH", "/cacertificates").unwrap_err().name, "MethodNotAllowedException");
+        assert_eq!(route("GET", "/cacertificate/%zz").unwrap_err().name, "InvalidRequestException");
+        assert_eq!(route("GET", "/cacertificate/%ff").unwrap_err().status, 400);
+        assert_eq!(route("GET", "/cacertificate/").unwrap_err().status, 404);
+    }
+}

@@ -1,0 +1,363 @@
+//! The operations: each decodes its REST pieces with `iot_ca::wire`, decides with the library's
+//! pure functions (CPU-heavy steps on blocking threads), and keeps what the store must keep.
+
+use std::time::SystemTime;
+
+use iot_ca::wire::{self, TimeFormat};
+use iot_ca::{
+    AccountScope, CertificateFacts, ClaimParams, CreationKey, KeyAlgorithm, Keyed, ListQuery, Page, ParsedCertificate,
+    Policy, RegisteredCa, RegistrationCode, TemplateFacts, TemplateName, TemplateType, UnixTime,
+};
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::route::{Operation, Route};
+use crate::store::{CaLookup, ClaimIssuerRecord, Keyset, Store, TemplateRecord};
+
+const TIMES: TimeFormat = TimeFormat::EpochSeconds;
+
+/// The server's clock, read here.
+fn now() -> UnixTime {
+    UnixTime::from_system_time(SystemTime::now())
+}
+
+/// Runs CPU-heavy work (certificate checks, signatures, key generation) off the async workers.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(ApiError::internal)
+}
+
+fn text(body: &[u8]) -> Result<&str, ApiError> {
+    Ok(wire::request_document(body)?)
+}
+
+/// The body, or `{}` when empty (operations whose members are all optional).
+fn text_or_empty(body: &[u8]) -> Result<&str, ApiError> {
+    let t = text(body)?;
+    Ok(if t.trim().is_empty() { "{}" } else { t })
+}
+
+/// A page of `rows` (the page plus one) for `query`, sealed for `listing`.
+fn page<'a, T: Keyed>(
+    rows: &'a [T],
+    query: &ListQuery,
+    key: &iot_ca::MarkerKey,
+    listing: &iot_ca::Listing,
+) -> Page<&'a T> {
+    Page::from_rows(rows.iter().collect(), query, key, listing)
+}
+
+fn keyset(query: &ListQuery, after: Option<CreationKey>) -> Keyset {
+    Keyset { after, order: query.order(), limit: u32::from(query.page_size().get()) + 1 }
+}
+
+/// Serves one routed, authenticated request. `claim_issuer` is the one the server was started
+/// with, if any; without it each (account, region) gets its own, made on first use and stored.
+///
+/// # Errors
+/// The operation's error, in AWS's shape.
+pub async fn handle<S: Store>(
+    store: &S,
+    route: Route,
+    scope: AccountScope,
+    query: &str,
+    body: &[u8],
+    claim_issuer: Option<&ClaimIssuerRecord>,
+) -> Result<Value, ApiError> {
+    let Route { operation, param } = route;
+    match operation {
+        Operation::GetRegistrationCode => {
+            let code = match store.registration_code(&scope).await? {
+                Some(code) => code,
+                None => {
+                    let fresh = RegistrationCode::generate(&mut rand::rng());
+                    store.registration_code_or_insert(&scope, fresh).await?
+                }
+            };
+            Ok(wire::registration_code_to_json(&code))
+        }
+        Operation::DeleteRegistrationCode => {
+            if !store.delete_registration_code(&scope).await? {
+                iot_ca::delete_registration_code(None)?;
+            }
+            Ok(json!({}))
+        }
+        Operation::RegisterCaCertificate => register_ca(store, scope, query, body).await,
+        Operation::DescribeCaCertificate => {
+            let id = wire::ca_certificate_id_from_path(&param)?;
+            let stored = store.ca(&scope, &id).await?;
+            let d = iot_ca::describe_ca_certificate(&id, stored.as_ref(), &scope)?;
+            Ok(wire::describe_ca_certificate_response_to_json(d, TIMES))
+        }
+        Operation::UpdateCaCertificate => {
+            let request = wire::update_ca_certificate_request_from_rest(&param, query, text(body)?)?;
+            let id = request.certificate_id().clone();
+            let template = request.template_name().cloned();
+            let at = now();
+            store
+                .update_ca(&scope.clone(), id, template, move |(stored, facts)| {
+                    Ok(iot_ca::update_ca_certificate(&request, stored.as_ref(), facts, &scope, &mut rand::rng(), at)?)
+                })
+                .await?;
+            Ok(json!({}))
+        }
+        Operation::DeleteCaCertificate => {
+            let id = wire::ca_certificate_id_from_path(&param)?;
+            let decided = id.clone();
+            store
+                .delete_ca(&scope.clone(), id, move |stored| {
+                    Ok(iot_ca::delete_ca_certificate(&decided, stored.as_ref(), &scope)?)
+                })
+                .await?;
+            Ok(json!({}))
+        }
+        Operation::ListCaCertificates => {
+            let query = wire::list_ca_certificates_query_from_rest(query)?;
+            let listing = iot_ca::ca_certificates_listing(&query, &scope);
+            let after = query.after::<CreationKey>(store.marker_key(), &listing)?;
+            let rows = store.list_cas(&scope, query.template_name().cloned(), keyset(&query, after)).await?;
+            let page = page(&rows, &query, store.marker_key(), &listing);
+            Ok(wire::list_ca_certificates_response_to_json(&page, TIMES))
+        }
+        Operation::RegisterCertificate => {
+            let request = wire::register_certificate_request_from_rest(query, text(body)?)?;
+            let at = now();
+            let candidate = blocking(move || iot_ca::check_certificate(&request, Policy::default(), at)).await??;
+            register_certificate(store, scope, candidate).await
+        }
+        Operation::RegisterCertificateWithoutCa => {
+            let request = wire::register_certificate_without_ca_request_from_json(text(body)?)?;
+            let at = now();
+            let candidate =
+                blocking(move || iot_ca::check_certificate_without_ca(&request, Policy::default(), at)).await??;
+            register_certificate(store, scope, candidate).await
+        }
+        Operation::DescribeCertificate => {
+            let id = wire::certificate_id_from_path(&param)?;
+            let d = iot_ca::describe_certificate(&id, store.certificate(&scope, &id).await?)?;
+            Ok(wire::describe_certificate_response_to_json(&d, TIMES))
+        }
+        Operation::UpdateCertificate => {
+            let request = wire::update_certificate_request_from_rest(&param, query)?;
+            let at = now();
+            store
+                .update_certificate(&scope, request.certificate_id().clone(), move |stored| {
+                    Ok(iot_ca::update_certificate(&request, stored, &mut rand::rng(), at)?)
+                })
+                .await?;
+            Ok(json!({}))
+        }
+        Operation::DeleteCertificate => {
+            let request = wire::delete_certificate_request_from_rest(&param, query)?;
+            // No things or policies exist here to be attached.
+            store
+                .delete_certificate(&scope, request.certificate_id().clone(), move |status| {
+                    Ok(iot_ca::delete_certificate(&request, status, false)?)
+                })
+                .await?;
+            Ok(json!({}))
+        }
+        Operation::ListCertificates | Operation::ListCertificatesByCa => {
+            let (ca, query) = if operation == Operation::ListCertificatesByCa {
+                let (id, q) = wire::list_certificates_by_ca_request_from_rest(&param, query)?;
+                (Some(id), q)
+            } else {
+                (None, wire::list_certificates_query_from_rest(query)?)
+            };
+            let listing = iot_ca::certificates_listing(ca.as_ref(), &scope);
+            let after = query.after::<CreationKey>(store.marker_key(), &listing)?;
+            let rows = store.list_certificates(&scope, ca, keyset(&query, after)).await?;
+            let page = page(&rows, &query, store.marker_key(), &listing);
+            Ok(wire::list_certificates_response_to_json(&page, TIMES))
+        }
+        Operation::TagResource => {
+            let request = wire::tag_resource_request_from_json(text(body)?, &scope)?;
+            let arn = request.resource_arn.clone();
+            store
+                .update_tags(&scope, arn, move |current| Ok(iot_ca::tag_resource(&request, current.as_ref())?))
+                .await?;
+            Ok(json!({}))
+        }
+        Operation::UntagResource => {
+            let request = wire::untag_resource_request_from_json(text(body)?, &scope)?;
+            let arn = request.resource_arn.clone();
+            store
+                .update_tags(&scope, arn, move |current| Ok(iot_ca::untag_resource(&request, current.as_ref())?))
+                .await?;
+            Ok(json!({}))
+        }
+        Operation::ListTagsForResource => {
+            let request = wire::list_tags_for_resource_request_from_rest(query, &scope)?;
+            let tags = store.tags(&scope, &request.resource_arn).await?;
+            let page = iot_ca::list_tags_for_resource(&request, tags.as_ref(), &scope, store.marker_key())?;
+            Ok(wire::list_tags_for_resource_response_to_json(&page))
+        }
+        Operation::CreateProvisioningTemplate => create_template(store, &scope, text_or_empty(body)?).await,
+        Operation::DeleteProvisioningTemplate => {
+            let name = TemplateName::parse(&param)?;
+            if !store.delete_template(&scope, &name).await? {
+                return Err(ApiError::not_found(format!("The provisioning template {name} does not exist.")));
+            }
+            Ok(json!({}))
+        }
+        Operation::CreateProvisioningClaim => create_claim(store, scope, &param, claim_issuer).await,
+    }
+}
+
+async fn register_ca<S: Store>(store: &S, scope: AccountScope, query: &str, body: &[u8]) -> Result<Value, ApiError> {
+    let request = wire::register_request_from_rest(query, text(body)?)?;
+    // Without a code issued, nothing can carry it: a code nobody was given stands in, so a
+    // DEFAULT-mode proof fails its code check and SNI_ONLY (no proof) is unaffected.
+    let code = match store.registration_code(&scope).await? {
+        Some(code) => code,
+        None => RegistrationCode::generate(&mut rand::rng()),
+    };
+    let at = now();
+    let candidate = blocking(move || iot_ca::check(&request, &code, Policy::default(), at)).await??;
+    let id = candidate.certificate_id().clone();
+    let subject = candidate.subject_der().to_vec();
+    let template = candidate.template_name().cloned();
+    let decided = scope.clone();
+    let registration = store
+        .register_ca(&scope, id, subject, template, move |facts| {
+            Ok(iot_ca::admit(candidate, &facts, &decided, &mut rand::rng())?)
+        })
+        .await?;
+    Ok(wire::register_response_to_json(&registration))
+}
+
+async fn register_certificate<S: Store>(
+    store: &S,
+    scope: AccountScope,
+    candidate: iot_ca::CheckedCertificate,
+) -> Result<Value, ApiError> {
+    let lookup = match (candidate.needs_ca(), candidate.ca_certificate_id()) {
+        (false, _) => CaLookup::None,
+        (true, Some(id)) => CaLookup::ById(id.clone()),
+        (true, None) => CaLookup::ByIssuer(candidate.issuer_der().to_vec()),
+    };
+    let id = candidate.certificate_id().clone();
+    let decided = scope.clone();
+    let registration = store
+        .register_certificate(&scope, id, lookup, move |(held, cas)| {
+            let mut facts = CertificateFacts::new().with_already_registered(held);
+            for d in &cas {
+                facts = facts.with_ca(RegisteredCa::from_description(d).map_err(ApiError::internal)?);
+            }
+            Ok(iot_ca::admit_certificate(candidate, &facts, &decided, &mut rand::rng())?)
+        })
+        .await?;
+    Ok(wire::register_certificate_response_to_json(&registration))
+}
+
+/// CreateProvisioningTemplate, minimal: `templateName`, `templateBody` and
+/// `provisioningRoleArn` (required, as AWS), `type` (default FLEET_PROVISIONING), `enabled`
+/// (default false, as AWS); `description`, `tags` and `preProvisioningHook` are kept as given.
+async fn create_template<S: Store>(store: &S, scope: &AccountScope, body: &str) -> Result<Value, ApiError> {
+    let document: Value =
+        serde_json::from_str(body).map_err(|_| iot_ca::Error::Request(iot_ca::RequestError::MalformedJson))?;
+    let object = document.as_object().ok_or(iot_ca::Error::Request(iot_ca::RequestError::MalformedJson))?;
+    for member in ["templateBody", "provisioningRoleArn"] {
+        if object.get(member).is_none_or(Value::is_null) {
+            return Err(ApiError::invalid_request(format!(
+                "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
+            )));
+        }
+    }
+    if let Some(role) = object.get("provisioningRoleArn").and_then(Value::as_str) {
+        iot_ca::RoleArn::parse(role)?;
+    }
+    // The members the library reads, checked by its template reader.
+    let mut core = serde_json::Map::new();
+    for member in ["templateName", "templateBody", "type", "enabled"] {
+        if let Some(v) = object.get(member) {
+            core.insert(member.into(), v.clone());
+        }
+    }
+    core.entry("type").or_insert(TemplateType::FleetProvisioning.as_str().into());
+    core.entry("enabled").or_insert(false.into());
+    let template = wire::template_facts_from_json(&Value::Array(vec![Value::Object(core)]))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::internal("template reader answered nothing"))?;
+    let name = template.name.clone();
+    let arn = format!(
+        "arn:{}:iot:{}:{}:provisioningtemplate/{}",
+        scope.partition().as_str(),
+        scope.region().as_str(),
+        scope.account().as_str(),
+        name
+    );
+    let record = TemplateRecord { name: name.clone(), facts: template.facts, document: document.clone() };
+    if !store.create_template(scope, record).await? {
+        let mut e = ApiError::new(
+            409,
+            "ResourceAlreadyExistsException",
+            format!("The provisioning template {name} already exists."),
+        );
+        e.resource = Some((name.to_string(), arn));
+        return Err(e);
+    }
+    Ok(json!({ "templateArn": arn, "templateName": name.as_str(), "defaultVersionId": 1 }))
+}
+
+/// Subject of the claim-issuing CA the server makes per (account, region).
+const CLAIM_ISSUER_SUBJECT: &str = "CN=iot-ca-server claim issuer,O=iot-ca";
+/// Its lifetime: ten years.
+const CLAIM_ISSUER_LIFETIME_SECS: i64 = 10 * 365 * 86_400;
+
+/// A fresh P-256 claim issuer: the key and its self-signed CA certificate, both PEM.
+fn new_claim_issuer(at: UnixTime) -> Result<ClaimIssuerRecord, ApiError> {
+    use p256::elliptic_curve::Generate;
+    use p256::pkcs8::EncodePrivateKey;
+    let mut rng = rand::rng();
+    let key = p256::ecdsa::SigningKey::generate_from_rng(&mut rng);
+    let not_after =
+        at.checked_add(CLAIM_ISSUER_LIFETIME_SECS).ok_or_else(|| ApiError::internal("clock out of range"))?;
+    let params = iot_ca::CaCertificateParams::new(CLAIM_ISSUER_SUBJECT, not_after);
+    let der = iot_ca::create_ca_certificate::<_, p256::ecdsa::DerSignature, _>(&params, &key, &mut rng, at)?;
+    let certificate_pem =
+        pem_rfc7468::encode_string("CERTIFICATE", pem_rfc7468::LineEnding::LF, &der).map_err(ApiError::internal)?;
+    let secret = p256::SecretKey::from(key);
+    let key_pem = secret.to_pkcs8_pem(p256::pkcs8::LineEnding::LF).map_err(ApiError::internal)?.to_string();
+    Ok(ClaimIssuerRecord { certificate_pem, key_pem })
+}
+
+/// CreateProvisioningClaim: the template's facts from the store, the scope's claim issuer
+/// (made and stored on first use), and the claim made off the async workers.
+async fn create_claim<S: Store>(
+    store: &S,
+    scope: AccountScope,
+    name: &str,
+    configured: Option<&ClaimIssuerRecord>,
+) -> Result<Value, ApiError> {
+    let name = TemplateName::parse(name)?;
+    let template: Option<TemplateFacts> = store.template(&scope, &name).await?;
+    iot_ca::check_claim_template(&name, template)?;
+    let issuer = match (configured, store.claim_issuer(&scope).await?) {
+        (Some(issuer), _) => issuer.clone(),
+        (None, Some(issuer)) => issuer,
+        (None, None) => {
+            let at = now();
+            let fresh = blocking(move || new_claim_issuer(at)).await??;
+            store.claim_issuer_or_insert(&scope, fresh).await?
+        }
+    };
+    let at = now();
+    let claim = blocking(move || -> Result<iot_ca::ProvisioningClaim, ApiError> {
+        use p256::pkcs8::DecodePrivateKey;
+        let certificate = ParsedCertificate::from_pem(&issuer.certificate_pem).map_err(ApiError::internal)?;
+        let key = p256::SecretKey::from_pkcs8_pem(&issuer.key_pem)
+            .or_else(|_| p256::SecretKey::from_sec1_pem(&issuer.key_pem))
+            .map_err(ApiError::internal)?;
+        let signer = p256::ecdsa::SigningKey::from(key);
+        let params = ClaimParams::new(&name, template, &certificate).with_key_algorithm(KeyAlgorithm::Rsa2048);
+        Ok(iot_ca::create_provisioning_claim::<_, p256::ecdsa::DerSignature, _>(
+            &params,
+            &signer,
+            &mut rand::rng(),
+            at,
+        )?)
+    })
+    .await??;
+    Ok(wire::claim_to_json(&claim, TIMES))
+}
