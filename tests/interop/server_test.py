@@ -9,9 +9,10 @@ operation of SPEC §1-§3, §6 and §7 with their exceptions; the same through t
 (AWS_ENDPOINT_URL_IOT); the server's own errors (unknown route, wrong method, bad percent-encoding,
 oversize body) in AWS's shape; authentication faults (unsigned, wrong key, wrong secret, tampered
 body, stale date: 403 each); concurrency (15 same-subject CAs at once: exactly 10 accepted; one CA
-12 times at once: exactly one); restart after SIGTERM (what was acknowledged is there, the
-registration code too); slow clients (a half-sent request is cut off within the timeout, and
-SIGTERM still exits). With PostgreSQL binaries present, the concurrency checks run again against
+12 times at once: exactly one; one DEFAULT-mode CA from two accounts at once: one holder);
+restart after SIGTERM (what was acknowledged is there, the registration code too); slow clients
+(a half-sent request is cut off within the timeout, and SIGTERM still exits); the connection
+bound (503 in AWS's shape); a request in flight when SIGTERM arrives (answered, and kept). With PostgreSQL binaries present, the concurrency checks run again against
 two server processes sharing one throwaway cluster. Prints `N passed, N failed`; exits non-zero
 on any failure.
 """
@@ -133,22 +134,22 @@ def self_signed_ca(work, name, subject):
     return (work / f"{name}.pem").read_text()
 
 
-def device_cert(work, name, ca="openssl-ca"):
-    """A device certificate signed by tests/data/openssl-ca (or by `ca` in work)."""
+def device_cert(work, name, ca="openssl-ca", cn=None):
+    """A certificate signed by tests/data/openssl-ca (or by `ca` in work), CN = `cn` or `name`:
+    a device certificate, or with the registration code as CN the guide's proof of possession."""
     ca_dir = DATA if ca == "openssl-ca" else work
     openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}", cwd=work)
+            "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={cn or name}", cwd=work)
     openssl("x509", "-req", "-in", f"{name}.csr", "-CA", str(ca_dir / f"{ca}.pem"), "-CAkey", str(ca_dir / f"{ca}.key"),
             "-set_serial", str(int.from_bytes(os.urandom(8), "big")), "-days", "30", "-sha256", "-out", f"{name}.pem",
             cwd=work)
     return (work / f"{name}.pem").read_text()
 
 
-def raw(endpoint, method, path, body=b"", key="test", secret="test", region="us-east-1", sign=True,
-        tamper=None, date=None, headers=None):
-    """A request signed as botocore signs it (or not), sent as is: (status, headers, body)."""
-    url = endpoint + path
-    request = botocore.awsrequest.AWSRequest(method=method, url=url, data=body, headers=headers or {})
+def signed(endpoint, method, path, body=b"", key="test", secret="test", region="us-east-1", sign=True,
+           date=None, headers=None):
+    """The request botocore would send (signed as it signs, or not), prepared but not sent."""
+    request = botocore.awsrequest.AWSRequest(method=method, url=endpoint + path, data=body, headers=headers or {})
     if sign:
         signer = botocore.auth.SigV4Auth(botocore.credentials.Credentials(key, secret), "iot", region)
         if date is not None:
@@ -171,7 +172,13 @@ def raw(endpoint, method, path, body=b"", key="test", secret="test", region="us-
                 botocore.auth.datetime.datetime = real
         else:
             signer.add_auth(request)
-    prepared = request.prepare()
+    return request.prepare()
+
+
+def raw(endpoint, method, path, body=b"", key="test", secret="test", region="us-east-1", sign=True,
+        tamper=None, date=None, headers=None):
+    """A request signed as botocore signs it (or not), sent as is: (status, headers, body)."""
+    prepared = signed(endpoint, method, path, body, key, secret, region, sign, date, headers)
     data = prepared.body if tamper is None else tamper
     host, port = endpoint.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=10)
@@ -523,9 +530,41 @@ def concurrency_checks(checks, endpoints, work, label):
         assert results.count("ok") == 1, results
         assert results.count("ResourceAlreadyExistsException") == 11, results
 
+    def default_across_accounts():
+        # One CA in DEFAULT mode, 6 attempts from each of two accounts at once, each with its
+        # own account's proof: exactly one registration in the region, whichever account wins.
+        name = f"default-{label}"
+        ca = self_signed_ca(work, name, f"/CN=default holder {tag}")
+        accounts = [("test", "test", ACCOUNT), ("other", "other-secret", OTHER_ACCOUNT)]
+        attempts = []
+        for i in range(12):
+            key, secret, _ = accounts[i % 2]
+            code = client(endpoints[0], key=key, secret=secret).get_registration_code()["registrationCode"]
+            proof = device_cert(work, f"{name}-proof-{i}", ca=name, cn=code)
+            attempts.append((i, key, secret, proof))
+
+        def go(a):
+            i, key, secret, proof = a
+            iot = client(endpoints[i % len(endpoints)], key=key, secret=secret)
+            try:
+                iot.register_ca_certificate(caCertificate=ca, verificationCertificate=proof)
+                return key, "ok"
+            except botocore.exceptions.ClientError as e:
+                return key, e.response["Error"]["Code"]
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
+            results = list(pool.map(go, attempts))
+        winners = [key for key, outcome in results if outcome == "ok"]
+        assert len(winners) == 1, results
+        for key, outcome in results:
+            if outcome != "ok":
+                expected = "ResourceAlreadyExistsException" if key == winners[0] else "InvalidRequestException"
+                assert outcome == expected, results
+
     servers = "one server" if len(endpoints) == 1 else f"{len(endpoints)} servers"
     checks.run(f"{label} ({servers}): 15 same-subject CAs at once -> exactly 10 accepted", fifteen)
     checks.run(f"{label} ({servers}): one CA 12 times at once -> exactly one accepted", twelve)
+    checks.run(f"{label} ({servers}): one DEFAULT-mode CA from two accounts at once -> one holder", default_across_accounts)
 
 
 # --------------------------------------------------------------------- restart, slow clients
@@ -595,6 +634,63 @@ def slow_client_checks(checks, args, store, work, credentials):
     checks.run("SIGTERM exits while a request is half-sent", sigterm_exits)
 
 
+def connection_limit_checks(checks, args, store, work, credentials):
+    server = Server(args.server, store, work, "limit", credentials, extra=["--max-connections", "2"])
+
+    def over_the_bound():
+        held = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(2)]
+        try:
+            time.sleep(0.2)
+            expect_raw(raw(server.endpoint, "GET", "/registrationcode"), 503, "ServiceUnavailableException")
+        finally:
+            for s in held:
+                s.close()
+        time.sleep(0.3)
+        status, _, _ = raw(server.endpoint, "GET", "/registrationcode")
+        assert status == 200, status
+
+    try:
+        checks.run("a connection over --max-connections is answered 503 in AWS's shape", over_the_bound)
+    finally:
+        server.stop()
+
+
+def in_flight_checks(checks, args, store, work, credentials):
+    server = Server(args.server, store, work, "inflight", credentials)
+    ca = self_signed_ca(work, "inflight-ca", "/CN=in flight")
+    body = json.dumps({"caCertificate": ca, "certificateMode": "SNI_ONLY"}).encode()
+
+    def finishes():
+        prepared = signed(server.endpoint, "POST", "/cacertificate", body=body)
+        head = f"POST {prepared.url.removeprefix(server.endpoint)} HTTP/1.1\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in prepared.headers.items() if k.lower() != "content-length")
+        if not any(k.lower() == "host" for k in prepared.headers):
+            head += f"Host: 127.0.0.1:{server.port}\r\n"
+        head += f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        s = socket.create_connection(("127.0.0.1", server.port))
+        s.settimeout(10)
+        s.sendall(head.encode() + body[: len(body) // 2])
+        time.sleep(0.3)
+        server.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        s.sendall(body[len(body) // 2:])
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+        s.close()
+        code, _ = server.stop()
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+        assert code == 0, code
+        again = Server(args.server, store, work, "inflight", credentials)
+        try:
+            d = client(again.endpoint).describe_ca_certificate(certificateId=der_sha256(ca))
+            assert d["certificateDescription"]["certificateId"] == der_sha256(ca)
+        finally:
+            again.stop()
+
+    checks.run("SIGTERM lets a request in flight finish, and what it acknowledged is kept", finishes)
+
+
 # ------------------------------------------------------------------------------- PostgreSQL
 
 
@@ -653,6 +749,8 @@ def main():
         server.stop()
     restart_checks(checks, args, store, work, credentials, state)
     slow_client_checks(checks, args, store, work, credentials)
+    connection_limit_checks(checks, args, store, work, credentials)
+    in_flight_checks(checks, args, store, work, credentials)
 
     pg_ctl = pathlib.Path(args.postgres_bin or "/nonexistent") / "pg_ctl"
     if pg_ctl.exists() and shutil.which("runuser"):
