@@ -723,7 +723,10 @@ fn a_ca_record_reads_back_as_it_was_stored() {
     let mut broken = record;
     broken["findings"] = serde_json::json!(["no-such-finding"]);
     assert!(matches!(wire::ca_record_from_json(&broken), Err(Error::Request(RequestError::WrongType { .. }))));
-    assert!(wire::ca_record_from_json(&serde_json::json!([])).is_err());
+    assert_eq!(
+        wire::ca_record_from_json(&serde_json::json!([])),
+        Err(Error::Request(RequestError::WrongType { member: "record".into(), expected: "object" }))
+    );
 }
 
 // --------------------------------------------------------------------------- properties

@@ -103,7 +103,13 @@ fn registers_under_the_one_ca_with_the_issuer_as_subject() {
     assert_eq!(wire::certificate_record_from_json(&record), Ok(without_ca));
     let mut broken = record;
     broken["customerVersion"] = (-1).into();
-    assert!(wire::certificate_record_from_json(&broken).is_err());
+    assert_eq!(
+        wire::certificate_record_from_json(&broken),
+        Err(iot_ca::Error::Request(iot_ca::RequestError::WrongType {
+            member: "customerVersion".into(),
+            expected: "integer"
+        }))
+    );
 }
 
 #[test]
