@@ -4,6 +4,10 @@
 //! time. The service is `iot`; the request's date may differ from the server's clock by at most
 //! five minutes.
 //!
+//! [`sign`] is the client's side of the same rule (the load generator and tests use it): it
+//! builds the canonical request, the string to sign and the signing key with the very functions
+//! [`verify`] uses, so the two cannot drift apart.
+//!
 //! The account is the access key's; the region is the credential scope's, and the partition
 //! follows from it (`cn-*` → `aws-cn`, `us-gov-*` → `aws-us-gov`, else `aws`).
 
@@ -281,12 +285,10 @@ pub fn partition_of(region: &str) -> &'static str {
     }
 }
 
-/// The canonical request of SigV4 for `request`, signing `signed_headers` (`a;b;c`).
-fn canonical_request(
-    request: &SignedRequest<'_>,
-    signed_headers: &str,
-    payload_hash: &str,
-) -> Result<String, ApiError> {
+/// The canonical request of SigV4 for `request`, signing `signed_headers` (`a;b;c`, lower
+/// case). A signed header the request lacks contributes no value: [`verify`] refuses such a
+/// request before it gets here, and [`sign`] only names headers the request has.
+fn canonical_request(request: &SignedRequest<'_>, signed_headers: &str, payload_hash: &str) -> String {
     let path = if request.raw_path.is_empty() { "/" } else { request.raw_path };
     let mut out =
         format!("{}\n{}\n{}\n", request.method, uri_encode(path.as_bytes(), true), canonical_query(request.raw_query));
@@ -297,13 +299,19 @@ fn canonical_request(
             .filter(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| canonical_value(&String::from_utf8_lossy(v)))
             .collect();
-        if values.is_empty() {
-            return Err(ApiError::invalid_signature(format!("The signed header '{name}' is not in the request.")));
-        }
         out.push_str(&format!("{name}:{}\n", values.join(",")));
     }
     out.push_str(&format!("\n{signed_headers}\n{payload_hash}"));
-    Ok(out)
+    out
+}
+
+/// The string to sign: the algorithm, the request's date, the credential scope and the hash of
+/// the canonical request.
+fn string_to_sign(date_text: &str, date: &str, region: &str, service: &str, canonical: &str) -> String {
+    format!(
+        "{ALGORITHM}\n{date_text}\n{date}/{region}/{service}/aws4_request\n{}",
+        hex(&Sha256::digest(canonical.as_bytes()))
+    )
 }
 
 /// The SigV4 signature of `string_to_sign` under `secret` for `date/region/service`.
@@ -372,14 +380,13 @@ pub fn verify(credentials: &Credentials, request: &SignedRequest<'_>, now: UnixT
             "The provided 'x-amz-content-sha256' header does not match what was computed.",
         ));
     }
-    let canonical = canonical_request(request, signed, &payload_hash)?;
-    let string_to_sign = format!(
-        "{ALGORITHM}\n{date_text}\n{}/{}/{}/aws4_request\n{}",
-        auth.date,
-        auth.region,
-        auth.service,
-        hex(&Sha256::digest(canonical.as_bytes()))
-    );
+    if let Some(missing) =
+        signed.split(';').find(|name| !request.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)))
+    {
+        return Err(ApiError::invalid_signature(format!("The signed header '{missing}' is not in the request.")));
+    }
+    let canonical = canonical_request(request, signed, &payload_hash);
+    let string_to_sign = string_to_sign(date_text, auth.date, auth.region, auth.service, &canonical);
     let expected = signature(&secret.secret, auth.date, auth.region, auth.service, &string_to_sign);
     let given = unhex(auth.signature).unwrap_or_default();
     if !constant_time_eq(&expected, &given) {
@@ -390,6 +397,74 @@ pub fn verify(credentials: &Credentials, request: &SignedRequest<'_>, now: UnixT
     }
     let partition = Partition::parse(partition_of(region.as_str())).map_err(ApiError::internal)?;
     Ok(AccountScope::new(secret.account.clone(), region).with_partition(partition))
+}
+
+/// An access key to sign with: its id and its secret.
+#[derive(Clone, Copy)]
+pub struct AccessKey<'a> {
+    /// The access key id (`AKIA…`, or `test`).
+    pub id: &'a str,
+    /// The secret access key.
+    pub secret: &'a str,
+}
+
+impl core::fmt::Debug for AccessKey<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AccessKey").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+/// The two headers that sign `request` for AWS IoT in `region` at `now`, as an AWS SDK signs
+/// it: `x-amz-date` and `Authorization`. Every header of `request` is signed (give at least
+/// `host`, which [`verify`] requires), plus `x-amz-date`; an `authorization` or `x-amz-date`
+/// already among them is left out. The payload hash is the SHA-256 of `request.body`.
+#[must_use]
+pub fn sign(
+    key: AccessKey<'_>,
+    region: &str,
+    request: &SignedRequest<'_>,
+    now: UnixTime,
+) -> [(&'static str, String); 2] {
+    sign_for(SERVICE, key, region, request, now)
+}
+
+/// [`sign`] for any service (the AWS test suite's vectors are for `service`).
+fn sign_for(
+    service: &str,
+    key: AccessKey<'_>,
+    region: &str,
+    request: &SignedRequest<'_>,
+    now: UnixTime,
+) -> [(&'static str, String); 2] {
+    let date_text = amz_date(now);
+    let date = date_text.get(..8).unwrap_or_default();
+    let mut headers: Vec<(&str, &[u8])> = request
+        .headers
+        .iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case("authorization") && !n.eq_ignore_ascii_case("x-amz-date"))
+        .copied()
+        .collect();
+    headers.push(("x-amz-date", date_text.as_bytes()));
+    let mut names: Vec<String> = headers.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
+    names.sort();
+    names.dedup();
+    let signed_headers = names.join(";");
+    let dated = SignedRequest {
+        method: request.method,
+        raw_path: request.raw_path,
+        raw_query: request.raw_query,
+        headers,
+        body: request.body,
+    };
+    let canonical = canonical_request(&dated, &signed_headers, &hex(&Sha256::digest(request.body)));
+    let string_to_sign = string_to_sign(&date_text, date, region, service, &canonical);
+    let signature = hex(&signature(key.secret, date, region, service, &string_to_sign));
+    let authorization = format!(
+        "{ALGORITHM} Credential={}/{date}/{region}/{service}/aws4_request, SignedHeaders={signed_headers}, \
+         Signature={signature}",
+        key.id
+    );
+    [("x-amz-date", date_text), ("authorization", authorization)]
 }
 
 /// Equality without an early exit on the first differing byte.
@@ -404,24 +479,25 @@ mod tests {
     /// AWS's SigV4 test suite: the common credentials and date.
     const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
-    fn suite_signature(method: &str, path: &str, query: &str, headers: &[(&str, &str)], body: &[u8]) -> String {
-        let mut hs: Vec<(String, String)> =
-            headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), (*v).to_owned())).collect();
-        hs.sort();
-        let signed = hs.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(";");
+    /// AWS's SigV4 test suite: the Authorization header [`sign_for`] makes for `service`.
+    fn suite_authorization(method: &str, path: &str, query: &str, headers: &[(&str, &str)], body: &[u8]) -> String {
         let request = SignedRequest {
             method,
             raw_path: path,
             raw_query: query,
-            headers: hs.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect(),
+            headers: headers.iter().map(|(n, v)| (*n, v.as_bytes())).collect(),
             body,
         };
-        let canonical = canonical_request(&request, &signed, &hex(&Sha256::digest(body))).unwrap();
-        let sts = format!(
-            "{ALGORITHM}\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n{}",
-            hex(&Sha256::digest(canonical.as_bytes()))
-        );
-        hex(&signature(SECRET, "20150830", "us-east-1", "service", &sts))
+        let key = AccessKey { id: "AKIDEXAMPLE", secret: SECRET };
+        // 2015-08-30T12:36:00Z, the suite's date.
+        let [date, authorization] = sign_for("service", key, "us-east-1", &request, UnixTime::from_secs(1_440_938_160));
+        assert_eq!(date, ("x-amz-date", "20150830T123600Z".to_owned()));
+        authorization.1
+    }
+
+    fn suite_signature(method: &str, path: &str, query: &str, headers: &[(&str, &str)], body: &[u8]) -> String {
+        let authorization = suite_authorization(method, path, query, headers, body);
+        authorization.rsplit("Signature=").next().unwrap().to_owned()
     }
 
     #[test]
@@ -444,10 +520,9 @@ mod tests {
         );
     }
 
-    /// Signs a request the way an SDK does (for tests and tools): adds `x-amz-date` and
-    /// `Authorization` to `headers`, signing every header given plus those two.
+    /// `headers` plus the two [`sign`] adds, under `key_id`/`secret` at `at`.
     #[allow(clippy::too_many_arguments)]
-    fn sign(
+    fn sign_headers(
         key_id: &str,
         secret: &str,
         region: &str,
@@ -458,33 +533,77 @@ mod tests {
         body: &[u8],
         at: UnixTime,
     ) -> Vec<(String, String)> {
-        let date_text = amz_date(at);
-        let date = date_text.get(..8).unwrap_or_default().to_owned();
-        let mut all: Vec<(String, String)> =
-            headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), (*v).to_owned())).collect();
-        all.push(("x-amz-date".into(), date_text.clone()));
-        all.sort();
-        let signed = all.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(";");
         let request = SignedRequest {
             method,
             raw_path,
             raw_query,
-            headers: all.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect(),
+            headers: headers.iter().map(|(n, v)| (*n, v.as_bytes())).collect(),
             body,
         };
-        let payload_hash = hex(&Sha256::digest(body));
-        let canonical = canonical_request(&request, &signed, &payload_hash).unwrap_or_default();
-        let string_to_sign = format!(
-            "{ALGORITHM}\n{date_text}\n{date}/{region}/{SERVICE}/aws4_request\n{}",
-            hex(&Sha256::digest(canonical.as_bytes()))
+        let added = sign(AccessKey { id: key_id, secret }, region, &request, at);
+        headers
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .chain(added.map(|(n, v)| (n.to_owned(), v)))
+            .collect()
+    }
+
+    #[test]
+    fn sign_makes_the_suites_authorization_header() {
+        let base = [("Host", "example.amazonaws.com"), ("X-Amz-Date", "20150830T123600Z")];
+        assert_eq!(
+            suite_authorization("GET", "/", "", &base, b""),
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, \
+             SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
         );
-        let sig = hex(&signature(secret, &date, region, SERVICE, &string_to_sign));
-        let authorization = format!(
-            "{ALGORITHM} Credential={key_id}/{date}/{region}/{SERVICE}/aws4_request, SignedHeaders={signed}, Signature={sig}"
-        );
-        let mut out: Vec<(String, String)> = all;
-        out.push(("authorization".into(), authorization));
-        out
+    }
+
+    #[test]
+    fn what_sign_signs_verify_accepts_and_any_change_breaks() {
+        let key = AccessKey { id: "test", secret: "test" };
+        let body = br#"{"caCertificate": "x"}"#;
+        let given = [("Host", "127.0.0.1:8080"), ("Content-Type", "application/json"), ("X-Note", "  two   spaces ")];
+        fn request<'a>(
+            method: &'a str,
+            raw_path: &'a str,
+            raw_query: &'a str,
+            headers: &'a [(&'static str, String)],
+            body: &'a [u8],
+        ) -> SignedRequest<'a> {
+            SignedRequest {
+                method,
+                raw_path,
+                raw_query,
+                headers: headers.iter().map(|(n, v)| (*n, v.as_bytes())).collect(),
+                body,
+            }
+        }
+        let mut headers: Vec<(&'static str, String)> = given.iter().map(|(n, v)| (*n, (*v).to_owned())).collect();
+        let added = sign(key, "eu-west-1", &request("POST", "/cacertificate/ab%63", "b=2&a=%2F x", &headers, body), AT);
+        headers.extend(added);
+        let ok = verify(&creds(), &request("POST", "/cacertificate/ab%63", "b=2&a=%2F x", &headers, body), AT).unwrap();
+        assert_eq!((ok.account().as_str(), ok.region().as_str()), ("000000000000", "eu-west-1"));
+        let authorization = &headers.last().unwrap().1;
+        assert!(authorization.contains("SignedHeaders=content-type;host;x-amz-date;x-note,"), "{authorization}");
+
+        // An unsigned header added afterwards changes nothing.
+        let mut more = headers.clone();
+        more.push(("User-Agent", "load".to_owned()));
+        assert!(verify(&creds(), &request("POST", "/cacertificate/ab%63", "b=2&a=%2F x", &more, body), AT).is_ok());
+
+        let refused = |r: SignedRequest<'_>| verify(&creds(), &r, AT).unwrap_err().name;
+        let bad = "InvalidSignatureException";
+        assert_eq!(refused(request("PUT", "/cacertificate/ab%63", "b=2&a=%2F x", &headers, body)), bad);
+        assert_eq!(refused(request("POST", "/cacertificate/abc", "b=2&a=%2F x", &headers, body)), bad);
+        assert_eq!(refused(request("POST", "/cacertificate/ab%63", "b=2&a=%2F+x", &headers, body)), bad);
+        assert_eq!(refused(request("POST", "/cacertificate/ab%63", "b=2&a=%2F x", &headers, b"{}")), bad);
+        let mut changed = headers.clone();
+        changed[2].1 = "one space".to_owned();
+        assert_eq!(refused(request("POST", "/cacertificate/ab%63", "b=2&a=%2F x", &changed, body)), bad);
+        let missing: Vec<_> = headers.iter().filter(|(n, _)| *n != "Content-Type").cloned().collect();
+        let e =
+            verify(&creds(), &request("POST", "/cacertificate/ab%63", "b=2&a=%2F x", &missing, body), AT).unwrap_err();
+        assert_eq!(e.message, "The signed header 'content-type' is not in the request.");
     }
 
     fn creds() -> Credentials {
@@ -505,7 +624,8 @@ mod tests {
 
     #[test]
     fn a_signed_request_verifies_and_names_its_scope() {
-        let headers = sign("test", "test", "cn-north-1", "POST", "/tags", "a=b%2Fc", &[("host", "h")], b"{}", AT);
+        let headers =
+            sign_headers("test", "test", "cn-north-1", "POST", "/tags", "a=b%2Fc", &[("host", "h")], b"{}", AT);
         let scope = verify(&creds(), &request(&headers, b"{}"), AT).unwrap();
         assert_eq!(scope.account().as_str(), "000000000000");
         assert_eq!((scope.region().as_str(), scope.partition().as_str()), ("cn-north-1", "aws-cn"));
@@ -516,11 +636,12 @@ mod tests {
     #[test]
     fn every_fault_is_a_403() {
         let name = |r: Result<AccountScope, ApiError>| r.map(|_| ()).unwrap_err().name;
-        let good = sign("test", "test", "us-east-1", "POST", "/tags", "a=b%2Fc", &[("host", "h")], b"{}", AT);
+        let good = sign_headers("test", "test", "us-east-1", "POST", "/tags", "a=b%2Fc", &[("host", "h")], b"{}", AT);
         assert_eq!(name(verify(&creds(), &request(&[], b"{}"), AT)), "MissingAuthenticationTokenException");
-        let other = sign("nope", "test", "us-east-1", "POST", "/tags", "a=b%2Fc", &[("host", "h")], b"{}", AT);
+        let other = sign_headers("nope", "test", "us-east-1", "POST", "/tags", "a=b%2Fc", &[("host", "h")], b"{}", AT);
         assert_eq!(name(verify(&creds(), &request(&other, b"{}"), AT)), "UnrecognizedClientException");
-        let wrong_secret = sign("test", "nope", "us-east-1", "POST", "/tags", "a=b%2Fc", &[("host", "h")], b"{}", AT);
+        let wrong_secret =
+            sign_headers("test", "nope", "us-east-1", "POST", "/tags", "a=b%2Fc", &[("host", "h")], b"{}", AT);
         assert_eq!(name(verify(&creds(), &request(&wrong_secret, b"{}"), AT)), "InvalidSignatureException");
         assert_eq!(name(verify(&creds(), &request(&good, b"{ }"), AT)), "InvalidSignatureException");
         let late = UnixTime::from_secs(AT.as_secs() + 301);
