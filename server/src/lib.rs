@@ -2,7 +2,8 @@
 //!
 //! * [`http`]: HTTP/1.1 serving with a connection limit, header/body/idle timeouts, a 128 KiB
 //!   body limit, SigV4 on every request, one log line per request, and a graceful stop.
-//! * [`sigv4`]: AWS Signature Version 4 verification (service `iot`).
+//! * [`sigv4`]: AWS Signature Version 4 verification (service `iot`), and the signing that a
+//!   client (the load generator in `examples/load.rs`) does with the same rule.
 //! * [`route`]: botocore's REST-JSON routes; [`service`]: the operations.
 //! * [`store`]: the [`store::Store`] trait and its SQLite and PostgreSQL implementations, which
 //!   keep the registry's rules atomic in SQL.
