@@ -1,12 +1,16 @@
 //! What a registration costs, next to the bare crypto it cannot avoid.
 //!
-//! For RSA-2048, P-256 and P-384 CAs, one group holds the full `check` + `admit` of a
+//! For RSA-2048, RSA-4096, P-256 and P-384 CAs, one group holds the full `check` + `admit` of a
 //! DEFAULT-mode registration from PEM strings and the **floor**: the two signature
 //! verifications (the CA's self-signature and the proof of possession) on pre-parsed keys and
-//! signatures with the same RustCrypto crates, plus SHA-256 of the CA's DER. Fixtures, clock
-//! and RNG are made outside the measured loops. With `--features aws-lc-rs` the same group
+//! signatures with the same crates, plus SHA-256 of the CA's DER. Fixtures, clock and RNG are
+//! made outside the measured loops. With the `aws-lc-rs` feature (the default) the same group
 //! also runs the full registration and the floor on aws-lc-rs, side by side.
-//! `python3 benches/report.py` prints the medians and the full/floor ratios.
+//!
+//! Claims: a P-256 claim on each backend, and RSA-2048 claims next to the bare RSA-2048 key
+//! generation they are made of, both over the same eight seeds per iteration (RSA key
+//! generation's time depends on the RNG's bytes, so only the same seeds compare).
+//! `python3 benches/report.py` prints the medians and the ratios.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -17,9 +21,9 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use iot_ca::{
-    AccountFacts, AccountId, AccountScope, CertificateMode, ClaimParams, KeyAlgorithm, ParsedCertificate, Policy,
-    Region, RegisterCaCertificateRequest, RegistrationCode, TemplateFacts, TemplateName, TemplateType, admit, check,
-    create_provisioning_claim,
+    AccountFacts, AccountId, AccountScope, Backend, CertificateMode, ClaimParams, KeyAlgorithm, ParsedCertificate,
+    Policy, Region, RegisterCaCertificateRequest, RegistrationCode, TemplateFacts, TemplateName, TemplateType, admit,
+    check, create_provisioning_claim,
 };
 use sha2::Digest;
 use signature::Verifier;
@@ -120,35 +124,48 @@ fn registration(c: &mut Criterion) {
     let code = RegistrationCode::parse(CODE).unwrap();
     let scope = AccountScope::new(AccountId::parse("123456789012").unwrap(), Region::parse("us-east-1").unwrap());
     let facts = AccountFacts::new();
-    for (name, key) in [("rsa2048", rsa2048()), ("p256", p256()), ("p384", p384())] {
+    for (name, key) in [("rsa2048", rsa2048()), ("rsa4096", rsa4096()), ("p256", p256()), ("p384", p384())] {
         let case = case(name, key);
-        let floor = floor(&case, key);
-        assert!(floor(), "the floor's signatures verify");
-        let mut group = c.benchmark_group(format!("registration/{}", case.name));
         let mut rng = rng(1);
-        group.bench_function("full", |b| {
-            b.iter(|| {
-                let policy = Policy::default().with_backend(iot_ca::Backend::RustCrypto);
+        let mut group = c.benchmark_group(format!("registration/{}", case.name));
+        for &backend in Backend::ALL {
+            let floor = match backend {
+                #[cfg(feature = "aws-lc-rs")]
+                Backend::AwsLcRs => floor_aws_lc(&case, key),
+                _ => floor(&case, key),
+            };
+            assert!(floor(), "the floor's signatures verify");
+            let policy = Policy::default().with_backend(backend);
+            let mut full = || {
                 let candidate = check(black_box(&case.request), &code, policy, NOW).unwrap();
-                admit(candidate, &facts, &scope, &mut rng).unwrap()
-            })
-        });
-        group.bench_function("floor", |b| b.iter(|| assert!(floor())));
-        #[cfg(feature = "aws-lc-rs")]
-        {
-            let floor = floor_aws_lc(&case, key);
-            assert!(floor(), "the aws-lc-rs floor's signatures verify");
-            let policy = Policy::default().with_backend(iot_ca::Backend::AwsLcRs);
-            group.bench_function("full_aws-lc-rs", |b| {
-                b.iter(|| {
-                    let candidate = check(black_box(&case.request), &code, policy, NOW).unwrap();
-                    admit(candidate, &facts, &scope, &mut rng).unwrap()
-                })
-            });
-            group.bench_function("floor_aws-lc-rs", |b| b.iter(|| assert!(floor())));
+                drop(black_box(admit(candidate, &facts, &scope, &mut rng).unwrap()));
+            };
+            let mut floor = || assert!(floor());
+            let suffix = match backend {
+                Backend::RustCrypto => "",
+                _ => "_aws-lc-rs",
+            };
+            group.bench_function(format!("full{suffix}"), |b| interleaved(b, &mut full, &mut floor));
+            group.bench_function(format!("floor{suffix}"), |b| interleaved(b, &mut floor, &mut full));
         }
         group.finish();
     }
+}
+
+/// Times `measured` with `other` run between every two calls, untimed. Full and floor are
+/// each measured this way, so both see the same machine at the same moments: on a machine
+/// whose speed drifts 20-30 % between runs, their ratio stays meaningful.
+fn interleaved(b: &mut criterion::Bencher<'_>, measured: &mut impl FnMut(), other: &mut impl FnMut()) {
+    b.iter_custom(|iterations| {
+        let mut total = std::time::Duration::ZERO;
+        for _ in 0..iterations {
+            let start = std::time::Instant::now();
+            measured();
+            total += start.elapsed();
+            other();
+        }
+        total
+    })
 }
 
 fn parsing_and_sni(c: &mut Criterion) {
@@ -172,6 +189,9 @@ fn parsing_and_sni(c: &mut Criterion) {
     });
 }
 
+/// The seeds every RSA key-generation iteration runs over, in order.
+const KEYGEN_SEEDS: std::ops::Range<u64> = 100..108;
+
 fn claims(c: &mut Criterion) {
     let template = TemplateName::parse("fleet").unwrap();
     let facts = Some(TemplateFacts::new(TemplateType::FleetProvisioning));
@@ -180,33 +200,60 @@ fn claims(c: &mut Criterion) {
     let Key::Rsa(rsa_key) = rsa2048() else { unreachable!() };
     let Key::P256(p256_key) = p256() else { unreachable!() };
     let rsa_signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(rsa_key.clone());
+    let claim_p256 = |backend, r: &mut _| {
+        create_provisioning_claim::<_, p256::ecdsa::DerSignature, _>(
+            &ClaimParams::new(&template, facts, &p256_issuer)
+                .with_key_algorithm(KeyAlgorithm::P256)
+                .with_backend(backend),
+            p256_key,
+            r,
+            NOW,
+        )
+        .unwrap()
+    };
+    let claim_rsa_issuer = |alg, r: &mut _| {
+        create_provisioning_claim::<_, rsa::pkcs1v15::Signature, _>(
+            &ClaimParams::new(&template, facts, &rsa_issuer).with_key_algorithm(alg),
+            &rsa_signer,
+            r,
+            NOW,
+        )
+        .unwrap()
+    };
+
     let mut group = c.benchmark_group("claim");
-    group.sample_size(20);
-    for (pair, alg) in [("rsa2048", KeyAlgorithm::Rsa2048), ("p256", KeyAlgorithm::P256)] {
-        let mut r = rng(3);
-        group.bench_function(format!("{pair}_keypair/rsa_issuer"), |b| {
-            b.iter(|| {
-                create_provisioning_claim::<_, rsa::pkcs1v15::Signature, _>(
-                    &ClaimParams::new(&template, facts, &rsa_issuer).with_key_algorithm(alg),
-                    &rsa_signer,
-                    &mut r,
-                    NOW,
-                )
-                .unwrap()
+    let mut r = rng(3);
+    group.bench_function("p256_keypair/p256_issuer", |b| b.iter(|| claim_p256(Backend::preferred(), &mut r)));
+    group.bench_function("p256_keypair/p256_issuer_rustcrypto", |b| b.iter(|| claim_p256(Backend::RustCrypto, &mut r)));
+    group.bench_function("p256_keypair/rsa_issuer", |b| b.iter(|| claim_rsa_issuer(KeyAlgorithm::P256, &mut r)));
+    group.finish();
+
+    // RSA-2048: eight key pairs per iteration, from the same eight seeds in every bench.
+    let mut group = c.benchmark_group("claim_rsa2048_x8");
+    group.sample_size(10);
+    group.bench_function("bare_keygen", |b| {
+        b.iter(|| KEYGEN_SEEDS.for_each(|seed| drop(black_box(rsa::PrivateKey::new(&mut rng(seed), 2048).unwrap()))))
+    });
+    group.bench_function("claim_p256_issuer", |b| {
+        b.iter(|| {
+            KEYGEN_SEEDS.for_each(|seed| {
+                drop(black_box(
+                    create_provisioning_claim::<_, p256::ecdsa::DerSignature, _>(
+                        &ClaimParams::new(&template, facts, &p256_issuer),
+                        p256_key,
+                        &mut rng(seed),
+                        NOW,
+                    )
+                    .unwrap(),
+                ))
             })
-        });
-        group.bench_function(format!("{pair}_keypair/p256_issuer"), |b| {
-            b.iter(|| {
-                create_provisioning_claim::<_, p256::ecdsa::DerSignature, _>(
-                    &ClaimParams::new(&template, facts, &p256_issuer).with_key_algorithm(alg),
-                    p256_key,
-                    &mut r,
-                    NOW,
-                )
-                .unwrap()
-            })
-        });
-    }
+        })
+    });
+    group.bench_function("claim_rsa_issuer", |b| {
+        b.iter(|| {
+            KEYGEN_SEEDS.for_each(|seed| drop(black_box(claim_rsa_issuer(KeyAlgorithm::Rsa2048, &mut rng(seed)))))
+        })
+    });
     group.finish();
 }
 

@@ -23,7 +23,7 @@ def fmt(ns):
 
 print("| CA | backend | full check+admit | floor (2 verifies + SHA-256) | full/floor |")
 print("|---|---|---|---|---|")
-for ca in ["rsa2048", "p256", "p384"]:
+for ca in ["rsa2048", "rsa4096", "p256", "p384"]:
     for backend, suffix in [("RustCrypto", ""), ("aws-lc-rs", "_aws-lc-rs")]:
         full = median(f"registration_{ca}", f"full{suffix}")
         floor = median(f"registration_{ca}", f"floor{suffix}")
@@ -37,10 +37,21 @@ print("|---|---|")
 for label, parts in [
     ("PEM+DER parse of one certificate", ("parse_pem+der",)),
     ("SNI_ONLY registration, P-256 CA", ("registration_sni_only_p256",)),
-    ("claim, RSA-2048 key pair, RSA issuer", ("claim", "rsa2048_keypair_rsa_issuer")),
-    ("claim, RSA-2048 key pair, P-256 issuer", ("claim", "rsa2048_keypair_p256_issuer")),
-    ("claim, P-256 key pair, RSA issuer", ("claim", "p256_keypair_rsa_issuer")),
-    ("claim, P-256 key pair, P-256 issuer", ("claim", "p256_keypair_p256_issuer")),
+    ("claim, P-256 key pair, P-256 issuer (default backend)", ("claim", "p256_keypair_p256_issuer")),
+    ("claim, P-256 key pair, P-256 issuer (RustCrypto)", ("claim", "p256_keypair_p256_issuer_rustcrypto")),
+    ("claim, P-256 key pair, RSA-2048 issuer", ("claim", "p256_keypair_rsa_issuer")),
 ]:
     print(f"| {label} | {fmt(median(*parts))} |")
+print()
+print("| RSA-2048, per key pair (same 8 seeds) | median | / bare keygen |")
+print("|---|---|---|")
+bare = median("claim_rsa2048_x8", "bare_keygen")
+for label, name in [
+    ("bare key generation (rsa crate)", "bare_keygen"),
+    ("claim, P-256 issuer", "claim_p256_issuer"),
+    ("claim, RSA-2048 issuer", "claim_rsa_issuer"),
+]:
+    value = median("claim_rsa2048_x8", name)
+    ratio = f"{value / bare:.3f}" if value and bare else "–"
+    print(f"| {label} | {fmt(value / 8 if value else None)} | {ratio} |")
 sys.exit(0)

@@ -8,6 +8,7 @@ use rand_core::CryptoRng;
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
 use x509_cert::name::Name;
 
+use crate::backend::Backend;
 use crate::cert::ParsedCertificate;
 use crate::certificate_id::{CertificateId, hex_lower};
 use crate::error::{Error, IssueError, RegistryError};
@@ -70,6 +71,7 @@ pub struct ClaimParams<'a> {
     template: Option<TemplateFacts>,
     issuer: &'a ParsedCertificate,
     key_algorithm: KeyAlgorithm,
+    backend: Backend,
 }
 
 impl<'a> ClaimParams<'a> {
@@ -81,7 +83,15 @@ impl<'a> ClaimParams<'a> {
         template: Option<TemplateFacts>,
         issuer: &'a ParsedCertificate,
     ) -> Self {
-        Self { template_name, template, issuer, key_algorithm: KeyAlgorithm::Rsa2048 }
+        Self { template_name, template, issuer, key_algorithm: KeyAlgorithm::Rsa2048, backend: Backend::preferred() }
+    }
+
+    /// The same claim with its key pair made on `backend` (default: [`Backend::preferred`]).
+    /// The same RNG gives the same key pair on either backend.
+    #[must_use]
+    pub const fn with_backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
     }
 
     /// The same claim with a key pair of `key_algorithm`.
@@ -111,9 +121,9 @@ where
     Sig: spki::SignatureBitStringEncoding,
     R: CryptoRng + ?Sized,
 {
-    let ClaimParams { template_name: name, template, issuer, key_algorithm } = *params;
+    let ClaimParams { template_name: name, template, issuer, key_algorithm, backend } = *params;
     check_claim_template(name, template)?;
-    let key_pair = KeyPair::generate(key_algorithm, rng)?;
+    let key_pair = KeyPair::generate(key_algorithm, backend, rng)?;
     let mut cn = [0u8; 32];
     rng.fill_bytes(&mut cn);
     let subject = Name::from_str(&format!("CN={}", hex_lower(&cn))).map_err(IssueError::encoding)?;

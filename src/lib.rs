@@ -63,7 +63,8 @@
 //!   [`tag_resource`], [`untag_resource`], [`list_tags_for_resource`] on [`ResourceArn`]s.
 //! * **Errors**: [`Error`] and its per-area enums; [`Error::exception`] is the one mapping to
 //!   AWS. [`wire`] (feature `wire`, on by default) has AWS's JSON shapes.
-//! * **Backends**: [`Backend`] — RustCrypto by default, aws-lc-rs with feature `aws-lc-rs`.
+//! * **Backends**: [`Backend`] — aws-lc-rs by default (feature `aws-lc-rs`); RustCrypto always,
+//!   and alone in a `default-features = false` build.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -40,16 +40,25 @@ impl<'a> Cursor<'a> {
 
     pub(crate) fn peek_tag(&self) -> Option<Tag> {
         let window = self.input.get(self.pos..self.end)?;
+        if let Some((tag, _, _)) = common_header(window) {
+            return Some(tag);
+        }
         let mut reader = SliceReader::new(window).ok()?;
         Header::decode(&mut reader).ok().map(|h| h.tag())
     }
 
     pub(crate) fn any(&mut self, field: &'static str) -> Result<Tlv, ParseError> {
         let window = self.input.get(self.pos..self.end).ok_or(ParseError::Der { field })?;
-        let mut reader = SliceReader::new(window).map_err(|_| ParseError::Der { field })?;
-        let header = Header::decode(&mut reader).map_err(|_| ParseError::Der { field })?;
-        let header_len = usize::try_from(reader.position()).map_err(|_| ParseError::Der { field })?;
-        let len = usize::try_from(header.length()).map_err(|_| ParseError::Der { field })?;
+        let (tag, header_len, len) = match common_header(window) {
+            Some(found) => found,
+            None => {
+                let mut reader = SliceReader::new(window).map_err(|_| ParseError::Der { field })?;
+                let header = Header::decode(&mut reader).map_err(|_| ParseError::Der { field })?;
+                let header_len = usize::try_from(reader.position()).map_err(|_| ParseError::Der { field })?;
+                let len = usize::try_from(header.length()).map_err(|_| ParseError::Der { field })?;
+                (header.tag(), header_len, len)
+            }
+        };
         let start = self.pos;
         let value_start = start + header_len;
         let value_end = value_start.checked_add(len).ok_or(ParseError::Der { field })?;
@@ -57,7 +66,7 @@ impl<'a> Cursor<'a> {
             return Err(ParseError::Der { field });
         }
         self.pos = value_end;
-        Ok(Tlv { tag: header.tag(), whole: start..value_end, value: value_start..value_end })
+        Ok(Tlv { tag, whole: start..value_end, value: value_start..value_end })
     }
 
     pub(crate) fn expect(&mut self, tag: Tag, field: &'static str) -> Result<Tlv, ParseError> {
@@ -88,6 +97,45 @@ impl<'a> Cursor<'a> {
     pub(crate) fn bytes(&self, range: Range<usize>) -> &'a [u8] {
         self.input.get(range).unwrap_or_default()
     }
+}
+
+/// The header of the TLV at the start of `window` when it is one of the shapes a certificate
+/// is made of: a one-octet tag that `der` maps to the same [`Tag`] (the universal types X.509
+/// uses, SEQUENCE, SET, and context-specific tags 0..=30), and a definite length in its
+/// shortest form of at most three octets. Returns (tag, header length, content length).
+///
+/// `None` means "not a common shape", never "invalid": the caller then asks `der`, which stays
+/// the authority on everything else, errors included. This exists for speed alone: `der`'s
+/// generic reader costs about as much as the rest of a certificate's walk (measured in
+/// benches/README.md), and a registration walks two certificates of some 60 TLVs each.
+fn common_header(window: &[u8]) -> Option<(Tag, usize, usize)> {
+    let (&first, rest) = window.split_first()?;
+    let tag = match first {
+        0x01 => Tag::Boolean,
+        0x02 => Tag::Integer,
+        0x03 => Tag::BitString,
+        0x04 => Tag::OctetString,
+        0x05 => Tag::Null,
+        0x06 => Tag::ObjectIdentifier,
+        0x0C => Tag::Utf8String,
+        0x13 => Tag::PrintableString,
+        0x16 => Tag::Ia5String,
+        0x17 => Tag::UtcTime,
+        0x18 => Tag::GeneralizedTime,
+        0x30 => Tag::Sequence,
+        0x31 => Tag::Set,
+        0x80..=0x9E => context(u32::from(first & 0x1F), false),
+        0xA0..=0xBE => context(u32::from(first & 0x1F), true),
+        _ => return None,
+    };
+    let (len, header_len) = match *rest {
+        [short, ..] if short < 0x80 => (usize::from(short), 2),
+        // Long forms only when the first length octet is needed (X.690 §10.1).
+        [0x81, one, ..] if one >= 0x80 => (usize::from(one), 3),
+        [0x82, high, low, ..] if high != 0 => (usize::from(high) << 8 | usize::from(low), 4),
+        _ => return None,
+    };
+    Some((tag, header_len, len))
 }
 
 /// Walks a Name (RFC 5280 §4.1.2.4) strictly: a SEQUENCE OF non-empty SETs, in DER order, of
@@ -152,8 +200,8 @@ fn set_order(a: &[u8], b: &[u8]) -> core::cmp::Ordering {
     (0..len).map(|i| pad(a, i).cmp(&pad(b, i))).find(|o| o.is_ne()).unwrap_or(core::cmp::Ordering::Equal)
 }
 
-pub(crate) fn context(number: u32, constructed: bool) -> Tag {
-    TagNumber(number).context_specific(constructed)
+pub(crate) const fn context(number: u32, constructed: bool) -> Tag {
+    Tag::ContextSpecific { constructed, number: TagNumber(number) }
 }
 
 /// Checks that INTEGER content octets are minimally encoded (X.690 §8.3.2).
@@ -163,5 +211,38 @@ pub(crate) fn check_integer(bytes: &[u8], field: &'static str) -> Result<(), Par
         [0x00, next, ..] if *next < 0x80 => Err(ParseError::Der { field }),
         [0xff, next, ..] if *next >= 0x80 => Err(ParseError::Der { field }),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Wherever the fast path answers, `der` answers the same: every first octet, with every
+    /// short length, every one-octet long form, and two-octet long forms around their edges.
+    #[test]
+    fn common_header_agrees_with_der() {
+        let mut lengths: Vec<Vec<u8>> = (0..=255u8).map(|l| vec![l]).collect();
+        lengths.extend((0..=255u8).map(|l| vec![0x81, l]));
+        for high in [0x00, 0x01, 0x7f, 0x80, 0xff] {
+            lengths.extend((0..=255u8).map(|low| vec![0x82, high, low]));
+        }
+        lengths.push(vec![0x83, 0x01, 0x00, 0x00]);
+        let mut fast = 0;
+        for first in 0..=255u8 {
+            for length in &lengths {
+                let mut window = vec![first];
+                window.extend_from_slice(length);
+                let Some((tag, header_len, len)) = common_header(&window) else { continue };
+                fast += 1;
+                let mut reader = SliceReader::new(&window).unwrap();
+                let header = Header::decode(&mut reader).unwrap();
+                assert_eq!(header.tag(), tag, "{window:02x?}");
+                assert_eq!(usize::try_from(header.length()).unwrap(), len, "{window:02x?}");
+                assert_eq!(usize::try_from(reader.position()).unwrap(), header_len, "{window:02x?}");
+            }
+        }
+        // 13 universal + 62 context-specific first octets, each with 128 + 128 + 4 × 256 lengths.
+        assert_eq!(fast, 75 * (128 + 128 + 4 * 256));
     }
 }

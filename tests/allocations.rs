@@ -68,10 +68,7 @@ fn measure(key: &'static Key, backend: Backend) -> (usize, usize, usize, usize) 
 
 #[test]
 fn a_registration_allocates_a_few_times_its_input() {
-    let mut backends = vec![Backend::RustCrypto];
-    #[cfg(feature = "aws-lc-rs")]
-    backends.push(Backend::AwsLcRs);
-    for backend in backends {
+    for &backend in Backend::ALL {
         for (name, key) in [("RSA-2048", rsa2048()), ("P-256", p256()), ("P-384", p384())] {
             let (bytes, count, floor, input) = measure(key, backend);
             let ours = bytes.saturating_sub(floor);

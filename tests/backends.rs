@@ -9,14 +9,6 @@ mod support;
 use iot_ca::{Backend, ParsedCertificate, Policy, PublicKey, SignatureAlgorithm, SignatureError};
 use support::*;
 
-fn backends() -> Vec<Backend> {
-    vec![
-        Backend::RustCrypto,
-        #[cfg(feature = "aws-lc-rs")]
-        Backend::AwsLcRs,
-    ]
-}
-
 #[test]
 fn preferred_backend_follows_the_feature() {
     #[cfg(feature = "aws-lc-rs")]
@@ -56,7 +48,7 @@ fn every_key_and_algorithm_agrees_across_backends() {
         corrupted[last] ^= 1;
         let mut other_message = cert.tbs_der().to_vec();
         other_message[10] ^= 1;
-        for backend in backends() {
+        for &backend in Backend::ALL {
             assert!(public.verify(backend, algorithm, cert.tbs_der(), cert.signature()).is_ok(), "{alg:?} {backend:?}");
             let invalid = Err(SignatureError::Invalid { algorithm });
             let r = public.verify(backend, algorithm, cert.tbs_der(), &corrupted);

@@ -189,6 +189,25 @@ fn deterministic_for_a_seed_and_different_across_seeds() {
     assert_ne!(a.key_pair.private_key_pem(), c.key_pair.private_key_pem());
 }
 
+/// The key pair is the RNG's, not the backend's: from one seed, every backend makes the same
+/// P-256 key pair, and its PEMs are exactly what the p256 crate writes for that private key.
+#[test]
+fn p256_key_pairs_are_the_same_on_every_backend_and_as_p256_writes_them() {
+    use p256::pkcs8::EncodePublicKey;
+    for seed in 0..16 {
+        let pairs: Vec<_> = iot_ca::Backend::ALL
+            .iter()
+            .map(|&backend| iot_ca::KeyPair::generate(KeyAlgorithm::P256, backend, &mut rng(seed)).unwrap())
+            .collect();
+        assert!(pairs.windows(2).all(|w| w[0] == w[1]), "seed {seed}: the backends disagree");
+        let secret = p256::SecretKey::from_sec1_pem(pairs[0].private_key_pem()).unwrap();
+        let written = secret.to_sec1_pem(p256::pkcs8::LineEnding::LF).unwrap();
+        assert_eq!(pairs[0].private_key_pem(), written.as_str());
+        let spki = secret.public_key().to_public_key_der().unwrap();
+        assert_eq!(pairs[0].spki_der(), spki.as_bytes());
+    }
+}
+
 #[test]
 fn private_key_is_redacted_in_debug() {
     let (_, claim) = p256_claim(KeyAlgorithm::P256, 9);

@@ -408,7 +408,8 @@ fn a_verification_certificate_made_by_the_crate_registers() {
     let ca = ParsedCertificate::from_der(ca_der.clone()).unwrap();
     let Key::Rsa(ca_key) = rsa2048() else { unreachable!() };
     let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(ca_key.clone());
-    let pair = iot_ca::KeyPair::generate(iot_ca::KeyAlgorithm::P256, &mut rng(3)).unwrap();
+    let pair =
+        iot_ca::KeyPair::generate(iot_ca::KeyAlgorithm::P256, iot_ca::Backend::preferred(), &mut rng(3)).unwrap();
     let code = code();
     let params = iot_ca::VerificationCertificateParams::new(&ca, pair.spki_der(), &code, NOT_AFTER);
     let der = iot_ca::create_verification_certificate::<_, rsa::pkcs1v15::Signature, _>(

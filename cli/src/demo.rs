@@ -90,7 +90,8 @@ pub fn run(out: &mut dyn Write, rng: &mut rand::rngs::ThreadRng, now: UnixTime) 
 
     step(out, 3, "The verification certificate: CN = the registration code, signed by the CA's key")?;
     let ca = ParsedCertificate::from_der(ca_der).map_err(|e| e.to_string())?;
-    let verification_key = KeyPair::generate(KeyAlgorithm::P256, rng).map_err(|e| e.to_string())?;
+    let verification_key =
+        KeyPair::generate(KeyAlgorithm::P256, iot_ca::Backend::preferred(), rng).map_err(|e| e.to_string())?;
     let until = now.checked_add(365 * 86_400).ok_or("time overflow")?;
     let proof = iot_ca::create_verification_certificate::<_, p256::ecdsa::DerSignature, _>(
         &VerificationCertificateParams::new(&ca, verification_key.spki_der(), &code, until),
@@ -128,7 +129,8 @@ pub fn run(out: &mut dyn Write, rng: &mut rand::rngs::ThreadRng, now: UnixTime) 
 
     step(out, 5, "Refused: a verification certificate made for another account's registration code")?;
     let other_code = RegistrationCode::generate(rng);
-    let other_key = KeyPair::generate(KeyAlgorithm::P256, rng).map_err(|e| e.to_string())?;
+    let other_key =
+        KeyPair::generate(KeyAlgorithm::P256, iot_ca::Backend::preferred(), rng).map_err(|e| e.to_string())?;
     let wrong = iot_ca::create_verification_certificate::<_, p256::ecdsa::DerSignature, _>(
         &VerificationCertificateParams::new(&ca, other_key.spki_der(), &other_code, until),
         &ca_key,
@@ -197,7 +199,7 @@ fn device_certificate(
     until: UnixTime,
 ) -> Result<String, String> {
     let device_id = RegistrationCode::generate(rng);
-    let key = KeyPair::generate(KeyAlgorithm::P256, rng).map_err(|e| e.to_string())?;
+    let key = KeyPair::generate(KeyAlgorithm::P256, iot_ca::Backend::preferred(), rng).map_err(|e| e.to_string())?;
     let der = iot_ca::create_verification_certificate::<_, p256::ecdsa::DerSignature, _>(
         &VerificationCertificateParams::new(ca, key.spki_der(), &device_id, until),
         ca_key,

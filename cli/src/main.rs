@@ -353,7 +353,8 @@ fn run(command: Command) -> Result<Outcome, Usage> {
             }
             let signer =
                 keys::Signer::from_pem(&read(&ca_key)?).map_err(|e| Usage(format!("{}: {e}", ca_key.display())))?;
-            let pair = KeyPair::generate(key_algorithm.into(), &mut rng).map_err(|e| Usage(e.to_string()))?;
+            let pair = KeyPair::generate(key_algorithm.into(), iot_ca::Backend::preferred(), &mut rng)
+                .map_err(|e| Usage(e.to_string()))?;
             let der = match signer.verification_certificate(
                 &iot_ca::VerificationCertificateParams::new(&ca, pair.spki_der(), &code, not_after),
                 &mut rng,
