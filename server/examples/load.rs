@@ -519,7 +519,8 @@ async fn run(args: Args) -> Result<Value, String> {
         eprintln!("load: the registration code '{code_text}' is not 64 hex characters; using a local one");
         RegistrationCode::generate(&mut rng)
     });
-    let proof_key = KeyPair::generate(KeyAlgorithm::P256, &mut rng).map_err(|e| e.to_string())?;
+    let proof_key =
+        KeyPair::generate(KeyAlgorithm::P256, iot_ca::Backend::preferred(), &mut rng).map_err(|e| e.to_string())?;
     let issued = UnixTime::from_secs(now().as_secs() - 3600);
 
     let prepare_started = Instant::now();
