@@ -3,7 +3,7 @@
 
     python3 benches/load.py --server target/release/iot-ca-server \\
         --load target/release/examples/load [--moto VENV/bin/moto_server] \\
-        [--connections 16] [--duration 10] [--warmup 2] [--requests 40000] [--moto-requests 6000]
+        [--connections 16] [--duration 10] [--warmup 2] [--requests 50000] [--moto-requests 6000]
 
     python3 benches/load.py --smoke --server target/debug/iot-ca-server \\
         --load target/debug/examples/load
@@ -143,7 +143,7 @@ def main():
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--duration", type=float, default=10.0, help="measured seconds per operation")
     ap.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds before it")
-    ap.add_argument("--requests", type=int, default=40000,
+    ap.add_argument("--requests", type=int, default=50000,
                     help="registrations prepared for our server's register run (its warm-up may use a fifth)")
     ap.add_argument("--moto-requests", type=int, default=6000, help="the same for moto_server's")
     ap.add_argument("--keys", type=int, default=2, help="RSA-2048 keys the prepared CAs share")
