@@ -145,28 +145,38 @@ fn registration(c: &mut Criterion) {
                 Backend::RustCrypto => "",
                 _ => "_aws-lc-rs",
             };
-            group.bench_function(format!("full{suffix}"), |b| interleaved(b, &mut full, &mut floor));
-            group.bench_function(format!("floor{suffix}"), |b| interleaved(b, &mut floor, &mut full));
+            group.bench_function(format!("full{suffix}"), |b| interleaved(b, BLOCK, &mut full, &mut floor));
+            group.bench_function(format!("floor{suffix}"), |b| interleaved(b, BLOCK, &mut floor, &mut full));
         }
         group.finish();
     }
 }
 
-/// Times `measured` with `other` run between every two calls, untimed. Full and floor are
-/// each measured this way, so both see the same machine at the same moments: on a machine
-/// whose speed drifts 20-30 % between runs, their ratio stays meaningful.
-fn interleaved(b: &mut criterion::Bencher<'_>, measured: &mut impl FnMut(), other: &mut impl FnMut()) {
+/// Times `measured` in blocks of `block` calls with as many calls of `other` run between two
+/// blocks, untimed. Full and floor are each measured this way, so both see the machine at the
+/// same moments: on a machine whose speed drifts 20-30 % between runs (criterion would
+/// otherwise measure one, then the other), their ratio stays meaningful. Blocks, not single
+/// calls, so each is measured with its own data in the caches, as when run alone.
+fn interleaved(b: &mut criterion::Bencher<'_>, block: u64, measured: &mut impl FnMut(), other: &mut impl FnMut()) {
     b.iter_custom(|iterations| {
         let mut total = std::time::Duration::ZERO;
-        for _ in 0..iterations {
+        let mut left = iterations;
+        while left > 0 {
+            let now = left.min(block);
             let start = std::time::Instant::now();
-            measured();
+            (0..now).for_each(|_| measured());
             total += start.elapsed();
-            other();
+            left -= now;
+            if left > 0 {
+                (0..block).for_each(|_| other());
+            }
         }
         total
     })
 }
+
+/// Calls per block when [`interleaved`] compares a registration with its floor.
+const BLOCK: u64 = 32;
 
 fn parsing_and_sni(c: &mut Criterion) {
     let case = case("p256", p256());
@@ -228,32 +238,31 @@ fn claims(c: &mut Criterion) {
     group.bench_function("p256_keypair/rsa_issuer", |b| b.iter(|| claim_rsa_issuer(KeyAlgorithm::P256, &mut r)));
     group.finish();
 
-    // RSA-2048: eight key pairs per iteration, from the same eight seeds in every bench.
+    // RSA-2048: eight key pairs per iteration, from the same eight seeds in every bench, each
+    // claim interleaved with bare key generation (one iteration each way: ~0.3 s apiece).
+    let mut bare = || {
+        KEYGEN_SEEDS.for_each(|seed| drop(black_box(rsa::PrivateKey::new(&mut rng(seed), 2048).unwrap())));
+    };
+    let mut claim_p256_issuer = || {
+        KEYGEN_SEEDS.for_each(|seed| {
+            drop(black_box(
+                create_provisioning_claim::<_, p256::ecdsa::DerSignature, _>(
+                    &ClaimParams::new(&template, facts, &p256_issuer),
+                    p256_key,
+                    &mut rng(seed),
+                    NOW,
+                )
+                .unwrap(),
+            ))
+        })
+    };
+    let mut claim_rsa_issuer =
+        || KEYGEN_SEEDS.for_each(|seed| drop(black_box(claim_rsa_issuer(KeyAlgorithm::Rsa2048, &mut rng(seed)))));
     let mut group = c.benchmark_group("claim_rsa2048_x8");
-    group.sample_size(10);
-    group.bench_function("bare_keygen", |b| {
-        b.iter(|| KEYGEN_SEEDS.for_each(|seed| drop(black_box(rsa::PrivateKey::new(&mut rng(seed), 2048).unwrap()))))
-    });
-    group.bench_function("claim_p256_issuer", |b| {
-        b.iter(|| {
-            KEYGEN_SEEDS.for_each(|seed| {
-                drop(black_box(
-                    create_provisioning_claim::<_, p256::ecdsa::DerSignature, _>(
-                        &ClaimParams::new(&template, facts, &p256_issuer),
-                        p256_key,
-                        &mut rng(seed),
-                        NOW,
-                    )
-                    .unwrap(),
-                ))
-            })
-        })
-    });
-    group.bench_function("claim_rsa_issuer", |b| {
-        b.iter(|| {
-            KEYGEN_SEEDS.for_each(|seed| drop(black_box(claim_rsa_issuer(KeyAlgorithm::Rsa2048, &mut rng(seed)))))
-        })
-    });
+    group.sample_size(10).sampling_mode(criterion::SamplingMode::Flat);
+    group.bench_function("bare_keygen", |b| interleaved(b, 1, &mut bare, &mut claim_p256_issuer));
+    group.bench_function("claim_p256_issuer", |b| interleaved(b, 1, &mut claim_p256_issuer, &mut bare));
+    group.bench_function("claim_rsa_issuer", |b| interleaved(b, 1, &mut claim_rsa_issuer, &mut bare));
     group.finish();
 }
 
