@@ -10,7 +10,8 @@
 //! Claims: a P-256 claim on each backend, and RSA-2048 claims next to the bare RSA-2048 key
 //! generation they are made of, both over the same eight seeds per iteration (RSA key
 //! generation's time depends on the RNG's bytes, so only the same seeds compare).
-//! `python3 benches/report.py` prints the medians and the ratios.
+//! Ratios are measured in pairs (see `paired`): `python3 benches/report.py` prints the medians
+//! and the ratios.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -18,6 +19,7 @@
 mod support;
 
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use iot_ca::{
@@ -145,38 +147,69 @@ fn registration(c: &mut Criterion) {
                 Backend::RustCrypto => "",
                 _ => "_aws-lc-rs",
             };
-            group.bench_function(format!("full{suffix}"), |b| interleaved(b, BLOCK, &mut full, &mut floor));
-            group.bench_function(format!("floor{suffix}"), |b| interleaved(b, BLOCK, &mut floor, &mut full));
+            let mut pair = Pair::default();
+            group.bench_function(format!("full{suffix}"), |b| paired(b, BLOCK, &mut full, &mut floor, &mut pair));
+            group.bench_function(format!("floor{suffix}"), |b| b.iter(&mut floor));
+            pair.save(&format!("registration_{}_full{suffix}", case.name));
         }
         group.finish();
     }
 }
 
-/// Times `measured` in blocks of `block` calls with as many calls of `other` run between two
-/// blocks, untimed. Full and floor are each measured this way, so both see the machine at the
-/// same moments: on a machine whose speed drifts 20-30 % between runs (criterion would
-/// otherwise measure one, then the other), their ratio stays meaningful. Blocks, not single
-/// calls, so each is measured with its own data in the caches, as when run alone.
-fn interleaved(b: &mut criterion::Bencher<'_>, block: u64, measured: &mut impl FnMut(), other: &mut impl FnMut()) {
+/// Times `measured` for criterion, in blocks of `block` calls, each followed by a timed block of
+/// as many calls of `other`; `pair` sums both. So the two are measured at the same moments and
+/// their ratio (`report.py` reads it) holds on a machine whose speed drifts 20-30 % between
+/// one bench and the next, which a ratio of two separate criterion results does not. Blocks,
+/// not single calls, so each runs with its own data in the caches, as when run alone.
+fn paired(
+    b: &mut criterion::Bencher<'_>,
+    block: u64,
+    measured: &mut (impl FnMut() + ?Sized),
+    other: &mut (impl FnMut() + ?Sized),
+    pair: &mut Pair,
+) {
     b.iter_custom(|iterations| {
-        let mut total = std::time::Duration::ZERO;
+        let mut total = Duration::ZERO;
         let mut left = iterations;
         while left > 0 {
             let now = left.min(block);
-            let start = std::time::Instant::now();
+            let start = Instant::now();
             (0..now).for_each(|_| measured());
-            total += start.elapsed();
+            let first = start.elapsed();
+            let start = Instant::now();
+            (0..now).for_each(|_| other());
+            pair.add(first, start.elapsed());
+            total += first;
             left -= now;
-            if left > 0 {
-                (0..block).for_each(|_| other());
-            }
         }
         total
     })
 }
 
-/// Calls per block when [`interleaved`] compares a registration with its floor.
+/// Calls per block when [`paired`] compares a registration with its floor.
 const BLOCK: u64 = 32;
+
+/// Two sums of paired timings (see [`paired`]).
+#[derive(Default)]
+struct Pair {
+    first: Duration,
+    second: Duration,
+}
+
+impl Pair {
+    fn add(&mut self, first: Duration, second: Duration) {
+        self.first += first;
+        self.second += second;
+    }
+
+    /// Written beside criterion's results, for `report.py`.
+    fn save(&self, name: &str) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/criterion/paired");
+        let json = format!("{{\"first_ns\": {}, \"second_ns\": {}}}\n", self.first.as_nanos(), self.second.as_nanos());
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.json")), json).unwrap();
+    }
+}
 
 fn parsing_and_sni(c: &mut Criterion) {
     let case = case("p256", p256());
@@ -260,9 +293,14 @@ fn claims(c: &mut Criterion) {
         || KEYGEN_SEEDS.for_each(|seed| drop(black_box(claim_rsa_issuer(KeyAlgorithm::Rsa2048, &mut rng(seed)))));
     let mut group = c.benchmark_group("claim_rsa2048_x8");
     group.sample_size(10).sampling_mode(criterion::SamplingMode::Flat);
-    group.bench_function("bare_keygen", |b| interleaved(b, 1, &mut bare, &mut claim_p256_issuer));
-    group.bench_function("claim_p256_issuer", |b| interleaved(b, 1, &mut claim_p256_issuer, &mut bare));
-    group.bench_function("claim_rsa_issuer", |b| interleaved(b, 1, &mut claim_rsa_issuer, &mut bare));
+    group.bench_function("bare_keygen", |b| b.iter(&mut bare));
+    for (name, claim) in
+        [("claim_p256_issuer", &mut claim_p256_issuer as &mut dyn FnMut()), ("claim_rsa_issuer", &mut claim_rsa_issuer)]
+    {
+        let mut pair = Pair::default();
+        group.bench_function(name, |b| paired(b, 1, &mut *claim, &mut bare, &mut pair));
+        pair.save(&format!("claim_rsa2048_x8_{name}"));
+    }
     group.finish();
 }
 
