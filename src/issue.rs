@@ -109,7 +109,7 @@ impl KeyPair {
                 use p256::elliptic_curve::Generate;
                 let scalar = p256::NonZeroScalar::generate_from_rng(rng);
                 let secret = Zeroizing::new(<[u8; 32]>::from(p256::elliptic_curve::PrimeField::to_repr(&*scalar)));
-                let point = p256_public_point(backend, &scalar, &secret)?;
+                let point = p256_public_point(backend, &scalar)?;
                 let public = p256::PublicKey::from_sec1_bytes(&point).map_err(|_| IssueError::KeyGeneration)?;
                 let spki = public.to_public_key_der().map_err(IssueError::encoding)?;
                 let private = sec1::EcPrivateKey {
@@ -151,21 +151,21 @@ impl KeyPair {
     }
 }
 
-/// The uncompressed SEC1 point of the P-256 key whose private scalar is `scalar` (`secret` is
-/// its 32 big-endian bytes).
-fn p256_public_point(backend: Backend, scalar: &p256::NonZeroScalar, secret: &[u8; 32]) -> Result<Vec<u8>, IssueError> {
+/// The uncompressed SEC1 point of the P-256 key whose private scalar is `scalar`.
+fn p256_public_point(backend: Backend, scalar: &p256::NonZeroScalar) -> Result<Vec<u8>, IssueError> {
     match backend {
         // The ECDH type is aws-lc-rs's way in for a raw P-256 scalar; the point is the same
         // whatever the key is later used for.
         #[cfg(feature = "aws-lc-rs")]
         Backend::AwsLcRs => {
             use aws_lc_rs::agreement::{ECDH_P256, PrivateKey};
-            let key = PrivateKey::from_private_key(&ECDH_P256, secret).map_err(|_| IssueError::KeyGeneration)?;
+            let secret = Zeroizing::new(<[u8; 32]>::from(p256::elliptic_curve::PrimeField::to_repr(&**scalar)));
+            let key =
+                PrivateKey::from_private_key(&ECDH_P256, secret.as_slice()).map_err(|_| IssueError::KeyGeneration)?;
             let public = key.compute_public_key().map_err(|_| IssueError::KeyGeneration)?;
             Ok(public.as_ref().to_vec())
         }
         Backend::RustCrypto => {
-            let _ = secret;
             let public = p256::PublicKey::from_secret_scalar(scalar);
             Ok(p256::elliptic_curve::sec1::ToSec1Point::to_sec1_point(&public, false).as_bytes().to_vec())
         }
