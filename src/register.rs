@@ -25,19 +25,8 @@ pub const MAX_CAS_PER_SUBJECT: usize = 10;
 #[derive(Clone, Debug)]
 pub struct CheckedRegistration {
     ca: VerifiedCa,
-    request: Settings,
+    request: RegisterCaCertificateRequest,
     now: UnixTime,
-}
-
-/// What [`admit`] still needs of the request: everything but the two PEM fields, which are
-/// parsed by then (so a registration copies neither).
-#[derive(Clone, Debug)]
-struct Settings {
-    set_as_active: bool,
-    allow_auto_registration: bool,
-    registration_config: Option<crate::registration_config::RegistrationConfig>,
-    tags: crate::tags::Tags,
-    certificate_mode: CertificateMode,
 }
 
 impl CheckedRegistration {
@@ -186,14 +175,7 @@ pub fn check(
     if let Some(pem_text) = verification {
         ca.verify_possession(pem_text, code, now)?;
     }
-    let request = Settings {
-        set_as_active: request.set_as_active,
-        allow_auto_registration: request.allow_auto_registration,
-        registration_config: request.registration_config.clone(),
-        tags: request.tags.clone(),
-        certificate_mode: request.certificate_mode,
-    };
-    Ok(CheckedRegistration { ca, request, now })
+    Ok(CheckedRegistration { ca, request: request.clone(), now })
 }
 
 /// Phase two: the account's facts (rule 1.6), then the registration (rule 1.7).
