@@ -322,7 +322,7 @@ impl Store for PostgresStore {
         let (a, r) = keys(scope);
         let mut c = self.client().await?;
         let tx = c.get()?.transaction().await.map_err(db)?;
-        let subject_hex: String = subject.iter().map(|b| format!("{b:02x}")).collect();
+        let subject_hex = crate::sigv4::hex(&subject);
         // Subject first, then the DEFAULT-mode claim: every transaction locks in this order.
         lock(&tx, &format!("subject/{a}/{r}/{subject_hex}")).await?;
         lock(&tx, &format!("default/{r}/{}", id.as_str())).await?;
