@@ -123,7 +123,8 @@ pub fn claimed_region(authorization: &str) -> Option<&str> {
     credential.split([',', ' ']).next()?.split('/').nth(2)
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex, as SigV4 writes hashes and signatures (and the PostgreSQL store its lock keys).
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -660,12 +661,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.len(), 1);
-        assert!(Credentials::from_json(r#"{"accessKeys": []}"#).is_err());
-        assert!(
-            Credentials::from_json(
-                r#"{"accessKeys": [{"accessKeyId": "AK", "secretAccessKey": "s", "accountId": "1"}]}"#
-            )
-            .is_err()
+        assert_eq!(Credentials::from_json(r#"{"accessKeys": []}"#).err().as_deref(), Some("'accessKeys' is empty"));
+        let short_account = Credentials::from_json(
+            r#"{"accessKeys": [{"accessKeyId": "AK", "secretAccessKey": "s", "accountId": "1"}]}"#,
+        )
+        .err()
+        .unwrap();
+        assert_eq!(short_account, format!("accessKeys[0]: {}", AccountId::parse("1").unwrap_err()));
+        assert_eq!(
+            Credentials::from_json(r#"{"accessKeys": [{"accessKeyId": "AK", "accountId": "123456789012"}]}"#)
+                .err()
+                .as_deref(),
+            Some("accessKeys[0].secretAccessKey must be a non-empty string")
         );
         assert_eq!(
             claimed_region("AWS4-HMAC-SHA256 Credential=AK/20260101/eu-west-1/iot/aws4_request, X"),
