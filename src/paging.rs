@@ -17,8 +17,7 @@
 //! order). The key it encodes is readable by whoever holds the marker (it is the last item of
 //! a page they were shown): the marker is authenticated, not encrypted.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64_simd::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
 use rand_core::CryptoRng;
 use sha2::Sha256;
@@ -399,7 +398,7 @@ impl ListQuery {
     pub fn after<K: PageKey>(&self, key: &MarkerKey, listing: &Listing) -> Result<Option<K>, Error> {
         let Some(marker) = &self.marker else { return Ok(None) };
         let problem = |problem| Error::Paging(PagingError::Marker { member: marker.member, problem });
-        let bytes = STANDARD.decode(marker.as_str()).map_err(|_| problem(MarkerProblem::Encoding))?;
+        let bytes = STANDARD.decode_to_vec(marker.as_str()).map_err(|_| problem(MarkerProblem::Encoding))?;
         let (&version, rest) = bytes.split_first().ok_or(problem(MarkerProblem::Encoding))?;
         if version != MARKER_VERSION {
             return Err(problem(MarkerProblem::Version { found: version }));
@@ -423,7 +422,7 @@ impl ListQuery {
         bytes.push(MARKER_VERSION);
         bytes.extend_from_slice(&payload);
         bytes.extend_from_slice(&tag[..TAG_LEN]);
-        STANDARD.encode(bytes)
+        STANDARD.encode_to_string(bytes)
     }
 }
 
