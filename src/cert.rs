@@ -11,7 +11,7 @@ use der::Tag;
 
 use crate::error::{CertificateInputError, ParseError, ValidityError};
 use crate::time::UnixTime;
-use crate::tlv::{Cursor, Tlv, check_integer, check_oid, context, walk_name};
+use crate::tlv::{self, Cursor, Tlv, check_integer, check_oid, context, walk_name};
 
 /// Certificate version (RFC 5280 §4.1.2.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -302,19 +302,10 @@ impl ParsedCertificate {
     }
 }
 
-/// An AlgorithmIdentifier (RFC 5280 §4.1.1.2): a SEQUENCE of a well-formed OBJECT IDENTIFIER
-/// and at most one parameters value. Which algorithms and parameters are accepted is the key
-/// policy's business; this is only the shape. Returns the whole TLV's position.
+/// An AlgorithmIdentifier, read by [`tlv::algorithm_identifier`]; its whole TLV's position.
 fn algorithm_identifier(cursor: &mut Cursor<'_>, field: &'static str) -> Result<Range<usize>, ParseError> {
     let start = cursor.position();
-    cursor.nested(Tag::Sequence, field, |parts| {
-        let oid = parts.expect(Tag::ObjectIdentifier, field)?;
-        check_oid(parts.bytes(oid.value), field)?;
-        if !parts.is_empty() {
-            parts.any(field)?;
-        }
-        Ok(())
-    })?;
+    tlv::algorithm_identifier(cursor, field)?;
     Ok(start..cursor.position())
 }
 

@@ -8,13 +8,13 @@ use std::sync::OnceLock;
 
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5912;
-use der::{Decode, Tag, Tagged};
+use der::{Decode, Tag};
 use sha2::Digest;
 use signature::hazmat::PrehashVerifier;
-use spki::SubjectPublicKeyInfoRef;
 
 use crate::backend::Backend;
 use crate::error::{KeyError, SignatureError};
+use crate::tlv;
 
 /// Smallest accepted RSA modulus, in bits (rule 1.3.6).
 pub const RSA_MIN_BITS: usize = 2048;
@@ -107,35 +107,44 @@ impl SignatureAlgorithm {
     /// [`SignatureError`] for unknown algorithms (MD2, MD5, DSA…), parameters that are not as
     /// RFC 4055 / RFC 5758 fix them, and RSASSA-PSS outside the strong set.
     pub fn from_der(der: &[u8]) -> Result<Self, SignatureError> {
-        let alg = spki::AlgorithmIdentifierRef::from_der(der).map_err(|_| SignatureError::MalformedAlgorithm)?;
-        let null_params = alg.parameters.is_some_and(|p| p.tag() == Tag::Null && p.value().is_empty());
-        let rsa = |h| {
-            if null_params { Ok(Self::RsaPkcs1(h)) } else { Err(SignatureError::BadParameters { algorithm: alg.oid }) }
+        let field = "signatureAlgorithm";
+        let alg = tlv::whole(der, field, |c| tlv::algorithm_identifier(c, field))
+            .map_err(|_| SignatureError::MalformedAlgorithm)?;
+        let oid = || ObjectIdentifier::from_bytes(alg.oid).map_err(|_| SignatureError::MalformedAlgorithm);
+        if alg.oid == rfc5912::ID_RSASSA_PSS.as_bytes() {
+            let params = alg.parameters.ok_or(SignatureError::PssParameters)?;
+            return pss_hash(params.whole).map(Self::RsaPss);
+        }
+        let Some(&(_, family, hash)) = SIGNATURE_ALGORITHMS.iter().find(|(known, ..)| known.as_bytes() == alg.oid)
+        else {
+            return Err(SignatureError::UnsupportedAlgorithm { algorithm: oid()? });
         };
-        let ecdsa = |h| {
-            if alg.parameters.is_none() {
-                Ok(Self::Ecdsa(h))
-            } else {
-                Err(SignatureError::BadParameters { algorithm: alg.oid })
-            }
-        };
-        match alg.oid {
-            rfc5912::SHA_1_WITH_RSA_ENCRYPTION => rsa(HashAlgorithm::Sha1),
-            rfc5912::SHA_256_WITH_RSA_ENCRYPTION => rsa(HashAlgorithm::Sha256),
-            rfc5912::SHA_384_WITH_RSA_ENCRYPTION => rsa(HashAlgorithm::Sha384),
-            rfc5912::SHA_512_WITH_RSA_ENCRYPTION => rsa(HashAlgorithm::Sha512),
-            ECDSA_WITH_SHA_1 => ecdsa(HashAlgorithm::Sha1),
-            rfc5912::ECDSA_WITH_SHA_256 => ecdsa(HashAlgorithm::Sha256),
-            rfc5912::ECDSA_WITH_SHA_384 => ecdsa(HashAlgorithm::Sha384),
-            rfc5912::ECDSA_WITH_SHA_512 => ecdsa(HashAlgorithm::Sha512),
-            rfc5912::ID_RSASSA_PSS => {
-                let params = alg.parameters.ok_or(SignatureError::PssParameters)?;
-                let params = der::Encode::to_der(&params).map_err(|_| SignatureError::PssParameters)?;
-                pss_hash(&params).map(Self::RsaPss)
-            }
-            other => Err(SignatureError::UnsupportedAlgorithm { algorithm: other }),
+        // RFC 4055 §5: NULL parameters for RSA; RFC 5758 §3.2: none for ECDSA.
+        match (family, &alg.parameters) {
+            (Family::Rsa, Some(p)) if p.is_null() => Ok(Self::RsaPkcs1(hash)),
+            (Family::Ecdsa, None) => Ok(Self::Ecdsa(hash)),
+            _ => Err(SignatureError::BadParameters { algorithm: oid()? }),
         }
     }
+}
+
+/// The signature algorithms named by an OID alone (RSASSA-PSS names its hash in parameters).
+const SIGNATURE_ALGORITHMS: [(ObjectIdentifier, Family, HashAlgorithm); 8] = [
+    (rfc5912::SHA_1_WITH_RSA_ENCRYPTION, Family::Rsa, HashAlgorithm::Sha1),
+    (rfc5912::SHA_256_WITH_RSA_ENCRYPTION, Family::Rsa, HashAlgorithm::Sha256),
+    (rfc5912::SHA_384_WITH_RSA_ENCRYPTION, Family::Rsa, HashAlgorithm::Sha384),
+    (rfc5912::SHA_512_WITH_RSA_ENCRYPTION, Family::Rsa, HashAlgorithm::Sha512),
+    (ECDSA_WITH_SHA_1, Family::Ecdsa, HashAlgorithm::Sha1),
+    (rfc5912::ECDSA_WITH_SHA_256, Family::Ecdsa, HashAlgorithm::Sha256),
+    (rfc5912::ECDSA_WITH_SHA_384, Family::Ecdsa, HashAlgorithm::Sha384),
+    (rfc5912::ECDSA_WITH_SHA_512, Family::Ecdsa, HashAlgorithm::Sha512),
+];
+
+/// RSASSA-PKCS1-v1_5 or ECDSA, for [`SIGNATURE_ALGORITHMS`].
+#[derive(Clone, Copy)]
+enum Family {
+    Rsa,
+    Ecdsa,
 }
 
 impl fmt::Display for SignatureAlgorithm {
@@ -243,46 +252,51 @@ impl PublicKey {
     /// # Errors
     /// [`KeyError`] naming the rule the key breaks.
     pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
-        let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(|_| KeyError::Malformed)?;
-        let key = spki.subject_public_key.as_bytes().ok_or(KeyError::Malformed)?;
-        match spki.algorithm.oid {
-            rfc5912::RSA_ENCRYPTION => {
-                let null = spki.algorithm.parameters.is_some_and(|p| p.tag() == Tag::Null && p.value().is_empty());
-                if !null {
-                    return Err(KeyError::RsaParameters);
-                }
-                Self::rsa(key)
+        let field = "subjectPublicKeyInfo";
+        let (alg, bits) = tlv::whole(der, field, |c| {
+            c.nested(Tag::Sequence, field, |parts| {
+                let alg = tlv::algorithm_identifier(parts, field)?;
+                let bits = parts.expect(Tag::BitString, field)?;
+                Ok((alg, parts.bytes(bits.value)))
+            })
+        })
+        .map_err(|_| KeyError::Malformed)?;
+        // The key is whole octets: a BIT STRING with no unused bits.
+        let [0, key @ ..] = bits else { return Err(KeyError::Malformed) };
+        let oid = |content| ObjectIdentifier::from_bytes(content).map_err(|_| KeyError::Malformed);
+        if alg.oid == rfc5912::RSA_ENCRYPTION.as_bytes() {
+            if !alg.parameters.is_some_and(|p| p.is_null()) {
+                return Err(KeyError::RsaParameters);
             }
-            rfc5912::ID_EC_PUBLIC_KEY => {
-                let params = spki.algorithm.parameters.ok_or(KeyError::MissingCurve)?;
-                let curve = match params.tag() {
-                    Tag::ObjectIdentifier => params.decode_as::<ObjectIdentifier>().map_err(|_| KeyError::Malformed)?,
-                    Tag::Sequence => return Err(KeyError::ExplicitCurve),
-                    _ => return Err(KeyError::MissingCurve),
-                };
-                let invalid = |_| KeyError::InvalidPoint;
-                let (kind, inner) = match curve {
-                    rfc5912::SECP_256_R_1 => {
-                        (KeyKind::P256, Inner::P256(p256::ecdsa::VerifyingKey::from_sec1_bytes(key).map_err(invalid)?))
-                    }
-                    rfc5912::SECP_384_R_1 => {
-                        (KeyKind::P384, Inner::P384(p384::ecdsa::VerifyingKey::from_sec1_bytes(key).map_err(invalid)?))
-                    }
-                    rfc5912::SECP_521_R_1 => {
-                        (KeyKind::P521, Inner::P521(p521::ecdsa::VerifyingKey::from_sec1_bytes(key).map_err(invalid)?))
-                    }
-                    other => return Err(KeyError::UnsupportedCurve { curve: other }),
-                };
-                Ok(Self::new(kind, key, inner))
-            }
-            other => Err(KeyError::UnsupportedAlgorithm { algorithm: other }),
+            return Self::rsa(key);
         }
+        if alg.oid != rfc5912::ID_EC_PUBLIC_KEY.as_bytes() {
+            return Err(KeyError::UnsupportedAlgorithm { algorithm: oid(alg.oid)? });
+        }
+        let params = alg.parameters.ok_or(KeyError::MissingCurve)?;
+        let curve = match params.tag {
+            Tag::ObjectIdentifier => {
+                tlv::check_oid(params.value, field).map_err(|_| KeyError::Malformed)?;
+                params.value
+            }
+            Tag::Sequence => return Err(KeyError::ExplicitCurve),
+            _ => return Err(KeyError::MissingCurve),
+        };
+        let invalid = |_| KeyError::InvalidPoint;
+        let (kind, inner) = if curve == rfc5912::SECP_256_R_1.as_bytes() {
+            (KeyKind::P256, Inner::P256(p256::ecdsa::VerifyingKey::from_sec1_bytes(key).map_err(invalid)?))
+        } else if curve == rfc5912::SECP_384_R_1.as_bytes() {
+            (KeyKind::P384, Inner::P384(p384::ecdsa::VerifyingKey::from_sec1_bytes(key).map_err(invalid)?))
+        } else if curve == rfc5912::SECP_521_R_1.as_bytes() {
+            (KeyKind::P521, Inner::P521(p521::ecdsa::VerifyingKey::from_sec1_bytes(key).map_err(invalid)?))
+        } else {
+            return Err(KeyError::UnsupportedCurve { curve: oid(curve)? });
+        };
+        Ok(Self::new(kind, key, inner))
     }
 
     fn rsa(pkcs1: &[u8]) -> Result<Self, KeyError> {
-        let key =
-            rsa::pkcs1::RsaPublicKey::<der::asn1::UintRef<'_>>::from_der(pkcs1).map_err(|_| KeyError::Malformed)?;
-        let n = key.modulus.as_bytes();
+        let (n, e) = rsa_public_key(pkcs1)?;
         let Some(&first) = n.first() else { return Err(KeyError::Malformed) };
         let bits = n.len() * 8 - first.leading_zeros() as usize;
         if !(RSA_MIN_BITS..=RSA_MAX_BITS).contains(&bits) {
@@ -294,7 +308,6 @@ impl PublicKey {
         if n.last().is_none_or(|b| b & 1 == 0) {
             return Err(KeyError::Malformed);
         }
-        let e = key.public_exponent.as_bytes();
         let exponent = if e.len() <= 8 { Some(e.iter().fold(0u64, |a, b| (a << 8) | u64::from(*b))) } else { None };
         match exponent {
             Some(v) if v >= 3 && v % 2 == 1 && v <= rsa::PublicKey::MAX_PUB_EXPONENT => {}
@@ -317,9 +330,9 @@ impl PublicKey {
     /// [`PublicKey::from_spki_der`], so `None` means only a defect in that reasoning.
     fn rsa_key<'a>(&'a self, cell: &'a OnceLock<Option<rsa::PublicKey>>) -> Option<&'a rsa::PublicKey> {
         cell.get_or_init(|| {
-            let key = rsa::pkcs1::RsaPublicKey::<der::asn1::UintRef<'_>>::from_der(&self.key).ok()?;
-            let n = rsa::BoxedUint::from_be_slice_vartime(key.modulus.as_bytes());
-            let e = rsa::BoxedUint::from_be_slice_vartime(key.public_exponent.as_bytes());
+            let (n, e) = rsa_public_key(&self.key).ok()?;
+            let n = rsa::BoxedUint::from_be_slice_vartime(n);
+            let e = rsa::BoxedUint::from_be_slice_vartime(e);
             rsa::PublicKey::new_with_size_limits(n, e, RSA_MIN_BITS..=RSA_MAX_BITS).ok()
         })
         .as_ref()
@@ -415,6 +428,21 @@ impl PublicKey {
         };
         if ok { Ok(()) } else { Err(SignatureError::Invalid { algorithm }) }
     }
+}
+
+/// A PKCS#1 RSAPublicKey (RFC 8017 §A.1.1): the modulus and the public exponent, each a
+/// non-negative DER INTEGER, as magnitudes.
+fn rsa_public_key(pkcs1: &[u8]) -> Result<(&[u8], &[u8]), KeyError> {
+    let field = "RSAPublicKey";
+    let (n, e) = tlv::whole(pkcs1, field, |c| {
+        c.nested(Tag::Sequence, field, |parts| {
+            let n = parts.expect(Tag::Integer, field)?;
+            let e = parts.expect(Tag::Integer, field)?;
+            Ok((parts.bytes(n.value), parts.bytes(e.value)))
+        })
+    })
+    .map_err(|_| KeyError::Malformed)?;
+    tlv::unsigned_integer(n).zip(tlv::unsigned_integer(e)).ok_or(KeyError::Malformed)
 }
 
 /// ECDSA uses the leftmost bits of the hash when it is longer than the group order, and the
