@@ -35,7 +35,8 @@ crate::wire_enum::wire_enum! {
 pub(crate) fn generation_id<R: CryptoRng + ?Sized>(rng: &mut R) -> String {
     let mut bytes = [0u8; 16];
     rng.fill_bytes(&mut bytes);
-    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().encode_lower(&mut text).to_owned()
 }
 
 /// The validity window of a certificate.

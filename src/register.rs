@@ -175,7 +175,7 @@ pub fn check(
     if let Some(pem_text) = verification {
         ca.verify_possession(pem_text, code, now)?;
     }
-    Ok(CheckedRegistration { ca, request: request.clone(), now })
+    Ok(CheckedRegistration { ca, request: request.without_certificates(), now })
 }
 
 /// Phase two: the account's facts (rule 1.6), then the registration (rule 1.7).

@@ -152,13 +152,13 @@ impl AccountScope {
     /// `arn:<partition>:iot:<region>:<account>:cacert/<certificateId>` (rule 1.7).
     #[must_use]
     pub fn ca_certificate_arn(&self, id: &CertificateId) -> String {
-        crate::arn::ResourceArn::new(self, crate::arn::ResourceType::CaCertificate, id.clone()).to_string()
+        crate::arn::text(self, crate::arn::ResourceType::CaCertificate, id)
     }
 
     /// `arn:<partition>:iot:<region>:<account>:cert/<certificateId>` (AWS IoT, device certificates).
     #[must_use]
     pub fn certificate_arn(&self, id: &CertificateId) -> String {
-        crate::arn::ResourceArn::new(self, crate::arn::ResourceType::Certificate, id.clone()).to_string()
+        crate::arn::text(self, crate::arn::ResourceType::Certificate, id)
     }
 }
 
