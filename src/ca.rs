@@ -154,8 +154,7 @@ impl VerifiedCa {
 
         // Rule 2: basicConstraints cA TRUE.
         let bc_ext = find(rfc5912::ID_CE_BASIC_CONSTRAINTS).ok_or(CaError::BasicConstraintsMissing)?;
-        let bc = BasicConstraints::from_der(cert.bytes(&bc_ext.value))
-            .map_err(|_| malformed(rfc5912::ID_CE_BASIC_CONSTRAINTS))?;
+        let bc = basic_constraints(cert.bytes(&bc_ext.value)).ok_or(malformed(rfc5912::ID_CE_BASIC_CONSTRAINTS))?;
         if !bc.ca {
             return Err(CaError::NotCa);
         }
@@ -166,9 +165,9 @@ impl VerifiedCa {
         match find(rfc5912::ID_CE_KEY_USAGE) {
             None => findings.push(Finding::KeyUsageAbsent),
             Some(ku_ext) => {
-                let ku =
-                    KeyUsage::from_der(cert.bytes(&ku_ext.value)).map_err(|_| malformed(rfc5912::ID_CE_KEY_USAGE))?;
-                if !ku.key_cert_sign() {
+                let key_cert_sign =
+                    key_cert_sign(cert.bytes(&ku_ext.value)).ok_or(malformed(rfc5912::ID_CE_KEY_USAGE))?;
+                if !key_cert_sign {
                     return Err(CaError::KeyCertSignMissing);
                 }
                 if !ku_ext.critical {
@@ -250,9 +249,61 @@ impl VerifiedCa {
     }
 }
 
+/// A basicConstraints extnValue. The two encodings CAs write (cA TRUE, with or without a
+/// pathLenConstraint below 128) are answered by hand; x509-cert decides every other, errors
+/// included. The generic decoder cost as much as the rest of the CA rules together;
+/// `common_ca_extensions_agree_with_x509_cert` holds the two together.
+fn basic_constraints(value: &[u8]) -> Option<BasicConstraints> {
+    match *value {
+        [0x30, 0x03, 0x01, 0x01, 0xff] => Some(BasicConstraints { ca: true, path_len_constraint: None }),
+        [0x30, 0x06, 0x01, 0x01, 0xff, 0x02, 0x01, n @ 0..=0x7f] => {
+            Some(BasicConstraints { ca: true, path_len_constraint: Some(n) })
+        }
+        _ => BasicConstraints::from_der(value).ok(),
+    }
+}
+
+/// Whether a keyUsage extnValue asserts keyCertSign, `None` when it is malformed. The usual CA
+/// encodings are answered by hand, as for [`basic_constraints`]; x509-cert decides the rest.
+fn key_cert_sign(value: &[u8]) -> Option<bool> {
+    match *value {
+        // keyCertSign | cRLSign, with digitalSignature; keyCertSign alone.
+        [0x03, 0x02, 0x01, 0x06 | 0x86] | [0x03, 0x02, 0x02, 0x04] => Some(true),
+        _ => KeyUsage::from_der(value).ok().map(|ku| ku.key_cert_sign()),
+    }
+}
+
 /// Dotted form of OID content octets, or hex when they are not a valid OID.
 fn dotted(content: &[u8]) -> String {
     ObjectIdentifier::from_bytes(content)
         .map(|o| o.to_string())
         .unwrap_or_else(|_| format!("0x{}", crate::certificate_id::hex_lower(content)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where the hand-written answers apply, x509-cert answers the same.
+    #[test]
+    fn common_ca_extensions_agree_with_x509_cert() {
+        let mut bc = vec![vec![0x30, 0x03, 0x01, 0x01, 0xff]];
+        bc.extend((0..=0x7f).map(|n| vec![0x30, 0x06, 0x01, 0x01, 0xff, 0x02, 0x01, n]));
+        for value in &bc {
+            let theirs = BasicConstraints::from_der(value).unwrap();
+            assert_eq!(basic_constraints(value), Some(theirs), "{value:02x?}");
+        }
+        for value in [[0x03, 0x02, 0x01, 0x06], [0x03, 0x02, 0x01, 0x86], [0x03, 0x02, 0x02, 0x04]] {
+            assert!(KeyUsage::from_der(&value).unwrap().key_cert_sign(), "{value:02x?}");
+            assert_eq!(key_cert_sign(&value), Some(true));
+        }
+        // Everything else still reaches x509-cert: a FALSE cA, a pathLen of 128, a keyUsage
+        // without keyCertSign, and malformed values.
+        assert_eq!(basic_constraints(&[0x30, 0x00]), Some(BasicConstraints { ca: false, path_len_constraint: None }));
+        let wide = [0x30, 0x07, 0x01, 0x01, 0xff, 0x02, 0x02, 0x00, 0x80];
+        assert_eq!(basic_constraints(&wide), Some(BasicConstraints { ca: true, path_len_constraint: Some(128) }));
+        assert_eq!(basic_constraints(&[0x30, 0x03, 0x01, 0x01, 0x01]), None);
+        assert_eq!(key_cert_sign(&[0x03, 0x02, 0x07, 0x80]), Some(false));
+        assert_eq!(key_cert_sign(&[0x03, 0x02, 0x01]), None);
+    }
 }
