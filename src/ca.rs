@@ -154,7 +154,8 @@ impl VerifiedCa {
 
         // Rule 2: basicConstraints cA TRUE.
         let bc_ext = find(rfc5912::ID_CE_BASIC_CONSTRAINTS).ok_or(CaError::BasicConstraintsMissing)?;
-        let bc = basic_constraints(cert.bytes(&bc_ext.value)).ok_or(malformed(rfc5912::ID_CE_BASIC_CONSTRAINTS))?;
+        let bc =
+            basic_constraints(cert.bytes(&bc_ext.value)).ok_or_else(|| malformed(rfc5912::ID_CE_BASIC_CONSTRAINTS))?;
         if !bc.ca {
             return Err(CaError::NotCa);
         }
@@ -166,7 +167,7 @@ impl VerifiedCa {
             None => findings.push(Finding::KeyUsageAbsent),
             Some(ku_ext) => {
                 let key_cert_sign =
-                    key_cert_sign(cert.bytes(&ku_ext.value)).ok_or(malformed(rfc5912::ID_CE_KEY_USAGE))?;
+                    key_cert_sign(cert.bytes(&ku_ext.value)).ok_or_else(|| malformed(rfc5912::ID_CE_KEY_USAGE))?;
                 if !key_cert_sign {
                     return Err(CaError::KeyCertSignMissing);
                 }
