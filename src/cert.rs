@@ -273,7 +273,16 @@ impl ParsedCertificate {
     /// The content octets of every attribute of type `oid` (content octets of its OID) in the
     /// subject, in order, whatever string type carries them. Walks the Name as received.
     pub(crate) fn subject_attribute_values(&self, oid: &[u8]) -> Vec<&[u8]> {
-        self.subject_attributes().into_iter().filter(|(kind, _, _)| *kind == oid).map(|(_, _, value)| value).collect()
+        let der = self.der.as_slice();
+        let mut out = Vec::new();
+        let mut name = Cursor::new(der, self.subject.clone());
+        // `from_der` walked this Name already, so the walk cannot fail here.
+        let _walked = walk_name(&mut name, "subject", |kind, value| {
+            if kind == oid {
+                out.push(&der[value.value.clone()]);
+            }
+        });
+        out
     }
 
     /// Every attribute of the subject, in order: the content octets of its type OID, the tag

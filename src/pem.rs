@@ -73,7 +73,7 @@ pub(crate) fn decode_certificate(text: &str) -> Result<Vec<u8>, PemError> {
     if state != Block::After {
         return Err(PemError::Truncated);
     }
-    if body.contains(&b':') {
+    if memchr::memchr(b':', &body).is_some() {
         // RFC 1421 headers (Proc-Type, DEK-Info) have no place in a CERTIFICATE block.
         return Err(PemError::Malformed);
     }
