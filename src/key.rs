@@ -105,7 +105,9 @@ impl SignatureAlgorithm {
     ///
     /// # Errors
     /// [`SignatureError`] for unknown algorithms (MD2, MD5, DSA…), parameters that are not as
-    /// RFC 4055 / RFC 5758 fix them, and RSASSA-PSS outside the strong set.
+    /// RFC 4055 / RFC 5758 fix them, and RSASSA-PSS outside the strong set. An identifier that
+    /// is not strict DER, an OID with an arc led by 0x80 included, is
+    /// [`SignatureError::MalformedAlgorithm`].
     pub fn from_der(der: &[u8]) -> Result<Self, SignatureError> {
         let field = "signatureAlgorithm";
         let alg = tlv::whole(der, field, |c| tlv::algorithm_identifier(c, field))
@@ -250,7 +252,8 @@ impl PublicKey {
     /// point on the curve.
     ///
     /// # Errors
-    /// [`KeyError`] naming the rule the key breaks.
+    /// [`KeyError`] naming the rule the key breaks. An SPKI that is not strict DER, an
+    /// algorithm or curve OID with an arc led by 0x80 included, is [`KeyError::Malformed`].
     pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
         let field = "subjectPublicKeyInfo";
         let (alg, bits) = tlv::whole(der, field, |c| {
@@ -495,4 +498,41 @@ pub fn verify_signed_data(
         der::asn1::BitStringRef::from_der(signature_bit_string).map_err(|_| SignatureError::MalformedSignature)?;
     let value = bits.as_bytes().ok_or(SignatureError::MalformedSignature)?;
     verify_strong(backend, &key, algorithm, data, value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An OID with an arc led by 0x80 is not DER (X.690 §8.19.2), so it is malformed wherever it
+    /// stands; before the TLV cursor read these, `der` let the padding through and the OID was
+    /// answered as unsupported.
+    #[test]
+    fn oids_with_padded_arcs_are_malformed() {
+        assert_eq!(
+            SignatureAlgorithm::from_der(&[0x30, 0x05, 0x06, 0x03, 0x2a, 0x80, 0x01]),
+            Err(SignatureError::MalformedAlgorithm)
+        );
+        let padded_algorithm = [0x30, 0x0a, 0x30, 0x05, 0x06, 0x03, 0x2a, 0x80, 0x01, 0x03, 0x01, 0x00];
+        assert_eq!(PublicKey::from_spki_der(&padded_algorithm).err(), Some(KeyError::Malformed));
+        // id-ecPublicKey with P-256's OID (1.2.840.10045.3.1.7) padded before its last arc.
+        let padded_curve = [
+            0x30, 0x19, 0x30, 0x14, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x09, 0x2a, 0x86, 0x48,
+            0xce, 0x3d, 0x03, 0x01, 0x80, 0x07, 0x03, 0x01, 0x00,
+        ];
+        assert_eq!(PublicKey::from_spki_der(&padded_curve).err(), Some(KeyError::Malformed));
+        // The same shapes with minimal OIDs are answered as unsupported, as before.
+        assert_eq!(
+            SignatureAlgorithm::from_der(&[0x30, 0x04, 0x06, 0x02, 0x2a, 0x01]),
+            Err(SignatureError::UnsupportedAlgorithm { algorithm: ObjectIdentifier::new_unwrap("1.2.1") })
+        );
+        let other_curve = [
+            0x30, 0x17, 0x30, 0x12, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x07, 0x2a, 0x86, 0x48,
+            0xce, 0x3d, 0x03, 0x09, 0x03, 0x01, 0x00,
+        ];
+        assert_eq!(
+            PublicKey::from_spki_der(&other_curve).err(),
+            Some(KeyError::UnsupportedCurve { curve: ObjectIdentifier::new_unwrap("1.2.840.10045.3.9") })
+        );
+    }
 }
