@@ -241,6 +241,18 @@ mod tests {
         }
         // Both sides of the comparison are exercised, not only refusals.
         assert!(accepted > 1_000, "{accepted}");
+        // Certificate-sized bodies, where the SIMD path runs: one stray or misplaced byte
+        // anywhere is refused, as base64ct refuses it.
+        let good = base64ct::Base64::encode_string(&(0..=255u8).cycle().take(900).collect::<Vec<_>>());
+        for position in (0..good.len()).step_by(7) {
+            for stray in [b'=', b'-', b'_', b' ', b'\n', 0x80, 0xff] {
+                let mut body = good.clone().into_bytes();
+                body[position] = stray;
+                assert_eq!(base64_simd::STANDARD.decode_to_vec(&body).ok(), None, "{position} {stray:#x}");
+                assert!(base64ct::Base64::decode_vec(&String::from_utf8_lossy(&body)).is_err());
+            }
+        }
+        assert_eq!(base64_simd::STANDARD.decode_to_vec(good.as_bytes()).ok(), base64ct::Base64::decode_vec(&good).ok());
         for len in 0..200 {
             let der: Vec<u8> = (0..len).map(|i| u8::try_from(i * 7 % 256).unwrap()).collect();
             assert_eq!(base64_simd::STANDARD.encode_to_string(&der), base64ct::Base64::encode_string(&der));
