@@ -273,13 +273,10 @@ impl ParsedCertificate {
     /// The content octets of every attribute of type `oid` (content octets of its OID) in the
     /// subject, in order, whatever string type carries them. Walks the Name as received.
     pub(crate) fn subject_attribute_values(&self, oid: &[u8]) -> Vec<&[u8]> {
-        let der = self.der.as_slice();
         let mut out = Vec::new();
-        let mut name = Cursor::new(der, self.subject.clone());
-        // `from_der` walked this Name already, so the walk cannot fail here.
-        let _walked = walk_name(&mut name, "subject", |kind, value| {
+        self.each_subject_attribute(|(kind, _, value)| {
             if kind == oid {
-                out.push(&der[value.value.clone()]);
+                out.push(value);
             }
         });
         out
@@ -289,12 +286,18 @@ impl ParsedCertificate {
     /// of its value and the value's content octets. Walks the Name as received.
     pub(crate) fn subject_attributes(&self) -> Vec<SubjectAttribute<'_>> {
         let mut out = Vec::new();
-        let mut name = Cursor::new(&self.der, self.subject.clone());
+        self.each_subject_attribute(|attribute| out.push(attribute));
+        out
+    }
+
+    /// Hands every attribute of the subject, in order, to `each`.
+    fn each_subject_attribute<'a>(&'a self, mut each: impl FnMut(SubjectAttribute<'a>)) {
+        let der = self.der.as_slice();
+        let mut name = Cursor::new(der, self.subject.clone());
         // `from_der` walked this Name already, so the walk cannot fail here.
         let _walked = walk_name(&mut name, "subject", |kind, value| {
-            out.push((kind, value.tag, value.value.clone()));
+            each((kind, value.tag, der.get(value.value.clone()).unwrap_or_default()));
         });
-        out.into_iter().map(|(kind, tag, range)| (kind, tag, &self.der[range])).collect()
     }
 
     /// The subject holds no attribute at all: an empty RDNSequence (RDNs cannot be empty).
