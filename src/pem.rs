@@ -248,8 +248,9 @@ mod tests {
             for stray in [b'=', b'-', b'_', b' ', b'\n', 0x80, 0xff] {
                 let mut body = good.clone().into_bytes();
                 body[position] = stray;
-                assert_eq!(base64_simd::STANDARD.decode_to_vec(&body).ok(), None, "{position} {stray:#x}");
-                assert!(base64ct::Base64::decode_vec(&String::from_utf8_lossy(&body)).is_err());
+                let ours = base64_simd::STANDARD.decode_to_vec(&body).ok();
+                let theirs = base64ct::Base64::decode_vec(&String::from_utf8_lossy(&body)).ok();
+                assert_eq!((ours, theirs), (None, None), "{position} {stray:#x}");
             }
         }
         assert_eq!(base64_simd::STANDARD.decode_to_vec(good.as_bytes()).ok(), base64ct::Base64::decode_vec(&good).ok());
