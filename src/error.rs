@@ -1,17 +1,19 @@
 //! The typed errors. Each area has its own enum with the values involved; [`Error`] gathers
 //! them. `exception.rs` maps every variant to the AWS exception, in one place.
 
+pub(crate) mod exception;
+
 use core::fmt;
 
 use const_oid::ObjectIdentifier;
 
-use crate::ca::Finding;
-use crate::cert::Version;
-use crate::certificate::CertificateStatus;
-use crate::certificate_id::CertificateId;
-use crate::description::CaStatus;
-use crate::key::{HashAlgorithm, KeyKind, SignatureAlgorithm};
-use crate::time::UnixTime;
+use crate::ca::verified::Finding;
+use crate::device::certificate::CertificateStatus;
+use crate::model::certificate_id::CertificateId;
+use crate::model::description::CaStatus;
+use crate::x509::cert::Version;
+use crate::x509::key::{HashAlgorithm, KeyKind, SignatureAlgorithm};
+use crate::x509::time::UnixTime;
 
 /// Any failure of the crate. Match on the area, then on the reason.
 #[derive(Clone, Debug, PartialEq, Eq)]

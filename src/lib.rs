@@ -68,105 +68,79 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod arn;
-mod backend;
 mod ca;
-mod cert;
-mod certificate;
-mod certificate_id;
-mod certificate_update;
-mod claim;
-mod connect;
-mod description;
+mod device;
 mod error;
-mod exception;
-mod issue;
-mod jitp;
-mod key;
-mod lifecycle;
-mod mode;
-mod paging;
-mod pem;
-mod policy;
-mod register;
-mod register_certificate;
-mod registered_ca;
-mod registration_code;
-mod registration_config;
-mod request;
-mod scope;
-mod self_signed;
-mod tags;
-mod template;
-mod time;
-mod tlv;
-mod verification;
+mod model;
+mod provisioning;
 #[cfg(feature = "wire")]
 pub mod wire;
-mod wire_enum;
+mod x509;
 
-pub use arn::{ResourceArn, ResourceType};
-pub use backend::Backend;
-pub use ca::{Finding, MAX_SERIAL_OCTETS, VerifiedCa};
-pub use cert::{ParsedCertificate, Version};
-pub use certificate::{CertificateDescription, CertificateStatus};
-pub use certificate_id::{CERTIFICATE_ID_LEN, CERTIFICATE_ID_PATTERN, CertificateId};
-pub use certificate_update::{
-    CertificateUpdate, DeleteCertificateRequest, UpdateCertificateRequest, certificates_listing, delete_certificate,
-    describe_certificate, list_certificates, update_certificate,
-};
-pub use claim::{
-    CLAIM_BACKDATE_SECS, CLAIM_LIFETIME_SECS, ClaimParams, ProvisioningClaim, check_claim_template,
-    create_provisioning_claim,
-};
-pub use connect::{
-    CertificateRecord, ConnectDecision, ConnectFacts, Connection, MAX_CHAIN_CERTIFICATES,
-    REGISTERED_EVENT_TOPIC_PREFIX, RefuseReason, RegisteredEvent, decide_connect,
-};
-pub use description::{AutoRegistrationStatus, CaCertificateDescription, CaStatus, CertificateValidity};
-pub use error::{
-    CaError, CertificateError, CertificateInputError, Error, IssueError, KeyError, LifecycleError, MarkerProblem,
-    PagingError, ParseError, PemError, RegistrationCodeError, RegistryError, RequestError, ResourceError,
-    SignatureError, TagError, TemplateBodyProblem, ValidityError, VerificationError,
-};
-pub use exception::{Exception, ExceptionKind};
-pub use issue::{CertificateSigner, KeyAlgorithm, KeyPair};
-pub use jitp::{CERTIFICATE_ID_PARAMETER, TemplateParameters};
-pub use key::{HashAlgorithm, KeyKind, PublicKey, RSA_MAX_BITS, RSA_MIN_BITS, SignatureAlgorithm, verify_signed_data};
-pub use lifecycle::{
+pub use ca::lifecycle::{
     CaCertificateUpdate, ListTagsForResourceRequest, TagResourceRequest, UntagResourceRequest,
     UpdateCaCertificateRequest, ca_certificates_listing, delete_ca_certificate, delete_registration_code,
     describe_ca_certificate, list_ca_certificates, list_tags_for_resource, tag_resource, tags_listing, untag_resource,
     update_ca_certificate,
 };
-pub use mode::CertificateMode;
-pub use paging::{
-    CreationKey, DEFAULT_PAGE_SIZE, Keyed, ListQuery, Listing, MARKER_PATTERN, MAX_MARKER_CHARS, MAX_PAGE_SIZE,
-    MIN_PAGE_SIZE, Marker, MarkerKey, Page, PageKey, PageSize, SortOrder, page_slice,
+pub use ca::register::{AccountFacts, CheckedRegistration, MAX_CAS_PER_SUBJECT, Registration, admit, check};
+pub use ca::request::RegisterCaCertificateRequest;
+pub use ca::verification::{
+    VerificationCertificateParams, check_registration_code, create_verification_certificate, verify_possession,
 };
-pub use pem::MAX_PEM_CHARS;
-pub use policy::Policy;
-pub use rand_core;
-pub use register::{AccountFacts, CheckedRegistration, MAX_CAS_PER_SUBJECT, Registration, admit, check};
-pub use register_certificate::{
+pub use ca::verified::{Finding, MAX_SERIAL_OCTETS, VerifiedCa};
+pub use device::certificate::{CertificateDescription, CertificateStatus};
+pub use device::connect::{
+    CertificateRecord, ConnectDecision, ConnectFacts, Connection, MAX_CHAIN_CERTIFICATES,
+    REGISTERED_EVENT_TOPIC_PREFIX, RefuseReason, RegisteredEvent, decide_connect,
+};
+pub use device::jitp::{CERTIFICATE_ID_PARAMETER, TemplateParameters};
+pub use device::lifecycle::{
+    CertificateUpdate, DeleteCertificateRequest, UpdateCertificateRequest, certificates_listing, delete_certificate,
+    describe_certificate, list_certificates, update_certificate,
+};
+pub use device::register::{
     CertificateFacts, CertificateRegistration, CheckedCertificate, RegisterCertificateRequest,
     RegisterCertificateWithoutCaRequest, admit_certificate, check_certificate, check_certificate_without_ca,
 };
-pub use registered_ca::RegisteredCa;
-pub use registration_code::{REGISTRATION_CODE_LEN, RegistrationCode};
-pub use registration_config::{
+pub use device::registered_ca::RegisteredCa;
+pub use error::exception::{Exception, ExceptionKind};
+pub use error::{
+    CaError, CertificateError, CertificateInputError, Error, IssueError, KeyError, LifecycleError, MarkerProblem,
+    PagingError, ParseError, PemError, RegistrationCodeError, RegistryError, RequestError, ResourceError,
+    SignatureError, TagError, TemplateBodyProblem, ValidityError, VerificationError,
+};
+pub use model::arn::{ResourceArn, ResourceType};
+pub use model::certificate_id::{CERTIFICATE_ID_LEN, CERTIFICATE_ID_PATTERN, CertificateId};
+pub use model::description::{AutoRegistrationStatus, CaCertificateDescription, CaStatus, CertificateValidity};
+pub use model::enums::CertificateMode;
+pub use model::paging::{
+    CreationKey, DEFAULT_PAGE_SIZE, Keyed, ListQuery, Listing, MARKER_PATTERN, MAX_MARKER_CHARS, MAX_PAGE_SIZE,
+    MIN_PAGE_SIZE, Marker, MarkerKey, Page, PageKey, PageSize, SortOrder, page_slice,
+};
+pub use model::policy::Policy;
+pub use model::registration_code::{REGISTRATION_CODE_LEN, RegistrationCode};
+pub use model::registration_config::{
     MAX_ROLE_ARN_CHARS, MAX_TEMPLATE_BODY_CHARS, MIN_ROLE_ARN_CHARS, ROLE_ARN_PATTERN, RegistrationConfig, RoleArn,
     TemplateBody,
 };
-pub use request::RegisterCaCertificateRequest;
-pub use scope::{AccountId, AccountScope, Partition, Region};
-pub use self_signed::{CaCertificateParams, create_ca_certificate};
-pub use tags::{MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, MAX_TAGS, TAG_KEY_PATTERN, TagKeys, Tags};
-pub use template::{MAX_TEMPLATE_NAME_CHARS, TEMPLATE_NAME_PATTERN, TemplateFacts, TemplateName, TemplateType};
-pub use time::UnixTime;
-pub use verification::{
-    VerificationCertificateParams, check_registration_code, create_verification_certificate, verify_possession,
+pub use model::scope::{AccountId, AccountScope, Partition, Region};
+pub use model::tags::{MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, MAX_TAGS, TAG_KEY_PATTERN, TagKeys, Tags};
+pub use model::template::{MAX_TEMPLATE_NAME_CHARS, TEMPLATE_NAME_PATTERN, TemplateFacts, TemplateName, TemplateType};
+pub use provisioning::claim::{
+    CLAIM_BACKDATE_SECS, CLAIM_LIFETIME_SECS, ClaimParams, ProvisioningClaim, check_claim_template,
+    create_provisioning_claim,
 };
+pub use rand_core;
+pub use x509::backend::Backend;
+pub use x509::cert::{ParsedCertificate, Version};
+pub use x509::issue::{CertificateSigner, KeyAlgorithm, KeyPair};
+pub use x509::key::{
+    HashAlgorithm, KeyKind, PublicKey, RSA_MAX_BITS, RSA_MIN_BITS, SignatureAlgorithm, verify_signed_data,
+};
+pub use x509::pem::MAX_PEM_CHARS;
+pub use x509::self_signed::{CaCertificateParams, create_ca_certificate};
+pub use x509::time::UnixTime;
 
 /// The rules the crate decides by, with the ids that errors, findings and these docs cite
 /// (`1.2`, `1.3.6`, `6.4`, `7.1.3`, …), what breaks each and the AWS exception it is answered with.

@@ -19,16 +19,16 @@ pub use certificates::{
     update_certificate_request_from_rest,
 };
 
-use crate::claim::ProvisioningClaim;
-use crate::description::CaCertificateDescription;
+use crate::ca::register::Registration;
+use crate::ca::request::RegisterCaCertificateRequest;
 use crate::error::{Error, RequestError, TagError};
-use crate::mode::CertificateMode;
-use crate::register::Registration;
-use crate::registration_code::RegistrationCode;
-use crate::registration_config::RegistrationConfig;
-use crate::request::RegisterCaCertificateRequest;
-use crate::tags::Tags;
-use crate::time::UnixTime;
+use crate::model::description::CaCertificateDescription;
+use crate::model::enums::CertificateMode;
+use crate::model::registration_code::RegistrationCode;
+use crate::model::registration_config::RegistrationConfig;
+use crate::model::tags::Tags;
+use crate::provisioning::claim::ProvisioningClaim;
+use crate::x509::time::UnixTime;
 
 mod lifecycle;
 mod stored;
@@ -122,7 +122,7 @@ fn tags_from_query_form(text: &str) -> Result<Vec<(&str, &str)>, Error> {
         .map(|(i, pair)| match pair.split_once('=') {
             Some((key, value)) if !key.is_empty() => Ok((key, value)),
             Some((_, _)) => {
-                Err(TagError::KeyLength { index: i + 1, len: 0, max: crate::tags::MAX_TAG_KEY_CHARS }.into())
+                Err(TagError::KeyLength { index: i + 1, len: 0, max: crate::model::tags::MAX_TAG_KEY_CHARS }.into())
             }
             None => Err(TagError::NotKeyValue { index: i + 1, pair: pair.chars().take(256).collect() }.into()),
         })
@@ -274,7 +274,7 @@ pub(crate) fn tag_to_json(key: &str, value: &str) -> Value {
 }
 
 /// A certificate's `validity`: `{"notBefore", "notAfter"}`.
-pub(crate) fn validity_to_json(v: &crate::description::CertificateValidity, times: TimeFormat) -> Value {
+pub(crate) fn validity_to_json(v: &crate::model::description::CertificateValidity, times: TimeFormat) -> Value {
     json!({ "notBefore": times.write(v.not_before), "notAfter": times.write(v.not_after) })
 }
 

@@ -17,17 +17,17 @@ use serde_json::{Map, Value, json};
 
 use super::lifecycle::{Query, list_query};
 use super::{TimeFormat, boolean, document_object, refuse_unknown, string, validity_to_json, wrong_type};
-use crate::certificate::{CertificateDescription, CertificateStatus};
-use crate::certificate_id::CertificateId;
-use crate::certificate_update::{DeleteCertificateRequest, UpdateCertificateRequest};
-use crate::connect::{ConnectDecision, RefuseReason};
-use crate::error::{Error, RequestError};
-use crate::paging::{ListQuery, Page};
-use crate::register_certificate::{
+use crate::device::certificate::{CertificateDescription, CertificateStatus};
+use crate::device::connect::{ConnectDecision, RefuseReason};
+use crate::device::lifecycle::{DeleteCertificateRequest, UpdateCertificateRequest};
+use crate::device::register::{
     CertificateRegistration, RegisterCertificateRequest, RegisterCertificateWithoutCaRequest,
 };
-use crate::registration_config::TemplateBody;
-use crate::template::{TemplateFacts, TemplateName, TemplateType};
+use crate::error::{Error, RequestError};
+use crate::model::certificate_id::CertificateId;
+use crate::model::paging::{ListQuery, Page};
+use crate::model::registration_config::TemplateBody;
+use crate::model::template::{TemplateFacts, TemplateName, TemplateType};
 
 /// The JSON object of a request body with no member outside `known`.
 fn body_object(json: &str, known: &[&str]) -> Result<Map<String, Value>, Error> {

@@ -26,18 +26,18 @@ use super::{
     TimeFormat, boolean, description_to_json, document_object, refuse_unknown, registration_config_members, string,
     tag_pairs, tag_to_json, wrong_type,
 };
-use crate::arn::ResourceArn;
-use crate::certificate_id::CertificateId;
-use crate::description::{AutoRegistrationStatus, CaCertificateDescription, CaStatus};
-use crate::error::{Error, RequestError};
-use crate::lifecycle::{
+use crate::ca::lifecycle::{
     ListTagsForResourceRequest, TagResourceRequest, UntagResourceRequest, UpdateCaCertificateRequest,
 };
-use crate::paging::{ListQuery, Marker, Page, PageSize, SortOrder};
-use crate::registration_config::RegistrationConfig;
-use crate::scope::AccountScope;
-use crate::tags::{TagKeys, Tags};
-use crate::template::TemplateName;
+use crate::error::{Error, RequestError};
+use crate::model::arn::ResourceArn;
+use crate::model::certificate_id::CertificateId;
+use crate::model::description::{AutoRegistrationStatus, CaCertificateDescription, CaStatus};
+use crate::model::paging::{ListQuery, Marker, Page, PageSize, SortOrder};
+use crate::model::registration_config::RegistrationConfig;
+use crate::model::scope::AccountScope;
+use crate::model::tags::{TagKeys, Tags};
+use crate::model::template::TemplateName;
 
 fn hex_value(b: u8) -> Option<u8> {
     char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok())

@@ -12,16 +12,16 @@ use serde_json::{Map, Value};
 use super::{
     TimeFormat, description_to_json, registration_config_members, string, tag_pairs, tags_to_json, wrong_type,
 };
-use crate::ca::Finding;
-use crate::certificate::{CertificateDescription, CertificateStatus};
-use crate::certificate_id::CertificateId;
-use crate::description::{AutoRegistrationStatus, CaCertificateDescription, CaStatus, CertificateValidity};
+use crate::ca::verified::Finding;
+use crate::device::certificate::{CertificateDescription, CertificateStatus};
 use crate::error::{Error, RequestError};
-use crate::mode::CertificateMode;
-use crate::registration_config::RegistrationConfig;
-use crate::scope::AccountId;
-use crate::tags::Tags;
-use crate::time::UnixTime;
+use crate::model::certificate_id::CertificateId;
+use crate::model::description::{AutoRegistrationStatus, CaCertificateDescription, CaStatus, CertificateValidity};
+use crate::model::enums::CertificateMode;
+use crate::model::registration_config::RegistrationConfig;
+use crate::model::scope::AccountId;
+use crate::model::tags::Tags;
+use crate::x509::time::UnixTime;
 
 use super::certificates::certificate_description_to_json;
 

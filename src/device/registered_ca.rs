@@ -1,17 +1,17 @@
 //! A CA certificate the account registered, as the caller's store knows it: the fact that
 //! RegisterCertificate and a device's connection are decided against.
 
-use crate::backend::Backend;
-use crate::cert::ParsedCertificate;
-use crate::certificate_id::CertificateId;
-use crate::description::{AutoRegistrationStatus, CaCertificateDescription, CaStatus};
+use crate::ca::verification::verify_possession;
 use crate::error::{CaError, CertificateError, Error, VerificationError};
-use crate::key::PublicKey;
-use crate::mode::CertificateMode;
-use crate::pem;
-use crate::registration_config::RegistrationConfig;
-use crate::time::UnixTime;
-use crate::verification::verify_possession;
+use crate::model::certificate_id::CertificateId;
+use crate::model::description::{AutoRegistrationStatus, CaCertificateDescription, CaStatus};
+use crate::model::enums::CertificateMode;
+use crate::model::registration_config::RegistrationConfig;
+use crate::x509::backend::Backend;
+use crate::x509::cert::ParsedCertificate;
+use crate::x509::key::PublicKey;
+use crate::x509::pem;
+use crate::x509::time::UnixTime;
 
 /// A registered CA certificate with what its registration says: status, auto-registration,
 /// mode and registrationConfig.

@@ -12,9 +12,9 @@ use der::{Decode, Tag};
 use sha2::Digest;
 use signature::hazmat::PrehashVerifier;
 
-use crate::backend::Backend;
 use crate::error::{KeyError, SignatureError};
-use crate::tlv;
+use crate::x509::backend::Backend;
+use crate::x509::tlv;
 
 /// Smallest accepted RSA modulus, in bits (rule 1.3.6).
 pub const RSA_MIN_BITS: usize = 2048;
@@ -243,7 +243,7 @@ pub struct PublicKey {
     /// aws-lc-rs's parsed key for the algorithm it was first used with (a registration
     /// verifies twice with the same key, usually with the same algorithm).
     #[cfg(feature = "aws-lc-rs")]
-    aws_lc: crate::backend::AwsLcKeyCache,
+    aws_lc: crate::x509::backend::AwsLcKeyCache,
 }
 
 impl PublicKey {
@@ -325,7 +325,7 @@ impl PublicKey {
             key: key.to_vec(),
             inner,
             #[cfg(feature = "aws-lc-rs")]
-            aws_lc: crate::backend::AwsLcKeyCache::default(),
+            aws_lc: crate::x509::backend::AwsLcKeyCache::default(),
         }
     }
 

@@ -2,16 +2,16 @@
 
 use rand_core::CryptoRng;
 
-use crate::ca::Finding;
-use crate::certificate_id::CertificateId;
+use crate::ca::verified::Finding;
+use crate::model::certificate_id::CertificateId;
 
-use crate::mode::CertificateMode;
-use crate::registration_config::RegistrationConfig;
-use crate::scope::AccountId;
-use crate::tags::Tags;
-use crate::time::UnixTime;
+use crate::model::enums::CertificateMode;
+use crate::model::registration_config::RegistrationConfig;
+use crate::model::scope::AccountId;
+use crate::model::tags::Tags;
+use crate::x509::time::UnixTime;
 
-crate::wire_enum::wire_enum! {
+crate::model::wire_enum::wire_enum! {
     /// A CA certificate's status.
     pub enum CaStatus (member "newStatus") {
         /// Devices whose certificates it signed may register and connect.
@@ -21,7 +21,7 @@ crate::wire_enum::wire_enum! {
     }
 }
 
-crate::wire_enum::wire_enum! {
+crate::model::wire_enum::wire_enum! {
     /// Whether devices with certificates from this CA register themselves on first connect.
     pub enum AutoRegistrationStatus (member "newAutoRegistrationStatus") {
         /// Just-in-time registration on.

@@ -5,9 +5,9 @@
 
 use core::fmt;
 
-use crate::certificate_id::CertificateId;
 use crate::error::{Error, ResourceError};
-use crate::scope::AccountScope;
+use crate::model::certificate_id::CertificateId;
+use crate::model::scope::AccountScope;
 
 /// What a certificate ARN names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -143,7 +143,7 @@ impl fmt::Display for ResourceArn {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scope::{AccountId, Partition, Region};
+    use crate::model::scope::{AccountId, Partition, Region};
 
     fn scope() -> AccountScope {
         AccountScope::new(AccountId::parse("123456789012").unwrap(), Region::parse("eu-west-1").unwrap())

@@ -2,8 +2,8 @@
 
 use core::fmt;
 
-use crate::certificate_id::CertificateId;
 use crate::error::{Error, RequestError};
+use crate::model::certificate_id::CertificateId;
 
 fn pattern_error(member: &'static str, value: &str, pattern: &'static str) -> Error {
     Error::Request(RequestError::Pattern { member, value: value.chars().take(256).collect(), pattern })
@@ -152,13 +152,13 @@ impl AccountScope {
     /// `arn:<partition>:iot:<region>:<account>:cacert/<certificateId>` (rule 1.7).
     #[must_use]
     pub fn ca_certificate_arn(&self, id: &CertificateId) -> String {
-        crate::arn::text(self, crate::arn::ResourceType::CaCertificate, id)
+        crate::model::arn::text(self, crate::model::arn::ResourceType::CaCertificate, id)
     }
 
     /// `arn:<partition>:iot:<region>:<account>:cert/<certificateId>` (AWS IoT, device certificates).
     #[must_use]
     pub fn certificate_arn(&self, id: &CertificateId) -> String {
-        crate::arn::text(self, crate::arn::ResourceType::Certificate, id)
+        crate::model::arn::text(self, crate::model::arn::ResourceType::Certificate, id)
     }
 }
 

@@ -4,13 +4,13 @@
 
 use rand_core::CryptoRng;
 
-use crate::certificate::{CertificateDescription, CertificateStatus};
-use crate::certificate_id::CertificateId;
-use crate::description::generation_id;
+use crate::device::certificate::{CertificateDescription, CertificateStatus};
 use crate::error::{CertificateError, Error};
-use crate::paging::{CreationKey, Keyed, ListQuery, Listing, MarkerKey, Page, page_slice};
-use crate::scope::AccountScope;
-use crate::time::UnixTime;
+use crate::model::certificate_id::CertificateId;
+use crate::model::description::generation_id;
+use crate::model::paging::{CreationKey, Keyed, ListQuery, Listing, MarkerKey, Page, page_slice};
+use crate::model::scope::AccountScope;
+use crate::x509::time::UnixTime;
 
 /// DescribeCertificate: the stored description, or ResourceNotFoundException when the account
 /// holds no certificate `id` (also when another account holds it).

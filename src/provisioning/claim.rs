@@ -8,14 +8,14 @@ use rand_core::CryptoRng;
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
 use x509_cert::name::Name;
 
-use crate::backend::Backend;
-use crate::cert::ParsedCertificate;
-use crate::certificate_id::{CertificateId, hex_lower};
 use crate::error::{Error, IssueError, RegistryError};
-use crate::issue::{CertificateSigner, Issuance, Issuer, KeyAlgorithm, KeyPair, extension, issue, serial_from};
-use crate::pem;
-use crate::template::{TemplateFacts, TemplateName, TemplateType};
-use crate::time::UnixTime;
+use crate::model::certificate_id::{CertificateId, hex_lower};
+use crate::model::template::{TemplateFacts, TemplateName, TemplateType};
+use crate::x509::backend::Backend;
+use crate::x509::cert::ParsedCertificate;
+use crate::x509::issue::{CertificateSigner, Issuance, Issuer, KeyAlgorithm, KeyPair, extension, issue, serial_from};
+use crate::x509::pem;
+use crate::x509::time::UnixTime;
 
 /// notBefore is this many seconds before `now`: a clock-skew allowance, as AWS's claims show.
 pub const CLAIM_BACKDATE_SECS: i64 = 120;

@@ -3,18 +3,20 @@
 
 use rand_core::CryptoRng;
 
-use crate::ca::VerifiedCa;
-use crate::certificate_id::CertificateId;
-use crate::description::{self, AutoRegistrationStatus, CaCertificateDescription, CaStatus, CertificateValidity};
+use crate::ca::request::RegisterCaCertificateRequest;
+use crate::ca::verified::VerifiedCa;
 use crate::error::{CaError, Error, RegistryError, RequestError, VerificationError};
-use crate::mode::CertificateMode;
-use crate::pem;
-use crate::policy::Policy;
-use crate::registration_code::RegistrationCode;
-use crate::request::RegisterCaCertificateRequest;
-use crate::scope::AccountScope;
-use crate::template::{TemplateFacts, TemplateName};
-use crate::time::UnixTime;
+use crate::model::certificate_id::CertificateId;
+use crate::model::description::{
+    self, AutoRegistrationStatus, CaCertificateDescription, CaStatus, CertificateValidity,
+};
+use crate::model::enums::CertificateMode;
+use crate::model::policy::Policy;
+use crate::model::registration_code::RegistrationCode;
+use crate::model::scope::AccountScope;
+use crate::model::template::{TemplateFacts, TemplateName};
+use crate::x509::pem;
+use crate::x509::time::UnixTime;
 
 /// An account may hold at most this many CA certificates with the same subject (rule 1.6).
 pub const MAX_CAS_PER_SUBJECT: usize = 10;

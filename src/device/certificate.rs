@@ -4,17 +4,17 @@
 
 use rand_core::CryptoRng;
 
-use crate::cert::{ParsedCertificate, Version};
-use crate::certificate_id::CertificateId;
-use crate::description::{CertificateValidity, generation_id};
 use crate::error::CertificateError;
-use crate::key::{HashAlgorithm, PublicKey, SignatureAlgorithm};
-use crate::mode::CertificateMode;
-use crate::pem;
-use crate::scope::{AccountId, AccountScope};
-use crate::time::UnixTime;
+use crate::model::certificate_id::CertificateId;
+use crate::model::description::{CertificateValidity, generation_id};
+use crate::model::enums::CertificateMode;
+use crate::model::scope::{AccountId, AccountScope};
+use crate::x509::cert::{ParsedCertificate, Version};
+use crate::x509::key::{HashAlgorithm, PublicKey, SignatureAlgorithm};
+use crate::x509::pem;
+use crate::x509::time::UnixTime;
 
-crate::wire_enum::wire_enum! {
+crate::model::wire_enum::wire_enum! {
     /// A device certificate's status (AWS model `CertificateStatus`). Whether an operation
     /// accepts a value is that operation's rule.
     pub enum CertificateStatus (member "status") {

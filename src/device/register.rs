@@ -6,17 +6,19 @@
 
 use rand_core::CryptoRng;
 
-use crate::cert::ParsedCertificate;
-use crate::certificate::{CertificateDescription, CertificateStatus, DeviceCertificate, Registered, parse_field};
-use crate::certificate_id::CertificateId;
-use crate::description::CaStatus;
+use crate::device::certificate::{
+    CertificateDescription, CertificateStatus, DeviceCertificate, Registered, parse_field,
+};
+use crate::device::registered_ca::RegisteredCa;
 use crate::error::{CertificateError, Error, RegistryError};
-use crate::mode::CertificateMode;
-use crate::pem;
-use crate::policy::Policy;
-use crate::registered_ca::RegisteredCa;
-use crate::scope::AccountScope;
-use crate::time::UnixTime;
+use crate::model::certificate_id::CertificateId;
+use crate::model::description::CaStatus;
+use crate::model::enums::CertificateMode;
+use crate::model::policy::Policy;
+use crate::model::scope::AccountScope;
+use crate::x509::cert::ParsedCertificate;
+use crate::x509::pem;
+use crate::x509::time::UnixTime;
 
 /// A RegisterCertificate request (`POST /certificate/register`).
 #[derive(Clone, Debug, PartialEq, Eq)]

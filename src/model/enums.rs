@@ -1,6 +1,6 @@
 //! certificateMode (rule 1.1, rule 1.4).
 
-crate::wire_enum::wire_enum! {
+crate::model::wire_enum::wire_enum! {
     /// How devices present certificates issued by the CA.
     #[derive(Default)]
     pub enum CertificateMode (member "certificateMode") {

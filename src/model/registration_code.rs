@@ -4,8 +4,8 @@ use core::fmt;
 
 use rand_core::CryptoRng;
 
-use crate::certificate_id::hex_lower;
 use crate::error::{Error, RegistrationCodeError};
+use crate::model::certificate_id::hex_lower;
 
 /// Length of a registration code in characters.
 pub const REGISTRATION_CODE_LEN: usize = 64;

@@ -65,7 +65,7 @@ impl fmt::Display for TemplateName {
     }
 }
 
-crate::wire_enum::wire_enum! {
+crate::model::wire_enum::wire_enum! {
     /// A provisioning template's type.
     pub enum TemplateType (member "type") {
         /// Just-in-time provisioning (what registrationConfig.templateName needs).

@@ -23,12 +23,12 @@ use rand_core::CryptoRng;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::certificate_id::CertificateId;
-use crate::description::CaCertificateDescription;
 use crate::error::{Error, MarkerProblem, PagingError, RequestError};
-use crate::scope::AccountScope;
-use crate::template::TemplateName;
-use crate::time::UnixTime;
+use crate::model::certificate_id::CertificateId;
+use crate::model::description::CaCertificateDescription;
+use crate::model::scope::AccountScope;
+use crate::model::template::TemplateName;
+use crate::x509::time::UnixTime;
 
 /// Smallest pageSize (our rule).
 pub const MIN_PAGE_SIZE: u16 = 1;
@@ -497,7 +497,7 @@ pub fn page_slice<'a, T: Keyed>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scope::{AccountId, Region};
+    use crate::model::scope::{AccountId, Region};
 
     fn scope(account: &str) -> AccountScope {
         AccountScope::new(AccountId::parse(account).unwrap(), Region::parse("us-east-1").unwrap())

@@ -12,20 +12,20 @@ use core::fmt;
 use rand_core::CryptoRng;
 use serde_json::json;
 
-use crate::cert::ParsedCertificate;
-use crate::certificate::{CertificateDescription, CertificateStatus, DeviceCertificate, Registered};
-use crate::certificate_id::CertificateId;
-use crate::description::{AutoRegistrationStatus, CaStatus};
+use crate::device::certificate::{CertificateDescription, CertificateStatus, DeviceCertificate, Registered};
+use crate::device::jitp::{TemplateParameters, template_parameters};
+use crate::device::registered_ca::RegisteredCa;
 use crate::error::{CertificateError, Error};
-use crate::jitp::{TemplateParameters, template_parameters};
-use crate::mode::CertificateMode;
-use crate::pem;
-use crate::policy::Policy;
-use crate::registered_ca::RegisteredCa;
-use crate::registration_config::{RegistrationConfig, TemplateBody};
-use crate::scope::{AccountId, AccountScope};
-use crate::template::TemplateName;
-use crate::time::UnixTime;
+use crate::model::certificate_id::CertificateId;
+use crate::model::description::{AutoRegistrationStatus, CaStatus};
+use crate::model::enums::CertificateMode;
+use crate::model::policy::Policy;
+use crate::model::registration_config::{RegistrationConfig, TemplateBody};
+use crate::model::scope::{AccountId, AccountScope};
+use crate::model::template::TemplateName;
+use crate::x509::cert::ParsedCertificate;
+use crate::x509::pem;
+use crate::x509::time::UnixTime;
 
 /// Most certificates a presented chain may hold, the device's included (our rule: a device
 /// presents its certificate and at most a few CA certificates).

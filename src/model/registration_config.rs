@@ -1,7 +1,7 @@
 //! registrationConfig (rule 1.1): a JITP template by name, or a template body with its role.
 
 use crate::error::{Error, RequestError, TemplateBodyProblem};
-use crate::template::TemplateName;
+use crate::model::template::TemplateName;
 
 /// Longest templateBody, in characters. AWS model: `TemplateBody` max 10240.
 pub const MAX_TEMPLATE_BODY_CHARS: usize = 10_240;

@@ -11,8 +11,8 @@ use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
 use x509_cert::name::Name;
 
 use crate::error::{Error, IssueError};
-use crate::issue::{CertificateSigner, Issuance, Issuer, extension, issue, serial_from};
-use crate::time::UnixTime;
+use crate::x509::issue::{CertificateSigner, Issuance, Issuer, extension, issue, serial_from};
+use crate::x509::time::UnixTime;
 
 /// What a self-signed CA certificate is made from: its subject (RFC 4514, e.g.
 /// `CN=Example Root,O=Example,C=US`) and its notAfter.

@@ -51,7 +51,7 @@ impl Default for Backend {
 #[cfg(feature = "aws-lc-rs")]
 #[derive(Clone, Default)]
 pub(crate) struct AwsLcKeyCache(
-    std::sync::OnceLock<Option<(crate::key::SignatureAlgorithm, aws_lc_rs::signature::ParsedPublicKey)>>,
+    std::sync::OnceLock<Option<(crate::x509::key::SignatureAlgorithm, aws_lc_rs::signature::ParsedPublicKey)>>,
 );
 
 #[cfg(feature = "aws-lc-rs")]
@@ -67,9 +67,9 @@ impl AwsLcKeyCache {
     /// algorithm for this key and signature algorithm (the caller then uses RustCrypto).
     pub(crate) fn verify(
         &self,
-        kind: crate::key::KeyKind,
+        kind: crate::x509::key::KeyKind,
         key: &[u8],
-        algorithm: crate::key::SignatureAlgorithm,
+        algorithm: crate::x509::key::SignatureAlgorithm,
         message: &[u8],
         signature: &[u8],
     ) -> Option<bool> {
@@ -86,12 +86,12 @@ impl AwsLcKeyCache {
 /// The aws-lc-rs algorithm for a key kind and signature algorithm, if it has one.
 #[cfg(feature = "aws-lc-rs")]
 fn aws_lc_algorithm(
-    kind: crate::key::KeyKind,
-    algorithm: crate::key::SignatureAlgorithm,
+    kind: crate::x509::key::KeyKind,
+    algorithm: crate::x509::key::SignatureAlgorithm,
 ) -> Option<&'static dyn aws_lc_rs::signature::VerificationAlgorithm> {
     use aws_lc_rs::signature as s;
 
-    use crate::key::{HashAlgorithm as H, KeyKind as K, SignatureAlgorithm as A};
+    use crate::x509::key::{HashAlgorithm as H, KeyKind as K, SignatureAlgorithm as A};
     Some(match (kind, algorithm) {
         (K::Rsa { .. }, A::RsaPkcs1(H::Sha1)) => &s::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
         (K::Rsa { .. }, A::RsaPkcs1(H::Sha256)) => &s::RSA_PKCS1_2048_8192_SHA256,

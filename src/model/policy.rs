@@ -1,6 +1,6 @@
 //! How strictly the CA rules are applied.
 
-use crate::backend::Backend;
+use crate::x509::backend::Backend;
 
 /// Whether the findings of rule 1.3 are reported (the default) or refused (`strict`), and
 /// which [`Backend`] verifies signatures.

@@ -5,9 +5,9 @@
 use const_oid::ObjectIdentifier;
 use der::Tag;
 
-use crate::cert::ParsedCertificate;
-use crate::certificate_id::CertificateId;
-use crate::registration_config::TemplateBody;
+use crate::model::certificate_id::CertificateId;
+use crate::model::registration_config::TemplateBody;
+use crate::x509::cert::ParsedCertificate;
 
 /// The template parameter that carries the certificateId.
 pub const CERTIFICATE_ID_PARAMETER: &str = "AWS::IoT::Certificate::Id";

@@ -6,7 +6,7 @@ use crate::error::{
     CaError, CertificateError, Error, LifecycleError, PagingError, PemError, RegistrationCodeError, RegistryError,
     RequestError, TagError, VerificationError,
 };
-use crate::pem::MAX_PEM_CHARS;
+use crate::x509::pem::MAX_PEM_CHARS;
 
 /// Declares [`ExceptionKind`] once: each kind with its wire name, HTTP status and doc line,
 /// from which `ALL`, `name` and `http_status` are derived.
@@ -159,7 +159,9 @@ fn tag_exception(e: &TagError, display: String, key_path: fn(usize) -> String) -
         TagError::ValueLength { index, len, max } => {
             length_message(&format!("tags.{index}.member.value"), *len, 0, *max)
         }
-        TagError::KeyPattern { index, key } => pattern_message(&key_path(*index), key, crate::tags::TAG_KEY_PATTERN),
+        TagError::KeyPattern { index, key } => {
+            pattern_message(&key_path(*index), key, crate::model::tags::TAG_KEY_PATTERN)
+        }
         _ => display,
     };
     Exception::new(ExceptionKind::InvalidRequest, message)
@@ -331,10 +333,10 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ca::Finding;
-    use crate::cert::Version;
+    use crate::ca::verified::Finding;
     use crate::error::{IssueError, KeyError, MarkerProblem, ParseError, ResourceError, SignatureError, ValidityError};
-    use crate::time::UnixTime;
+    use crate::x509::cert::Version;
+    use crate::x509::time::UnixTime;
 
     /// One value of every variant, with the exception it must map to. The `match` in
     /// `expected` has no wildcard, so a new variant does not compile until it is listed here.
@@ -466,8 +468,8 @@ mod tests {
             Error::TagKeys(TagError::ValueLength { index: 1, len: 257, max: 256 }),
             Error::TagKeys(TagError::NotKeyValue { index: 1, pair: "k".into() }),
         ]);
-        let id = crate::certificate_id::CertificateId::of_der(b"");
-        let status = crate::certificate::CertificateStatus::PendingActivation;
+        let id = crate::model::certificate_id::CertificateId::of_der(b"");
+        let status = crate::device::certificate::CertificateStatus::PendingActivation;
         for p in &pem {
             out.push(Error::Certificate(CertificateError::Pem(p.clone())));
             out.push(Error::Certificate(CertificateError::CaPem(p.clone())));
@@ -493,7 +495,7 @@ mod tests {
             Error::Certificate(CertificateError::Signature(SignatureError::MalformedSignature)),
             Error::Certificate(CertificateError::CaNotActive {
                 ca_certificate_id: id.clone(),
-                status: crate::description::CaStatus::Inactive,
+                status: crate::model::description::CaStatus::Inactive,
             }),
             Error::Certificate(CertificateError::NotFound { certificate_id: id }),
             Error::Certificate(CertificateError::StatusFinal { status, new_status: status }),

@@ -10,8 +10,8 @@ use core::ops::Range;
 use der::Tag;
 
 use crate::error::{CertificateInputError, ParseError, ValidityError};
-use crate::time::UnixTime;
-use crate::tlv::{self, Cursor, Tlv, check_integer, check_oid, context, walk_name};
+use crate::x509::time::UnixTime;
+use crate::x509::tlv::{self, Cursor, Tlv, check_integer, check_oid, context, walk_name};
 
 /// Certificate version (RFC 5280 §4.1.2.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,7 +175,7 @@ impl ParsedCertificate {
     /// # Errors
     /// [`CertificateInputError`] saying whether the PEM or the DER is at fault.
     pub fn from_pem(text: &str) -> Result<Self, CertificateInputError> {
-        let der = crate::pem::decode_certificate(text).map_err(CertificateInputError::Pem)?;
+        let der = crate::x509::pem::decode_certificate(text).map_err(CertificateInputError::Pem)?;
         Self::from_der(der).map_err(CertificateInputError::Parse)
     }
 

@@ -1,8 +1,8 @@
 //! The RegisterCACertificate request (rule 1.1), with its members already in their types.
 
-use crate::mode::CertificateMode;
-use crate::registration_config::RegistrationConfig;
-use crate::tags::Tags;
+use crate::model::enums::CertificateMode;
+use crate::model::registration_config::RegistrationConfig;
+use crate::model::tags::Tags;
 
 /// A RegisterCACertificate request. The certificate fields are PEM text, checked by
 /// [`crate::check`]; every other constrained member is a type whose constructor enforces its

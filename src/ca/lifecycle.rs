@@ -9,17 +9,17 @@
 
 use rand_core::CryptoRng;
 
-use crate::arn::ResourceArn;
-use crate::certificate_id::CertificateId;
-use crate::description::{self, AutoRegistrationStatus, CaCertificateDescription, CaStatus};
 use crate::error::{Error, LifecycleError, RegistryError, ResourceError};
-use crate::paging::{ListQuery, Listing, MarkerKey, Page, SortOrder, page_slice};
-use crate::registration_code::RegistrationCode;
-use crate::registration_config::RegistrationConfig;
-use crate::scope::AccountScope;
-use crate::tags::{TagKeys, Tags};
-use crate::template::{TemplateFacts, TemplateName};
-use crate::time::UnixTime;
+use crate::model::arn::ResourceArn;
+use crate::model::certificate_id::CertificateId;
+use crate::model::description::{self, AutoRegistrationStatus, CaCertificateDescription, CaStatus};
+use crate::model::paging::{ListQuery, Listing, MarkerKey, Page, SortOrder, page_slice};
+use crate::model::registration_code::RegistrationCode;
+use crate::model::registration_config::RegistrationConfig;
+use crate::model::scope::AccountScope;
+use crate::model::tags::{TagKeys, Tags};
+use crate::model::template::{TemplateFacts, TemplateName};
+use crate::x509::time::UnixTime;
 
 /// The stored CA `id` of the account in `scope`, or ResourceNotFoundException. A description
 /// whose ARN is not this account's, region's and partition's (another account's CA, handed

@@ -18,10 +18,10 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::{Time, Validity};
 use zeroize::Zeroizing;
 
-use crate::backend::Backend;
-use crate::cert::ParsedCertificate;
 use crate::error::{Error, IssueError};
-use crate::time::UnixTime;
+use crate::x509::backend::Backend;
+use crate::x509::cert::ParsedCertificate;
+use crate::x509::time::UnixTime;
 
 /// A key that signs certificates: any RustCrypto signer whose verifying key encodes as an SPKI
 /// and that names its signature algorithm — `rsa::pkcs1v15::SigningKey<Sha256>` with

@@ -5,13 +5,13 @@ use core::str::FromStr;
 
 use rand_core::CryptoRng;
 
-use crate::ca::VerifiedCa;
-use crate::cert::ParsedCertificate;
+use crate::ca::verified::VerifiedCa;
 use crate::error::{Error, IssueError, RegistrationCodeError, VerificationError};
-use crate::issue::{CertificateSigner, Issuance, Issuer, issue, serial_from};
-use crate::key::{PublicKey, verify_strong};
-use crate::registration_code::RegistrationCode;
-use crate::time::UnixTime;
+use crate::model::registration_code::RegistrationCode;
+use crate::x509::cert::ParsedCertificate;
+use crate::x509::issue::{CertificateSigner, Issuance, Issuer, issue, serial_from};
+use crate::x509::key::{PublicKey, verify_strong};
+use crate::x509::time::UnixTime;
 
 /// id-at-commonName (RFC 4519 §2.3).
 const COMMON_NAME: const_oid::ObjectIdentifier = const_oid::db::rfc4519::CN;

@@ -1,0 +1,3 @@
+//! Provisioning: the claim certificates of fleet provisioning.
+
+pub(crate) mod claim;
