@@ -106,9 +106,8 @@ pub use device::register::{
 pub use device::registered_ca::RegisteredCa;
 pub use error::exception::{Exception, ExceptionKind};
 pub use error::{
-    CaError, CertificateError, CertificateInputError, Error, IssueError, KeyError, LifecycleError, MarkerProblem,
-    PagingError, ParseError, PemError, RegistrationCodeError, RegistryError, RequestError, ResourceError,
-    SignatureError, TagError, TemplateBodyProblem, ValidityError, VerificationError,
+    CaError, CertificateError, Error, LifecycleError, MarkerProblem, PagingError, RegistrationCodeError, RegistryError,
+    RequestError, ResourceError, TagError, TemplateBodyProblem, VerificationError,
 };
 pub use model::arn::{ResourceArn, ResourceType};
 pub use model::certificate_id::{CERTIFICATE_ID_LEN, CERTIFICATE_ID_PATTERN, CertificateId};
@@ -132,15 +131,18 @@ pub use provisioning::claim::{
     create_provisioning_claim,
 };
 pub use rand_core;
+pub use x509::algorithm::{HashAlgorithm, KeyError, KeyKind, SignatureAlgorithm, SignatureError};
 pub use x509::backend::Backend;
+pub use x509::cert::{CertificateInputError, ValidityError};
 pub use x509::cert::{ParsedCertificate, Version};
+pub use x509::issue::IssueError;
 pub use x509::issue::{CertificateSigner, KeyAlgorithm, KeyPair};
-pub use x509::key::{
-    HashAlgorithm, KeyKind, PublicKey, RSA_MAX_BITS, RSA_MIN_BITS, SignatureAlgorithm, verify_signed_data,
-};
+pub use x509::key::{PublicKey, RSA_MAX_BITS, RSA_MIN_BITS, verify_signed_data};
 pub use x509::pem::MAX_PEM_CHARS;
+pub use x509::pem::PemError;
 pub use x509::self_signed::{CaCertificateParams, create_ca_certificate};
 pub use x509::time::UnixTime;
+pub use x509::tlv::ParseError;
 
 /// The rules the crate decides by, with the ids that errors, findings and these docs cite
 /// (`1.2`, `1.3.6`, `6.4`, `7.1.3`, …), what breaks each and the AWS exception it is answered with.

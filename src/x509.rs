@@ -2,6 +2,7 @@
 //! keys, the signature backends, certificate times, and issuing certificates. Each file owns
 //! its error type, as `der` and `x509-cert` do; [`crate::Error`] lifts them.
 
+pub(crate) mod algorithm;
 pub(crate) mod backend;
 pub(crate) mod cert;
 pub(crate) mod issue;

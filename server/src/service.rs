@@ -314,7 +314,8 @@ fn new_claim_issuer(at: UnixTime) -> Result<ClaimIssuerRecord, ApiError> {
     let not_after =
         at.checked_add(CLAIM_ISSUER_LIFETIME_SECS).ok_or_else(|| ApiError::internal("clock out of range"))?;
     let params = iot_ca::CaCertificateParams::new(CLAIM_ISSUER_SUBJECT, not_after);
-    let der = iot_ca::create_ca_certificate::<_, p256::ecdsa::DerSignature, _>(&params, &key, &mut rng, at)?;
+    let der = iot_ca::create_ca_certificate::<_, p256::ecdsa::DerSignature, _>(&params, &key, &mut rng, at)
+        .map_err(iot_ca::Error::from)?;
     let certificate_pem =
         pem_rfc7468::encode_string("CERTIFICATE", pem_rfc7468::LineEnding::LF, &der).map_err(ApiError::internal)?;
     let secret = p256::SecretKey::from(key);

@@ -6,9 +6,10 @@ use core::str::FromStr;
 use rand_core::CryptoRng;
 
 use crate::ca::verified::VerifiedCa;
-use crate::error::{Error, IssueError, RegistrationCodeError, VerificationError};
+use crate::error::{Error, RegistrationCodeError, VerificationError};
 use crate::model::registration_code::RegistrationCode;
 use crate::x509::cert::ParsedCertificate;
+use crate::x509::issue::IssueError;
 use crate::x509::issue::{CertificateSigner, Issuance, Issuer, issue, serial_from};
 use crate::x509::key::{PublicKey, verify_strong};
 use crate::x509::time::UnixTime;
@@ -128,5 +129,5 @@ where
         not_after,
         extensions: Vec::new(),
     };
-    issue::<S, Sig, R>(what, signer, rng)
+    Ok(issue::<S, Sig, R>(what, signer, rng)?)
 }

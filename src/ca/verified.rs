@@ -10,8 +10,9 @@ use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
 use crate::error::{CaError, Error};
 use crate::model::certificate_id::CertificateId;
 use crate::model::policy::Policy;
+use crate::x509::algorithm::{HashAlgorithm, SignatureAlgorithm};
 use crate::x509::cert::{ParsedCertificate, Version};
-use crate::x509::key::{HashAlgorithm, PublicKey, SignatureAlgorithm};
+use crate::x509::key::PublicKey;
 use crate::x509::time::UnixTime;
 
 /// Largest serial number, in content octets (RFC 5280 §4.1.2.2).

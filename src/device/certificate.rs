@@ -9,8 +9,9 @@ use crate::model::certificate_id::CertificateId;
 use crate::model::description::{CertificateValidity, generation_id};
 use crate::model::enums::CertificateMode;
 use crate::model::scope::{AccountId, AccountScope};
+use crate::x509::algorithm::{HashAlgorithm, SignatureAlgorithm};
 use crate::x509::cert::{ParsedCertificate, Version};
-use crate::x509::key::{HashAlgorithm, PublicKey, SignatureAlgorithm};
+use crate::x509::key::PublicKey;
 use crate::x509::pem;
 use crate::x509::time::UnixTime;
 
@@ -97,7 +98,7 @@ impl DeviceCertificate {
         let algorithm = SignatureAlgorithm::from_der(cert.signature_algorithm_der())
             .map_err(CertificateError::SignatureAlgorithm)?;
         if algorithm.hash() == HashAlgorithm::Sha1 {
-            return Err(CertificateError::SignatureAlgorithm(crate::error::SignatureError::Sha1NotAllowed));
+            return Err(CertificateError::SignatureAlgorithm(crate::x509::algorithm::SignatureError::Sha1NotAllowed));
         }
         cert.check_validity(now).map_err(CertificateError::Validity)?;
         let id = CertificateId::of_der(cert.der());
@@ -150,8 +151,8 @@ pub(crate) struct Registered {
 /// faults with `pem_err` and `parse_err`.
 pub(crate) fn parse_field(
     text: &str,
-    pem_err: fn(crate::error::PemError) -> CertificateError,
-    parse_err: fn(crate::error::ParseError) -> CertificateError,
+    pem_err: fn(crate::x509::pem::PemError) -> CertificateError,
+    parse_err: fn(crate::x509::tlv::ParseError) -> CertificateError,
 ) -> Result<ParsedCertificate, CertificateError> {
     let der = pem::decode_certificate(text).map_err(pem_err)?;
     ParsedCertificate::from_der(der).map_err(parse_err)

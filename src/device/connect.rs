@@ -69,8 +69,9 @@ impl Connection {
         let mut certs = chain.into_iter().enumerate().map(|(index, der)| {
             ParsedCertificate::from_der(der).map_err(|error| CertificateError::ChainParse { index, error })
         });
-        let device =
-            certs.next().ok_or(CertificateError::ChainPem { index: 0, error: crate::error::PemError::NoBlock })??;
+        let device = certs
+            .next()
+            .ok_or(CertificateError::ChainPem { index: 0, error: crate::x509::pem::PemError::NoBlock })??;
         let presented_cas = certs.map(|c| c.map(|c| CertificateId::of_der(c.der()))).collect::<Result<_, _>>()?;
         let device_id = CertificateId::of_der(device.der());
         Ok(Self { device, device_id, presented_cas, sni: false, policy: Policy::default() })

@@ -3,10 +3,10 @@
 use core::fmt;
 
 use crate::error::{
-    CaError, CertificateError, Error, LifecycleError, PagingError, PemError, RegistrationCodeError, RegistryError,
-    RequestError, TagError, VerificationError,
+    CaError, CertificateError, Error, LifecycleError, PagingError, RegistrationCodeError, RegistryError, RequestError,
+    TagError, VerificationError,
 };
-use crate::x509::pem::MAX_PEM_CHARS;
+use crate::x509::pem::{MAX_PEM_CHARS, PemError};
 
 /// Declares [`ExceptionKind`] once: each kind with its wire name, HTTP status and doc line,
 /// from which `ALL`, `name` and `http_status` are derived.
@@ -334,9 +334,13 @@ impl Error {
 mod tests {
     use super::*;
     use crate::ca::verified::Finding;
-    use crate::error::{IssueError, KeyError, MarkerProblem, ParseError, ResourceError, SignatureError, ValidityError};
+    use crate::error::{MarkerProblem, ResourceError};
+    use crate::x509::algorithm::{KeyError, SignatureError};
+    use crate::x509::cert::ValidityError;
     use crate::x509::cert::Version;
+    use crate::x509::issue::IssueError;
     use crate::x509::time::UnixTime;
+    use crate::x509::tlv::ParseError;
 
     /// One value of every variant, with the exception it must map to. The `match` in
     /// `expected` has no wildcard, so a new variant does not compile until it is listed here.

@@ -8,11 +8,12 @@ use rand_core::CryptoRng;
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
 use x509_cert::name::Name;
 
-use crate::error::{Error, IssueError, RegistryError};
+use crate::error::{Error, RegistryError};
 use crate::model::certificate_id::{CertificateId, hex_lower};
 use crate::model::template::{TemplateFacts, TemplateName, TemplateType};
 use crate::x509::backend::Backend;
 use crate::x509::cert::ParsedCertificate;
+use crate::x509::issue::IssueError;
 use crate::x509::issue::{CertificateSigner, Issuance, Issuer, KeyAlgorithm, KeyPair, extension, issue, serial_from};
 use crate::x509::pem;
 use crate::x509::time::UnixTime;

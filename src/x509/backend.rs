@@ -51,7 +51,7 @@ impl Default for Backend {
 #[cfg(feature = "aws-lc-rs")]
 #[derive(Clone, Default)]
 pub(crate) struct AwsLcKeyCache(
-    std::sync::OnceLock<Option<(crate::x509::key::SignatureAlgorithm, aws_lc_rs::signature::ParsedPublicKey)>>,
+    std::sync::OnceLock<Option<(crate::x509::algorithm::SignatureAlgorithm, aws_lc_rs::signature::ParsedPublicKey)>>,
 );
 
 #[cfg(feature = "aws-lc-rs")]
@@ -67,9 +67,9 @@ impl AwsLcKeyCache {
     /// algorithm for this key and signature algorithm (the caller then uses RustCrypto).
     pub(crate) fn verify(
         &self,
-        kind: crate::x509::key::KeyKind,
+        kind: crate::x509::algorithm::KeyKind,
         key: &[u8],
-        algorithm: crate::x509::key::SignatureAlgorithm,
+        algorithm: crate::x509::algorithm::SignatureAlgorithm,
         message: &[u8],
         signature: &[u8],
     ) -> Option<bool> {
@@ -86,12 +86,12 @@ impl AwsLcKeyCache {
 /// The aws-lc-rs algorithm for a key kind and signature algorithm, if it has one.
 #[cfg(feature = "aws-lc-rs")]
 fn aws_lc_algorithm(
-    kind: crate::x509::key::KeyKind,
-    algorithm: crate::x509::key::SignatureAlgorithm,
+    kind: crate::x509::algorithm::KeyKind,
+    algorithm: crate::x509::algorithm::SignatureAlgorithm,
 ) -> Option<&'static dyn aws_lc_rs::signature::VerificationAlgorithm> {
     use aws_lc_rs::signature as s;
 
-    use crate::x509::key::{HashAlgorithm as H, KeyKind as K, SignatureAlgorithm as A};
+    use crate::x509::algorithm::{HashAlgorithm as H, KeyKind as K, SignatureAlgorithm as A};
     Some(match (kind, algorithm) {
         (K::Rsa { .. }, A::RsaPkcs1(H::Sha1)) => &s::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
         (K::Rsa { .. }, A::RsaPkcs1(H::Sha256)) => &s::RSA_PKCS1_2048_8192_SHA256,

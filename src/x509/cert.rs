@@ -5,12 +5,15 @@
 //! here (strict DER, v1/v2/v3, unique-id and extension placement, times, a whole-octet
 //! signature); policy (which keys, which extensions) lives in `key.rs` and `ca.rs`.
 
+use core::fmt;
+
 use core::ops::Range;
 
 use der::Tag;
 
-use crate::error::{CertificateInputError, ParseError, ValidityError};
+use crate::x509::pem::PemError;
 use crate::x509::time::UnixTime;
+use crate::x509::tlv::ParseError;
 use crate::x509::tlv::{self, Cursor, Tlv, check_integer, check_oid, context, walk_name};
 
 /// Certificate version (RFC 5280 §4.1.2.1).
@@ -368,4 +371,64 @@ fn parse_extensions(der: &[u8], range: Range<usize>) -> Result<Vec<RawExtension>
         out.push(RawExtension { oid: oid.value, critical, value: value.value });
     }
     Ok(out)
+}
+
+/// A certificate field's text is not one certificate: its PEM or the DER inside.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertificateInputError {
+    /// The PEM text.
+    Pem(PemError),
+    /// The DER inside it.
+    Parse(ParseError),
+}
+
+impl fmt::Display for CertificateInputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Pem(e) => e.fmt(f),
+            Self::Parse(e) => e.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for CertificateInputError {}
+
+/// A certificate is not valid at `now` (rule 1.3.4, rule 1.4.4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ValidityError {
+    /// now > notAfter.
+    Expired {
+        /// notAfter.
+        not_after: UnixTime,
+        /// The time checked.
+        now: UnixTime,
+    },
+    /// now < notBefore.
+    NotYetValid {
+        /// notBefore.
+        not_before: UnixTime,
+        /// The time checked.
+        now: UnixTime,
+    },
+    /// notBefore > notAfter.
+    Inverted {
+        /// notBefore.
+        not_before: UnixTime,
+        /// notAfter.
+        not_after: UnixTime,
+    },
+}
+
+impl fmt::Display for ValidityError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Expired { not_after, now } => write!(f, "expired at {not_after} (now {now})"),
+            Self::NotYetValid { not_before, now } => write!(f, "not valid before {not_before} (now {now})"),
+            Self::Inverted { not_before, not_after } => {
+                write!(f, "notBefore {not_before} is after notAfter {not_after}")
+            }
+        }
+    }
 }

@@ -1,5 +1,4 @@
-//! Issuing certificates (verification certificates and provisioning claims): key pairs from
-//! the caller's RNG, and a certificate signed through RustCrypto's signature traits, so the
+//! Issuing certificates: key pairs from the caller's RNG, and a certificate signed through RustCrypto's signature traits, so the
 //! issuing key may live in an HSM or KMS.
 
 use core::fmt;
@@ -18,7 +17,6 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::{Time, Validity};
 use zeroize::Zeroizing;
 
-use crate::error::{Error, IssueError};
 use crate::x509::backend::Backend;
 use crate::x509::cert::ParsedCertificate;
 use crate::x509::time::UnixTime;
@@ -38,11 +36,11 @@ impl<S, Sig> CertificateSigner<Sig> for S where
 {
 }
 
-/// The key pair a claim (or a verification certificate) is made for.
+/// The kind of key pair a new certificate is made for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum KeyAlgorithm {
-    /// RSA-2048, as AWS's own claims.
+    /// RSA-2048.
     #[default]
     Rsa2048,
     /// ECDSA P-256.
@@ -60,7 +58,7 @@ impl KeyAlgorithm {
     }
 }
 
-/// A fresh key pair, as AWS hands it out: `PublicKey` as SPKI PEM, `PrivateKey` as PKCS#1
+/// A fresh key pair: `PublicKey` as SPKI PEM, `PrivateKey` as PKCS#1
 /// (`RSA PRIVATE KEY`) or SEC1 (`EC PRIVATE KEY`) PEM. The private key is zeroized on drop
 /// and never shown by `Debug`.
 #[derive(Clone, PartialEq, Eq)]
@@ -91,12 +89,12 @@ impl KeyPair {
     ///   it is not faster at it either.
     ///
     /// # Errors
-    /// [`IssueError::KeyGeneration`] or [`IssueError::Encoding`] (InternalFailureException).
+    /// [`IssueError::KeyGeneration`] or [`IssueError::Encoding`].
     pub fn generate<R: CryptoRng + ?Sized>(
         algorithm: KeyAlgorithm,
         backend: Backend,
         rng: &mut R,
-    ) -> Result<Self, Error> {
+    ) -> Result<Self, IssueError> {
         let (spki_der, private_der, label) = match algorithm {
             KeyAlgorithm::Rsa2048 => {
                 use rsa::pkcs1::EncodeRsaPrivateKey;
@@ -122,8 +120,7 @@ impl KeyPair {
             }
         };
         let pem = |label, der: &[u8]| {
-            pem_rfc7468::encode_string(label, pem_rfc7468::LineEnding::LF, der)
-                .map_err(|e| Error::from(IssueError::encoding(e)))
+            pem_rfc7468::encode_string(label, pem_rfc7468::LineEnding::LF, der).map_err(IssueError::encoding)
         };
         Ok(Self {
             public_key_pem: pem("PUBLIC KEY", &spki_der)?,
@@ -178,7 +175,7 @@ fn key_id(spki: SubjectPublicKeyInfoRef<'_>) -> Vec<u8> {
 }
 
 /// The issuing CA's key id: its subjectKeyIdentifier when it has one, else computed.
-fn issuer_key_id(issuer: &ParsedCertificate) -> Result<Vec<u8>, Error> {
+fn issuer_key_id(issuer: &ParsedCertificate) -> Result<Vec<u8>, IssueError> {
     let ski_oid = const_oid::db::rfc5912::ID_CE_SUBJECT_KEY_IDENTIFIER;
     if let Some(ext) = issuer.extensions().iter().find(|e| issuer.bytes(&e.oid) == ski_oid.as_bytes()) {
         let ski = OctetString::from_der(issuer.bytes(&ext.value)).map_err(|_| IssueError::IssuerCertificate)?;
@@ -279,7 +276,7 @@ pub(crate) fn serial_from<R: CryptoRng + ?Sized>(rng: &mut R) -> [u8; 20] {
 }
 
 /// Builds and signs the certificate, then checks the signer's key is the issuer's.
-pub(crate) fn issue<S, Sig, R>(what: Issuance<'_>, signer: &S, rng: &mut R) -> Result<Vec<u8>, Error>
+pub(crate) fn issue<S, Sig, R>(what: Issuance<'_>, signer: &S, rng: &mut R) -> Result<Vec<u8>, IssueError>
 where
     S: CertificateSigner<Sig>,
     Sig: spki::SignatureBitStringEncoding,
@@ -298,7 +295,7 @@ where
         }
     };
     if signer_spki.as_bytes() != issuer_spki {
-        return Err(IssueError::SignerIsNotIssuer.into());
+        return Err(IssueError::SignerIsNotIssuer);
     }
     let profile = Profile { issuer: issuer_name, subject: what.subject, extensions: what.extensions, authority_key_id };
     let spki = SubjectPublicKeyInfoOwned::from_der(what.subject_spki_der).map_err(IssueError::encoding)?;
@@ -306,5 +303,52 @@ where
     let validity = Validity::new(time(what.not_before)?, time(what.not_after)?);
     let builder = CertificateBuilder::new(profile, serial, validity, spki).map_err(IssueError::encoding)?;
     let cert = builder.build_with_rng::<S, Sig, R>(signer, rng).map_err(|_| IssueError::Signing)?;
-    Ok(cert.to_der().map_err(IssueError::encoding)?)
+    cert.to_der().map_err(IssueError::encoding)
+}
+
+/// Issuing a certificate failed. These are the service's own faults, not the caller's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IssueError {
+    /// The RNG could not make a key pair.
+    KeyGeneration,
+    /// The signer's public key is not the issuing certificate's.
+    SignerIsNotIssuer,
+    /// The issuing certificate's subject or key id cannot be read.
+    IssuerCertificate,
+    /// The signer failed.
+    Signing,
+    /// A value could not be DER- or PEM-encoded.
+    Encoding,
+    /// A validity time the certificate would state lies outside 1970..=9999, the years the
+    /// encoder can write.
+    TimeOutOfRange {
+        /// The time.
+        time: UnixTime,
+    },
+}
+
+impl fmt::Display for IssueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::KeyGeneration => f.write_str("key pair generation failed"),
+            Self::SignerIsNotIssuer => f.write_str("the signing key is not the issuing certificate's key"),
+            Self::IssuerCertificate => {
+                f.write_str("the issuing certificate's subject or key identifier cannot be read")
+            }
+            Self::Signing => f.write_str("the signer failed"),
+            Self::Encoding => f.write_str("a certificate or key could not be encoded"),
+            Self::TimeOutOfRange { time } => {
+                write!(f, "the validity time {time} is outside the years 1970 to 9999 that can be issued")
+            }
+        }
+    }
+}
+
+impl IssueError {
+    /// The one funnel for a foreign encoder's error (`der`, `spki`, `pkcs8`, PEM): what went
+    /// wrong inside it is nothing a caller could act on, so it becomes [`IssueError::Encoding`].
+    pub(crate) fn encoding<E>(_: E) -> Self {
+        Self::Encoding
+    }
 }

@@ -1,8 +1,8 @@
 //! Bounded PEM input (rule 1.2): one `CERTIFICATE` block in, DER bytes out.
 
-use crate::error::PemError;
+use core::fmt;
 
-/// Largest accepted certificate field, in characters. AWS model: `CertificatePem` max 65536.
+/// Largest accepted certificate field, in characters: the service model's `CertificatePem` max 65536.
 pub const MAX_PEM_CHARS: usize = 65_536;
 
 /// The only PEM label a certificate field may carry (RFC 7468 §5.1).
@@ -161,6 +161,54 @@ fn trim_blanks(line: &[u8]) -> &[u8] {
 /// The label of an encapsulation boundary line (`-----BEGIN X-----`), if `line` is one.
 fn boundary<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
     line.trim_end_matches(['\r', '\n', ' ', '\t']).strip_prefix(prefix)?.strip_suffix("-----")
+}
+
+/// A certificate field's text is not one well-formed `CERTIFICATE` PEM block (rule 1.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PemError {
+    /// The field is empty.
+    Empty,
+    /// The field is longer than [`MAX_PEM_CHARS`].
+    TooLong {
+        /// Length in characters (or bytes, when far past the bound).
+        len: usize,
+        /// The bound.
+        max: usize,
+    },
+    /// No `-----BEGIN` line.
+    NoBlock,
+    /// More than one PEM block.
+    MultipleBlocks {
+        /// How many `-----BEGIN` lines were found.
+        count: usize,
+    },
+    /// A block with another label (a key, a CSR…).
+    WrongLabel {
+        /// The label found (at most 64 characters of it).
+        label: String,
+    },
+    /// A `-----BEGIN` line with no matching `-----END` line.
+    Truncated,
+    /// The block's body is not valid base64.
+    Base64,
+    /// The block is not laid out as RFC 7468 requires, or holds nothing.
+    Malformed,
+}
+
+impl fmt::Display for PemError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("the field is empty"),
+            Self::TooLong { len, max } => write!(f, "the field has {len} characters, more than the {max} allowed"),
+            Self::NoBlock => f.write_str("no PEM block found: expected one -----BEGIN CERTIFICATE----- block"),
+            Self::MultipleBlocks { count } => write!(f, "{count} PEM blocks found: expected exactly one certificate"),
+            Self::WrongLabel { label } => write!(f, "the PEM block is labelled {label}, not CERTIFICATE"),
+            Self::Truncated => f.write_str("the PEM block has no -----END CERTIFICATE----- line (truncated)"),
+            Self::Base64 => f.write_str("the PEM block's body is not valid base64"),
+            Self::Malformed => f.write_str("the PEM block is malformed"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -10,8 +10,7 @@ use spki::EncodePublicKey;
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
 use x509_cert::name::Name;
 
-use crate::error::{Error, IssueError};
-use crate::x509::issue::{CertificateSigner, Issuance, Issuer, extension, issue, serial_from};
+use crate::x509::issue::{CertificateSigner, Issuance, IssueError, Issuer, extension, issue, serial_from};
 use crate::x509::time::UnixTime;
 
 /// What a self-signed CA certificate is made from: its subject (RFC 4514, e.g.
@@ -43,7 +42,7 @@ pub fn create_ca_certificate<S, Sig, R>(
     signer: &S,
     rng: &mut R,
     now: UnixTime,
-) -> Result<Vec<u8>, Error>
+) -> Result<Vec<u8>, IssueError>
 where
     S: CertificateSigner<Sig>,
     Sig: spki::SignatureBitStringEncoding,

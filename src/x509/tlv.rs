@@ -4,11 +4,11 @@
 //! this file only keeps track of where each TLV lies, so callers can slice the bytes as they
 //! arrived.
 
+use core::fmt;
+
 use core::ops::Range;
 
 use der::{Decode, Header, Reader, SliceReader, Tag, TagNumber};
-
-use crate::error::ParseError;
 
 /// A TLV located in the input: its tag, the whole encoding and the content octets.
 pub(crate) struct Tlv {
@@ -301,6 +301,52 @@ pub(crate) fn check_integer(bytes: &[u8], field: &'static str) -> Result<(), Par
         [0x00, next, ..] if *next < 0x80 => Err(ParseError::Der { field }),
         [0xff, next, ..] if *next >= 0x80 => Err(ParseError::Der { field }),
         _ => Ok(()),
+    }
+}
+
+/// The DER inside the PEM is not exactly one strictly DER-encoded certificate (rule 1.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// A field is not valid DER of the expected type (BER lengths, wrong tag, bad INTEGER…).
+    Der {
+        /// The ASN.1 field name, as RFC 5280 spells it.
+        field: &'static str,
+    },
+    /// Bytes follow the certificate.
+    TrailingData {
+        /// How many.
+        len: usize,
+    },
+    /// The version INTEGER is not v1, v2 or v3.
+    UnsupportedVersion {
+        /// The value found (its first eight octets).
+        value: u64,
+    },
+    /// tbsCertificate.signature is not byte-equal to signatureAlgorithm.
+    SignatureAlgorithmMismatch,
+    /// The signature BIT STRING has unused bits.
+    SignatureUnusedBits {
+        /// The unused-bits count.
+        unused: u8,
+    },
+    /// A validity time is not a UTCTime or GeneralizedTime as RFC 5280 §4.1.2.5 allows.
+    Time {
+        /// `notBefore` or `notAfter`.
+        field: &'static str,
+    },
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Der { field } => write!(f, "the certificate is not valid DER at {field}"),
+            Self::TrailingData { len } => write!(f, "{len} bytes follow the certificate"),
+            Self::UnsupportedVersion { value } => write!(f, "version value {value} is not v1, v2 or v3"),
+            Self::SignatureAlgorithmMismatch => f.write_str("tbsCertificate.signature differs from signatureAlgorithm"),
+            Self::SignatureUnusedBits { unused } => write!(f, "the signature BIT STRING declares {unused} unused bits"),
+            Self::Time { field } => write!(f, "{field} is not a valid UTCTime or GeneralizedTime"),
+        }
     }
 }
 
