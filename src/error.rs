@@ -2,13 +2,15 @@
 //! them. `exception.rs` maps every variant to the AWS exception, in one place.
 
 pub(crate) mod exception;
+#[cfg(test)]
+mod tests;
 
 use core::fmt;
 
-use crate::ca::verified::Finding;
-use crate::device::certificate::CertificateStatus;
 use crate::model::certificate_id::CertificateId;
-use crate::model::description::CaStatus;
+use crate::model::enums::CaStatus;
+use crate::model::enums::CertificateStatus;
+use crate::model::enums::Finding;
 use crate::x509::algorithm::{KeyError, SignatureError};
 use crate::x509::cert::{CertificateInputError, ValidityError, Version};
 use crate::x509::issue::IssueError;

@@ -88,8 +88,8 @@ pub use ca::request::RegisterCaCertificateRequest;
 pub use ca::verification::{
     VerificationCertificateParams, check_registration_code, create_verification_certificate, verify_possession,
 };
-pub use ca::verified::{Finding, MAX_SERIAL_OCTETS, VerifiedCa};
-pub use device::certificate::{CertificateDescription, CertificateStatus};
+pub use ca::verified::{MAX_SERIAL_OCTETS, VerifiedCa};
+pub use device::certificate::CertificateDescription;
 pub use device::connect::{
     CertificateRecord, ConnectDecision, ConnectFacts, Connection, MAX_CHAIN_CERTIFICATES,
     REGISTERED_EVENT_TOPIC_PREFIX, RefuseReason, RegisteredEvent, decide_connect,
@@ -111,8 +111,12 @@ pub use error::{
 };
 pub use model::arn::{ResourceArn, ResourceType};
 pub use model::certificate_id::{CERTIFICATE_ID_LEN, CERTIFICATE_ID_PATTERN, CertificateId};
-pub use model::description::{AutoRegistrationStatus, CaCertificateDescription, CaStatus, CertificateValidity};
+pub use model::description::{CaCertificateDescription, CertificateValidity};
 pub use model::enums::CertificateMode;
+pub use model::enums::CertificateStatus;
+pub use model::enums::Finding;
+pub use model::enums::TemplateType;
+pub use model::enums::{AutoRegistrationStatus, CaStatus};
 pub use model::paging::{
     CreationKey, DEFAULT_PAGE_SIZE, Keyed, ListQuery, Listing, MARKER_PATTERN, MAX_MARKER_CHARS, MAX_PAGE_SIZE,
     MIN_PAGE_SIZE, Marker, MarkerKey, Page, PageKey, PageSize, SortOrder, page_slice,
@@ -125,7 +129,7 @@ pub use model::registration_config::{
 };
 pub use model::scope::{AccountId, AccountScope, Partition, Region};
 pub use model::tags::{MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, MAX_TAGS, TAG_KEY_PATTERN, TagKeys, Tags};
-pub use model::template::{MAX_TEMPLATE_NAME_CHARS, TEMPLATE_NAME_PATTERN, TemplateFacts, TemplateName, TemplateType};
+pub use model::template::{MAX_TEMPLATE_NAME_CHARS, TEMPLATE_NAME_PATTERN, TemplateFacts, TemplateName};
 pub use provisioning::claim::{
     CLAIM_BACKDATE_SECS, CLAIM_LIFETIME_SECS, ClaimParams, ProvisioningClaim, check_claim_template,
     create_provisioning_claim,

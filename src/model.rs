@@ -14,4 +14,3 @@ pub(crate) mod registration_config;
 pub(crate) mod scope;
 pub(crate) mod tags;
 pub(crate) mod template;
-pub(crate) mod wire_enum;

@@ -12,14 +12,23 @@ use rand_core::CryptoRng;
 use crate::error::{Error, LifecycleError, RegistryError, ResourceError};
 use crate::model::arn::ResourceArn;
 use crate::model::certificate_id::CertificateId;
-use crate::model::description::{self, AutoRegistrationStatus, CaCertificateDescription, CaStatus};
-use crate::model::paging::{ListQuery, Listing, MarkerKey, Page, SortOrder, page_slice};
+use crate::model::description::{self, CaCertificateDescription};
+use crate::model::enums::{AutoRegistrationStatus, CaStatus};
+use crate::model::paging::{CreationKey, Keyed, ListQuery, Listing, MarkerKey, Page, SortOrder, page_slice};
 use crate::model::registration_code::RegistrationCode;
 use crate::model::registration_config::RegistrationConfig;
 use crate::model::scope::AccountScope;
 use crate::model::tags::{TagKeys, Tags};
 use crate::model::template::{TemplateFacts, TemplateName};
 use crate::x509::time::UnixTime;
+
+impl Keyed for CaCertificateDescription {
+    type Key = CreationKey;
+
+    fn page_key(&self) -> CreationKey {
+        CreationKey::new(self.creation_date, self.certificate_id.clone())
+    }
+}
 
 /// The stored CA `id` of the account in `scope`, or ResourceNotFoundException. A description
 /// whose ARN is not this account's, region's and partition's (another account's CA, handed

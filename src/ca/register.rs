@@ -7,10 +7,9 @@ use crate::ca::request::RegisterCaCertificateRequest;
 use crate::ca::verified::VerifiedCa;
 use crate::error::{CaError, Error, RegistryError, RequestError, VerificationError};
 use crate::model::certificate_id::CertificateId;
-use crate::model::description::{
-    self, AutoRegistrationStatus, CaCertificateDescription, CaStatus, CertificateValidity,
-};
+use crate::model::description::{self, CaCertificateDescription, CertificateValidity};
 use crate::model::enums::CertificateMode;
+use crate::model::enums::{AutoRegistrationStatus, CaStatus};
 use crate::model::policy::Policy;
 use crate::model::registration_code::RegistrationCode;
 use crate::model::scope::AccountScope;

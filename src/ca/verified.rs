@@ -1,7 +1,5 @@
 //! The CA certificate rules of rule 1.3: errors, findings, and the proof type [`VerifiedCa`].
 
-use core::fmt;
-
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5912;
 use der::Decode;
@@ -9,6 +7,7 @@ use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
 
 use crate::error::{CaError, Error};
 use crate::model::certificate_id::CertificateId;
+use crate::model::enums::Finding;
 use crate::model::policy::Policy;
 use crate::x509::algorithm::{HashAlgorithm, SignatureAlgorithm};
 use crate::x509::cert::{ParsedCertificate, Version};
@@ -35,72 +34,6 @@ const RECOGNISED: [ObjectIdentifier; 14] = [
     rfc5912::ID_CE_CRL_DISTRIBUTION_POINTS,
     rfc5912::ID_PE_AUTHORITY_INFO_ACCESS,
 ];
-
-/// Declares [`Finding`] once: each finding with its stable id, its reference and its
-/// sentence, from which `ALL`, `id`, `reference` and `Display` are derived.
-macro_rules! findings {
-    ($($(#[doc = $doc:literal])* $name:ident = ($id:literal, $reference:literal, $what:literal),)*) => {
-        /// Something a CA certificate does that RFC 5280 or the CA/B Forum advise against, but
-        /// that AWS accepts. Reported with the result; refused under [`Policy::strict`].
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum Finding {
-            $($(#[doc = $doc])* $name,)*
-        }
-
-        impl Finding {
-            /// Every finding, in the order they are checked.
-            pub const ALL: &'static [Self] = &[$(Self::$name),*];
-
-            /// Stable id (`bc-not-critical`, …).
-            #[must_use]
-            pub const fn id(self) -> &'static str {
-                match self {
-                    $(Self::$name => $id,)*
-                }
-            }
-
-            /// The RFC section (or guideline) behind it.
-            #[must_use]
-            pub const fn reference(self) -> &'static str {
-                match self {
-                    $(Self::$name => $reference,)*
-                }
-            }
-
-            const fn what(self) -> &'static str {
-                match self {
-                    $(Self::$name => $what,)*
-                }
-            }
-        }
-    };
-}
-
-findings! {
-    /// basicConstraints is not marked critical.
-    BasicConstraintsNotCritical = ("bc-not-critical", "RFC 5280 §4.2.1.9", "basicConstraints is not critical"),
-    /// No keyUsage extension.
-    KeyUsageAbsent = ("ku-absent", "RFC 5280 §4.2.1.3", "keyUsage is absent"),
-    /// keyUsage is not marked critical.
-    KeyUsageNotCritical = ("ku-not-critical", "RFC 5280 §4.2.1.3", "keyUsage is not critical"),
-    /// No subjectKeyIdentifier extension.
-    SubjectKeyIdentifierAbsent = ("ski-absent", "RFC 5280 §4.2.1.2", "subjectKeyIdentifier is absent"),
-    /// A self-issued CA with a pathLenConstraint.
-    PathLenOnRoot = ("pathlen-on-root", "RFC 5280 §4.2.1.9, CA/B Forum BR §7.1.2.1", "a root carries pathLenConstraint"),
-    /// A self-issued CA with extKeyUsage.
-    ExtKeyUsageOnRoot = ("eku-on-root", "RFC 5280 §4.2.1.12, CA/B Forum BR §7.1.2.1", "a root carries extKeyUsage"),
-    /// The CA certificate itself is signed with SHA-1.
-    Sha1SelfSignature = ("sha1-self-signature", "RFC 9155, CA/B Forum BR §7.1.3.2", "the CA certificate is signed with SHA-1"),
-    /// The serial number is zero or negative.
-    SerialNotPositive = ("serial-not-positive", "RFC 5280 §4.1.2.2", "the serial number is zero or negative"),
-}
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({}, {})", self.what(), self.id(), self.reference())
-    }
-}
 
 /// A CA certificate that passed every rule of rules 1.2–1.3 at a given time, with its findings.
 ///

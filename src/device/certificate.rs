@@ -7,46 +7,13 @@ use rand_core::CryptoRng;
 use crate::error::CertificateError;
 use crate::model::certificate_id::CertificateId;
 use crate::model::description::{CertificateValidity, generation_id};
-use crate::model::enums::CertificateMode;
+use crate::model::enums::{CertificateMode, CertificateStatus};
 use crate::model::scope::{AccountId, AccountScope};
 use crate::x509::algorithm::{HashAlgorithm, SignatureAlgorithm};
 use crate::x509::cert::{ParsedCertificate, Version};
 use crate::x509::key::PublicKey;
 use crate::x509::pem;
 use crate::x509::time::UnixTime;
-
-crate::model::wire_enum::wire_enum! {
-    /// A device certificate's status (AWS model `CertificateStatus`). Whether an operation
-    /// accepts a value is that operation's rule.
-    pub enum CertificateStatus (member "status") {
-        /// The device may connect.
-        Active = "ACTIVE",
-        /// Deactivated.
-        Inactive = "INACTIVE",
-        /// Final: no change leads out of it.
-        Revoked = "REVOKED",
-        /// An AWS-internal state (certificate transfer between accounts).
-        PendingTransfer = "PENDING_TRANSFER",
-        /// An AWS-internal state.
-        RegisterInactive = "REGISTER_INACTIVE",
-        /// Registered by just-in-time registration, waiting for a handler to activate it.
-        PendingActivation = "PENDING_ACTIVATION",
-    }
-}
-
-impl CertificateStatus {
-    /// A caller may set this status (RegisterCertificate's `status`, UpdateCertificate's
-    /// `newStatus`): ACTIVE, INACTIVE or REVOKED. The others are states AWS IoT sets itself.
-    #[must_use]
-    pub const fn is_settable(self) -> bool {
-        matches!(self, Self::Active | Self::Inactive | Self::Revoked)
-    }
-
-    /// Refuses a status the caller may not set, naming `member`.
-    pub(crate) fn settable(self, member: &'static str) -> Result<Self, CertificateError> {
-        if self.is_settable() { Ok(self) } else { Err(CertificateError::StatusNotSettable { member, status: self }) }
-    }
-}
 
 /// The stored description of a registered device certificate (DescribeCertificate's
 /// `certificateDescription`).

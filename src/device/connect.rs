@@ -12,13 +12,14 @@ use core::fmt;
 use rand_core::CryptoRng;
 use serde_json::json;
 
-use crate::device::certificate::{CertificateDescription, CertificateStatus, DeviceCertificate, Registered};
+use crate::device::certificate::{CertificateDescription, DeviceCertificate, Registered};
 use crate::device::jitp::{TemplateParameters, template_parameters};
 use crate::device::registered_ca::RegisteredCa;
 use crate::error::{CertificateError, Error};
 use crate::model::certificate_id::CertificateId;
-use crate::model::description::{AutoRegistrationStatus, CaStatus};
 use crate::model::enums::CertificateMode;
+use crate::model::enums::CertificateStatus;
+use crate::model::enums::{AutoRegistrationStatus, CaStatus};
 use crate::model::policy::Policy;
 use crate::model::registration_config::{RegistrationConfig, TemplateBody};
 use crate::model::scope::{AccountId, AccountScope};

@@ -4,10 +4,11 @@
 
 use rand_core::CryptoRng;
 
-use crate::device::certificate::{CertificateDescription, CertificateStatus};
+use crate::device::certificate::CertificateDescription;
 use crate::error::{CertificateError, Error};
 use crate::model::certificate_id::CertificateId;
 use crate::model::description::generation_id;
+use crate::model::enums::CertificateStatus;
 use crate::model::paging::{CreationKey, Keyed, ListQuery, Listing, MarkerKey, Page, page_slice};
 use crate::model::scope::AccountScope;
 use crate::x509::time::UnixTime;

@@ -6,14 +6,13 @@
 
 use rand_core::CryptoRng;
 
-use crate::device::certificate::{
-    CertificateDescription, CertificateStatus, DeviceCertificate, Registered, parse_field,
-};
+use crate::device::certificate::{CertificateDescription, DeviceCertificate, Registered, parse_field};
 use crate::device::registered_ca::RegisteredCa;
 use crate::error::{CertificateError, Error, RegistryError};
 use crate::model::certificate_id::CertificateId;
-use crate::model::description::CaStatus;
+use crate::model::enums::CaStatus;
 use crate::model::enums::CertificateMode;
+use crate::model::enums::CertificateStatus;
 use crate::model::policy::Policy;
 use crate::model::scope::AccountScope;
 use crate::x509::cert::ParsedCertificate;

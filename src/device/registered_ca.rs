@@ -4,8 +4,9 @@
 use crate::ca::verification::verify_possession;
 use crate::error::{CaError, CertificateError, Error, VerificationError};
 use crate::model::certificate_id::CertificateId;
-use crate::model::description::{AutoRegistrationStatus, CaCertificateDescription, CaStatus};
+use crate::model::description::CaCertificateDescription;
 use crate::model::enums::CertificateMode;
+use crate::model::enums::{AutoRegistrationStatus, CaStatus};
 use crate::model::registration_config::RegistrationConfig;
 use crate::x509::backend::Backend;
 use crate::x509::cert::ParsedCertificate;

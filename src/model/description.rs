@@ -2,34 +2,14 @@
 
 use rand_core::CryptoRng;
 
-use crate::ca::verified::Finding;
 use crate::model::certificate_id::CertificateId;
+use crate::model::enums::Finding;
 
-use crate::model::enums::CertificateMode;
+use crate::model::enums::{AutoRegistrationStatus, CaStatus, CertificateMode};
 use crate::model::registration_config::RegistrationConfig;
 use crate::model::scope::AccountId;
 use crate::model::tags::Tags;
 use crate::x509::time::UnixTime;
-
-crate::model::wire_enum::wire_enum! {
-    /// A CA certificate's status.
-    pub enum CaStatus (member "newStatus") {
-        /// Devices whose certificates it signed may register and connect.
-        Active = "ACTIVE",
-        /// Deactivated.
-        Inactive = "INACTIVE",
-    }
-}
-
-crate::model::wire_enum::wire_enum! {
-    /// Whether devices with certificates from this CA register themselves on first connect.
-    pub enum AutoRegistrationStatus (member "newAutoRegistrationStatus") {
-        /// Just-in-time registration on.
-        Enable = "ENABLE",
-        /// Off.
-        Disable = "DISABLE",
-    }
-}
 
 /// A fresh generationId: a UUID v4 from the caller's RNG (RFC 9562 §5.4).
 pub(crate) fn generation_id<R: CryptoRng + ?Sized>(rng: &mut R) -> String {

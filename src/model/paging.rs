@@ -25,7 +25,6 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, MarkerProblem, PagingError, RequestError};
 use crate::model::certificate_id::CertificateId;
-use crate::model::description::CaCertificateDescription;
 use crate::model::scope::AccountScope;
 use crate::model::template::TemplateName;
 use crate::x509::time::UnixTime;
@@ -293,14 +292,6 @@ pub trait Keyed {
 
     /// This item's key.
     fn page_key(&self) -> Self::Key;
-}
-
-impl Keyed for CaCertificateDescription {
-    type Key = CreationKey;
-
-    fn page_key(&self) -> CreationKey {
-        CreationKey::new(self.creation_date, self.certificate_id.clone())
-    }
 }
 
 /// A tag `(key, value)`, listed in key order.

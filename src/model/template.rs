@@ -3,6 +3,7 @@
 use core::fmt;
 
 use crate::error::{Error, RegistryError, RequestError};
+use crate::model::enums::TemplateType;
 
 /// Longest template name. AWS model: `TemplateName` max 36.
 pub const MAX_TEMPLATE_NAME_CHARS: usize = 36;
@@ -62,16 +63,6 @@ impl TemplateName {
 impl fmt::Display for TemplateName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
-    }
-}
-
-crate::model::wire_enum::wire_enum! {
-    /// A provisioning template's type.
-    pub enum TemplateType (member "type") {
-        /// Just-in-time provisioning (what registrationConfig.templateName needs).
-        Jitp = "JITP",
-        /// Fleet provisioning (what CreateProvisioningClaim needs).
-        FleetProvisioning = "FLEET_PROVISIONING",
     }
 }
 

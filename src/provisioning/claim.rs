@@ -10,7 +10,8 @@ use x509_cert::name::Name;
 
 use crate::error::{Error, RegistryError};
 use crate::model::certificate_id::{CertificateId, hex_lower};
-use crate::model::template::{TemplateFacts, TemplateName, TemplateType};
+use crate::model::enums::TemplateType;
+use crate::model::template::{TemplateFacts, TemplateName};
 use crate::x509::backend::Backend;
 use crate::x509::cert::ParsedCertificate;
 use crate::x509::issue::IssueError;

@@ -11,13 +11,13 @@
 //! | ListCertificates | `GET /certificates` | `pageSize`, `marker`, `isAscendingOrder` in the query |
 //! | ListCertificatesByCA | `GET /certificates-by-ca/{caCertificateId}` | path; paging as ListCertificates |
 //!
-//! Query strings are read as [`super::update_ca_certificate_request_from_rest`] reads them.
+//! Query strings are read as [`super::lifecycle::update_ca_certificate_request_from_rest`] reads them.
 
 use serde_json::{Map, Value, json};
 
+use super::json::{TimeFormat, boolean, document_object, refuse_unknown, string, validity_to_json, wrong_type};
 use super::lifecycle::{Query, list_query};
-use super::{TimeFormat, boolean, document_object, refuse_unknown, string, validity_to_json, wrong_type};
-use crate::device::certificate::{CertificateDescription, CertificateStatus};
+use crate::device::certificate::CertificateDescription;
 use crate::device::connect::{ConnectDecision, RefuseReason};
 use crate::device::lifecycle::{DeleteCertificateRequest, UpdateCertificateRequest};
 use crate::device::register::{
@@ -25,9 +25,11 @@ use crate::device::register::{
 };
 use crate::error::{Error, RequestError};
 use crate::model::certificate_id::CertificateId;
+use crate::model::enums::CertificateStatus;
+use crate::model::enums::TemplateType;
 use crate::model::paging::{ListQuery, Page};
 use crate::model::registration_config::TemplateBody;
-use crate::model::template::{TemplateFacts, TemplateName, TemplateType};
+use crate::model::template::{TemplateFacts, TemplateName};
 
 /// The JSON object of a request body with no member outside `known`.
 fn body_object(json: &str, known: &[&str]) -> Result<Map<String, Value>, Error> {

@@ -22,9 +22,10 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{
-    TimeFormat, boolean, description_to_json, document_object, refuse_unknown, registration_config_members, string,
-    tag_pairs, tag_to_json, wrong_type,
+use super::ca::{description_to_json, registration_config_to_json};
+use super::json::{
+    TimeFormat, boolean, document_object, refuse_unknown, registration_config_members, string, tag_pairs, tag_to_json,
+    wrong_type,
 };
 use crate::ca::lifecycle::{
     ListTagsForResourceRequest, TagResourceRequest, UntagResourceRequest, UpdateCaCertificateRequest,
@@ -32,7 +33,8 @@ use crate::ca::lifecycle::{
 use crate::error::{Error, RequestError};
 use crate::model::arn::ResourceArn;
 use crate::model::certificate_id::CertificateId;
-use crate::model::description::{AutoRegistrationStatus, CaCertificateDescription, CaStatus};
+use crate::model::description::CaCertificateDescription;
+use crate::model::enums::{AutoRegistrationStatus, CaStatus};
 use crate::model::paging::{ListQuery, Marker, Page, PageSize, SortOrder};
 use crate::model::registration_config::RegistrationConfig;
 use crate::model::scope::AccountScope;
@@ -241,7 +243,7 @@ pub fn describe_ca_certificate_response_to_json(d: &CaCertificateDescription, ti
     let mut out = Map::new();
     out.insert("certificateDescription".into(), description_to_json(d, times));
     if let Some(config) = &d.registration_config {
-        out.insert("registrationConfig".into(), super::registration_config_to_json(config));
+        out.insert("registrationConfig".into(), registration_config_to_json(config));
     }
     Value::Object(out)
 }

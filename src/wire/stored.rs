@@ -9,15 +9,16 @@
 
 use serde_json::{Map, Value};
 
-use super::{
-    TimeFormat, description_to_json, registration_config_members, string, tag_pairs, tags_to_json, wrong_type,
-};
-use crate::ca::verified::Finding;
-use crate::device::certificate::{CertificateDescription, CertificateStatus};
+use super::ca::{description_to_json, registration_config_to_json};
+use super::json::{TimeFormat, registration_config_members, string, tag_pairs, tags_to_json, wrong_type};
+use crate::device::certificate::CertificateDescription;
 use crate::error::{Error, RequestError};
 use crate::model::certificate_id::CertificateId;
-use crate::model::description::{AutoRegistrationStatus, CaCertificateDescription, CaStatus, CertificateValidity};
+use crate::model::description::{CaCertificateDescription, CertificateValidity};
 use crate::model::enums::CertificateMode;
+use crate::model::enums::CertificateStatus;
+use crate::model::enums::Finding;
+use crate::model::enums::{AutoRegistrationStatus, CaStatus};
 use crate::model::registration_config::RegistrationConfig;
 use crate::model::scope::AccountId;
 use crate::model::tags::Tags;
@@ -61,7 +62,7 @@ pub fn ca_record_to_json(d: &CaCertificateDescription) -> Value {
     let mut out = description_to_json(d, TimeFormat::EpochSeconds);
     if let Some(o) = out.as_object_mut() {
         if let Some(config) = &d.registration_config {
-            o.insert("registrationConfig".into(), super::registration_config_to_json(config));
+            o.insert("registrationConfig".into(), registration_config_to_json(config));
         }
         o.insert("tags".into(), tags_to_json(&d.tags));
         o.insert("findings".into(), d.findings.iter().map(|f| Value::from(f.id())).collect());
