@@ -55,14 +55,18 @@ struct AccountArgs {
     account_id: String,
     #[arg(long, default_value = "us-east-1")]
     region: String,
-    #[arg(long, default_value = "aws")]
-    partition: String,
+    /// The ARNs' partition; by default the region's (cn-* → aws-cn, us-gov-* → aws-us-gov, …).
+    #[arg(long)]
+    partition: Option<String>,
 }
 
 impl AccountArgs {
     fn scope(&self) -> Result<AccountScope, Usage> {
-        Ok(AccountScope::new(AccountId::parse(&self.account_id)?, Region::parse(&self.region)?)
-            .with_partition(Partition::parse(&self.partition)?))
+        let scope = AccountScope::new(AccountId::parse(&self.account_id)?, Region::parse(&self.region)?);
+        Ok(match &self.partition {
+            Some(partition) => scope.with_partition(Partition::parse(partition)?),
+            None => scope,
+        })
     }
 }
 

@@ -13,8 +13,18 @@ use support::*;
 const CODE: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 fn register(dir: &tempfile::TempDir, request: &Value, registry: Option<&Value>, code: &str) -> Command {
+    register_in(dir, request, registry, code, "eu-west-1")
+}
+
+fn register_in(
+    dir: &tempfile::TempDir,
+    request: &Value,
+    registry: Option<&Value>,
+    code: &str,
+    region: &str,
+) -> Command {
     let mut cmd = iot_ca();
-    cmd.args(["register", "--registration-code", code, "--now", NOW, "--region", "eu-west-1"]);
+    cmd.args(["register", "--registration-code", code, "--now", NOW, "--region", region]);
     cmd.arg("--input").arg(write_json(dir, "request.json", request));
     if let Some(r) = registry {
         cmd.arg("--registry").arg(write_json(dir, "state.json", r));
@@ -52,6 +62,20 @@ fn register_succeeds_with_the_guides_certificates() {
     assert_eq!(d["creationDate"], NOW);
     assert_eq!(v["tags"], json!([{"Key": "env", "Value": "test"}]));
     assert!(v["findings"].is_array());
+}
+
+/// The partition is the region's unless --partition names one of AWS's partitions.
+#[test]
+fn register_arns_are_in_the_regions_partition() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = sha256_hex(&text("openssl-ca.pem"));
+    let v = run_json(&mut register_in(&dir, &guide_request(), None, CODE, "cn-north-1"), 0);
+    assert_eq!(v["certificateArn"], format!("arn:aws-cn:iot:cn-north-1:123456789012:cacert/{id}").as_str());
+    let v = run_json(&mut register_in(&dir, &guide_request(), None, CODE, "us-gov-west-1"), 0);
+    assert_eq!(v["certificateArn"], format!("arn:aws-us-gov:iot:us-gov-west-1:123456789012:cacert/{id}").as_str());
+    let out = register(&dir, &guide_request(), None, CODE).args(["--partition", "xyz"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("partition"), "{out:?}");
 }
 
 #[test]

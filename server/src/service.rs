@@ -280,13 +280,7 @@ async fn create_template<S: Store>(store: &S, scope: &AccountScope, body: &str) 
         .next()
         .ok_or_else(|| ApiError::internal("template reader answered nothing"))?;
     let name = template.name.clone();
-    let arn = format!(
-        "arn:{}:iot:{}:{}:provisioningtemplate/{}",
-        scope.partition().as_str(),
-        scope.region().as_str(),
-        scope.account().as_str(),
-        name
-    );
+    let arn = scope.template_arn(&name);
     let record = TemplateRecord { name: name.clone(), facts: template.facts, document: document.clone() };
     if !store.create_template(scope, record).await? {
         let mut e = ApiError::new(

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 
 use hmac::{Hmac, KeyInit, Mac};
-use iot_ca::{AccountId, AccountScope, Partition, Region, UnixTime};
+use iot_ca::{AccountId, AccountScope, Region, UnixTime};
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
@@ -274,18 +274,6 @@ fn amz_date(t: UnixTime) -> String {
     t.to_string().replace(['-', ':'], "")
 }
 
-/// The partition a region belongs to.
-#[must_use]
-pub fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
-
 /// The canonical request of SigV4 for `request`, signing `signed_headers` (`a;b;c`, lower
 /// case). A signed header the request lacks contributes no value: [`verify`] refuses such a
 /// request before it gets here, and [`sign`] only names headers the request has.
@@ -396,8 +384,8 @@ pub fn verify(credentials: &Credentials, request: &SignedRequest<'_>, now: UnixT
              Access Key and signing method. Consult the service documentation for details.",
         ));
     }
-    let partition = Partition::parse(partition_of(region.as_str())).map_err(ApiError::internal)?;
-    Ok(AccountScope::new(secret.account.clone(), region).with_partition(partition))
+    // The partition is the region's (the library's rule).
+    Ok(AccountScope::new(secret.account.clone(), region))
 }
 
 /// An access key to sign with: its id and its secret.
@@ -630,8 +618,6 @@ mod tests {
         let scope = verify(&creds(), &request(&headers, b"{}"), AT).unwrap();
         assert_eq!(scope.account().as_str(), "000000000000");
         assert_eq!((scope.region().as_str(), scope.partition().as_str()), ("cn-north-1", "aws-cn"));
-        assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
-        assert_eq!(partition_of("eu-west-1"), "aws");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use core::fmt;
 use crate::error::{Error, ResourceError};
 use crate::model::certificate_id::CertificateId;
 use crate::model::scope::AccountScope;
+use crate::model::template::TemplateName;
 
 /// What a certificate ARN names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -49,7 +50,7 @@ impl ResourceArn {
     /// The ARN of `certificate_id` of `resource_type` in `scope`.
     #[must_use]
     pub fn new(scope: &AccountScope, resource_type: ResourceType, certificate_id: CertificateId) -> Self {
-        let text = text(scope, resource_type, &certificate_id);
+        let text = text(scope, resource_type.as_str(), certificate_id.as_str());
         Self { text, resource_type, certificate_id }
     }
 
@@ -116,9 +117,9 @@ impl ResourceArn {
     }
 }
 
-/// `arn:<partition>:iot:<region>:<account>:<type>/<certificateId>`, joined in one allocation
+/// `arn:<partition>:iot:<region>:<account>:<resource>/<name>`, joined in one allocation
 /// (a registration builds one; `format!` took a third of `admit`).
-pub(crate) fn text(scope: &AccountScope, resource_type: ResourceType, certificate_id: &CertificateId) -> String {
+fn text(scope: &AccountScope, resource: &str, name: &str) -> String {
     [
         "arn:",
         scope.partition.as_str(),
@@ -127,11 +128,32 @@ pub(crate) fn text(scope: &AccountScope, resource_type: ResourceType, certificat
         ":",
         scope.account.as_str(),
         ":",
-        resource_type.as_str(),
+        resource,
         "/",
-        certificate_id.as_str(),
+        name,
     ]
     .concat()
+}
+
+/// The ARNs of the scope's resources.
+impl AccountScope {
+    /// `arn:<partition>:iot:<region>:<account>:cacert/<certificateId>` (rule 1.7).
+    #[must_use]
+    pub fn ca_certificate_arn(&self, id: &CertificateId) -> String {
+        text(self, ResourceType::CaCertificate.as_str(), id.as_str())
+    }
+
+    /// `arn:<partition>:iot:<region>:<account>:cert/<certificateId>` (AWS IoT, device certificates).
+    #[must_use]
+    pub fn certificate_arn(&self, id: &CertificateId) -> String {
+        text(self, ResourceType::Certificate.as_str(), id.as_str())
+    }
+
+    /// `arn:<partition>:iot:<region>:<account>:provisioningtemplate/<templateName>`.
+    #[must_use]
+    pub fn template_arn(&self, name: &TemplateName) -> String {
+        text(self, "provisioningtemplate", name.as_str())
+    }
 }
 
 impl fmt::Display for ResourceArn {
@@ -147,6 +169,16 @@ mod tests {
 
     fn scope() -> AccountScope {
         AccountScope::new(AccountId::parse("123456789012").unwrap(), Region::parse("eu-west-1").unwrap())
+    }
+
+    #[test]
+    fn scope_arns() {
+        let scope = AccountScope::new(AccountId::parse("123456789012").unwrap(), Region::parse("cn-north-1").unwrap());
+        let id = CertificateId::of_der(b"");
+        assert_eq!(scope.ca_certificate_arn(&id), format!("arn:aws-cn:iot:cn-north-1:123456789012:cacert/{id}"));
+        assert_eq!(scope.certificate_arn(&id), format!("arn:aws-cn:iot:cn-north-1:123456789012:cert/{id}"));
+        let name = TemplateName::parse("fleet").unwrap();
+        assert_eq!(scope.template_arn(&name), "arn:aws-cn:iot:cn-north-1:123456789012:provisioningtemplate/fleet");
     }
 
     fn err(text: &str) -> ResourceError {

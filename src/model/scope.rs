@@ -3,7 +3,6 @@
 use core::fmt;
 
 use crate::error::{Error, RequestError};
-use crate::model::certificate_id::CertificateId;
 
 fn pattern_error(member: &'static str, value: &str, pattern: &'static str) -> Error {
     Error::Request(RequestError::Pattern { member, value: value.chars().take(256).collect(), pattern })
@@ -80,21 +79,47 @@ impl Region {
 }
 
 impl Partition {
+    /// The partitions AWS has, each with the prefix of its regions' names (longest first, so
+    /// `us-gov-` wins over nothing and `us-isob-` over `us-iso-`). A region without one of these
+    /// prefixes is in `aws`.
+    const PARTITIONS: [(&'static str, &'static str); 7] = [
+        ("aws-us-gov", "us-gov-"),
+        ("aws-iso-b", "us-isob-"),
+        ("aws-iso-f", "us-isof-"),
+        ("aws-iso-e", "eu-isoe-"),
+        ("aws-iso", "us-iso-"),
+        ("aws-cn", "cn-"),
+        ("aws-eusc", "eusc-"),
+    ];
+
     /// The commercial partition, `aws`.
     #[must_use]
     pub fn aws() -> Self {
         Self("aws".to_owned())
     }
 
-    /// Parses a partition name.
+    /// The partition `region` belongs to: `cn-*` → `aws-cn`, `us-gov-*` → `aws-us-gov`, the
+    /// isolated and sovereign regions to theirs, every other region → `aws` (the partitions of
+    /// the AWS SDKs' `partitions.json`).
+    #[must_use]
+    pub fn of_region(region: &Region) -> Self {
+        let name = Self::PARTITIONS
+            .iter()
+            .find(|(_, prefix)| region.as_str().starts_with(prefix))
+            .map_or("aws", |(partition, _)| partition);
+        Self(name.to_owned())
+    }
+
+    /// Parses a partition name: one of AWS's partitions (`aws`, `aws-cn`, `aws-us-gov`,
+    /// `aws-iso`, `aws-iso-b`, `aws-iso-e`, `aws-iso-f`, `aws-eusc`).
     ///
     /// # Errors
-    /// [`RequestError::Pattern`] unless lowercase letters, digits and hyphens.
+    /// [`RequestError::Pattern`] for any other name.
     pub fn parse(text: &str) -> Result<Self, Error> {
-        if arn_component(text) {
+        if text == "aws" || Self::PARTITIONS.iter().any(|(name, _)| *name == text) {
             Ok(Self(text.to_owned()))
         } else {
-            Err(pattern_error("partition", text, COMPONENT_PATTERN))
+            Err(pattern_error("partition", text, PARTITION_PATTERN))
         }
     }
 
@@ -104,6 +129,9 @@ impl Partition {
         &self.0
     }
 }
+
+/// The partition names [`Partition::parse`] accepts, as a pattern for its error.
+const PARTITION_PATTERN: &str = "^aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?$";
 
 /// The account, region and partition a call is made in.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -136,10 +164,11 @@ impl AccountScope {
         &self.partition
     }
 
-    /// A scope in the `aws` partition.
+    /// A scope in the partition of `region` ([`Partition::of_region`]).
     #[must_use]
     pub fn new(account: AccountId, region: Region) -> Self {
-        Self { account, region, partition: Partition::aws() }
+        let partition = Partition::of_region(&region);
+        Self { account, region, partition }
     }
 
     /// The same scope in another partition.
@@ -148,18 +177,6 @@ impl AccountScope {
         self.partition = partition;
         self
     }
-
-    /// `arn:<partition>:iot:<region>:<account>:cacert/<certificateId>` (rule 1.7).
-    #[must_use]
-    pub fn ca_certificate_arn(&self, id: &CertificateId) -> String {
-        crate::model::arn::text(self, crate::model::arn::ResourceType::CaCertificate, id)
-    }
-
-    /// `arn:<partition>:iot:<region>:<account>:cert/<certificateId>` (AWS IoT, device certificates).
-    #[must_use]
-    pub fn certificate_arn(&self, id: &CertificateId) -> String {
-        crate::model::arn::text(self, crate::model::arn::ResourceType::Certificate, id)
-    }
 }
 
 #[cfg(test)]
@@ -167,16 +184,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn arns() {
-        let scope = AccountScope::new(AccountId::parse("123456789012").unwrap(), Region::parse("us-east-1").unwrap())
-            .with_partition(Partition::parse("aws-cn").unwrap());
-        let id = CertificateId::of_der(b"");
-        assert_eq!(scope.ca_certificate_arn(&id), format!("arn:aws-cn:iot:us-east-1:123456789012:cacert/{id}"));
-        assert_eq!(scope.certificate_arn(&id), format!("arn:aws-cn:iot:us-east-1:123456789012:cert/{id}"));
+    fn names() {
         assert!(AccountId::parse("12345678901").is_err());
         assert!(AccountId::parse("12345678901a").is_err());
         assert!(Region::parse("US-EAST-1").is_err());
         assert!(Region::parse("").is_err());
         assert!(Partition::parse("aws:x").is_err());
+    }
+
+    /// The partition is the region's (the SDKs' partitions.json), and only AWS's partitions parse.
+    #[test]
+    fn partitions() {
+        for (region, partition) in [
+            ("us-east-1", "aws"),
+            ("eu-west-1", "aws"),
+            ("cn-north-1", "aws-cn"),
+            ("cn-northwest-1", "aws-cn"),
+            ("us-gov-west-1", "aws-us-gov"),
+            ("us-iso-east-1", "aws-iso"),
+            ("us-isob-east-1", "aws-iso-b"),
+            ("us-isof-south-1", "aws-iso-f"),
+            ("eu-isoe-west-1", "aws-iso-e"),
+            ("eusc-de-east-1", "aws-eusc"),
+        ] {
+            let region = Region::parse(region).unwrap();
+            assert_eq!(Partition::of_region(&region).as_str(), partition, "{region:?}");
+            let scope = AccountScope::new(AccountId::parse("123456789012").unwrap(), region);
+            assert_eq!(scope.partition().as_str(), partition);
+            assert_eq!(Partition::parse(partition).unwrap().as_str(), partition);
+        }
+        for bad in ["xyz", "aws-xyz", "AWS", "aws-", ""] {
+            assert!(
+                matches!(Partition::parse(bad), Err(Error::Request(RequestError::Pattern { member: "partition", .. }))),
+                "{bad}"
+            );
+        }
     }
 }

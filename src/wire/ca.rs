@@ -15,8 +15,8 @@ use crate::model::tags::Tags;
 use crate::provisioning::claim::ProvisioningClaim;
 
 use super::json::{
-    TimeFormat, boolean, document_object, refuse_unknown, registration_config_members, string, tag_pairs, tags_to_json,
-    validity_to_json,
+    Query, TimeFormat, boolean, document_object, refuse_unknown, registration_config_members, string, tag_pairs,
+    tags_to_json, validity_to_json,
 };
 
 /// Decodes a RegisterCACertificate request document (`--cli-input-json` shape). Member
@@ -76,7 +76,7 @@ pub fn register_request_from_json(json: &str) -> Result<RegisterCaCertificateReq
 /// # Errors
 /// A flag in the query that is not `true`/`false`, then as [`register_request_from_json`].
 pub fn register_request_from_rest(query: &str, body: &str) -> Result<RegisterCaCertificateRequest, Error> {
-    let query = super::lifecycle::Query::parse(query);
+    let query = Query::parse(query);
     let set_as_active = query.boolean("setAsActive")?;
     let allow_auto_registration = query.boolean("allowAutoRegistration")?;
     let mut request = register_request_from_json(body)?;

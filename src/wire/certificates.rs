@@ -15,8 +15,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::json::{TimeFormat, boolean, document_object, refuse_unknown, string, validity_to_json, wrong_type};
-use super::lifecycle::{Query, list_query};
+use super::json::{
+    Query, TimeFormat, boolean, document_object, list_query, refuse_unknown, string, validity_to_json, wrong_type,
+};
 use crate::device::certificate::CertificateDescription;
 use crate::device::connect::{ConnectDecision, RefuseReason};
 use crate::device::lifecycle::{DeleteCertificateRequest, UpdateCertificateRequest};

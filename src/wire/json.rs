@@ -4,6 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::error::{Error, RequestError, TagError};
+use crate::model::paging::{ListQuery, Marker, PageSize, SortOrder};
 use crate::model::tags::Tags;
 use crate::x509::time::UnixTime;
 
@@ -160,4 +161,77 @@ pub(crate) fn tag_to_json(key: &str, value: &str) -> Value {
 /// A certificate's `validity`: `{"notBefore", "notAfter"}`.
 pub(crate) fn validity_to_json(v: &crate::model::description::CertificateValidity, times: TimeFormat) -> Value {
     json!({ "notBefore": times.write(v.not_before), "notAfter": times.write(v.not_after) })
+}
+
+/// `text` with its `%XX` escapes decoded (RFC 3986 §2.1; `+` stays `+`, so a marker's `+`
+/// survives a client that does not escape it). An escape that is not two hex digits is kept as
+/// written, and bytes that are not UTF-8 become U+FFFD: either way the member then fails its
+/// own rule.
+fn percent_decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
+}
+
+/// The query string's parameters, decoded, in order.
+pub(crate) struct Query(Vec<(String, String)>);
+
+impl Query {
+    pub(crate) fn parse(query: &str) -> Self {
+        let query = query.strip_prefix('?').unwrap_or(query);
+        Self(
+            query
+                .split('&')
+                .filter(|pair| !pair.is_empty())
+                .map(|pair| {
+                    let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                    (percent_decode(name), percent_decode(value))
+                })
+                .collect(),
+        )
+    }
+
+    /// The first value of `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    pub(crate) fn boolean(&self, name: &str) -> Result<Option<bool>, Error> {
+        match self.get(name) {
+            None => Ok(None),
+            Some("true") => Ok(Some(true)),
+            Some("false") => Ok(Some(false)),
+            Some(_) => Err(wrong_type(name, "boolean")),
+        }
+    }
+}
+
+/// The paging members common to list operations: `pageSize`, `isAscendingOrder` and the
+/// marker named `marker_member`.
+pub(crate) fn list_query(query: &Query, marker_member: &'static str) -> Result<ListQuery, Error> {
+    let mut out = ListQuery::new();
+    if let Some(size) = query.get("pageSize") {
+        let size: i64 = size.parse().map_err(|_| wrong_type("pageSize", "integer"))?;
+        out = out.with_page_size(PageSize::new(size)?);
+    }
+    if let Some(ascending) = query.boolean("isAscendingOrder")? {
+        out = out.with_order(SortOrder::from_is_ascending(ascending));
+    }
+    if let Some(marker) = query.get(marker_member) {
+        out = out.with_marker(Marker::parse(marker, marker_member)?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("a%2Bb%2fc+d"), "a+b/c+d");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        assert_eq!(percent_decode("%C3%A9"), "é");
+        assert_eq!(percent_decode("%FF"), "\u{FFFD}");
+        let q = Query::parse("?a=1&b&a=2&=x&c=%3D");
+        assert_eq!((q.get("a"), q.get("b"), q.get("c"), q.get("")), (Some("1"), Some(""), Some("="), Some("x")));
+    }
 }

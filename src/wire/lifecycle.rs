@@ -24,8 +24,8 @@ use serde_json::{Map, Value, json};
 
 use super::ca::{description_to_json, registration_config_to_json};
 use super::json::{
-    TimeFormat, boolean, document_object, refuse_unknown, registration_config_members, string, tag_pairs, tag_to_json,
-    wrong_type,
+    Query, TimeFormat, boolean, document_object, list_query, refuse_unknown, registration_config_members, string,
+    tag_pairs, tag_to_json, wrong_type,
 };
 use crate::ca::lifecycle::{
     ListTagsForResourceRequest, TagResourceRequest, UntagResourceRequest, UpdateCaCertificateRequest,
@@ -35,70 +35,11 @@ use crate::model::arn::ResourceArn;
 use crate::model::certificate_id::CertificateId;
 use crate::model::description::CaCertificateDescription;
 use crate::model::enums::{AutoRegistrationStatus, CaStatus};
-use crate::model::paging::{ListQuery, Marker, Page, PageSize, SortOrder};
+use crate::model::paging::{ListQuery, Marker, Page, SortOrder};
 use crate::model::registration_config::RegistrationConfig;
 use crate::model::scope::AccountScope;
 use crate::model::tags::{TagKeys, Tags};
 use crate::model::template::TemplateName;
-
-fn hex_value(b: u8) -> Option<u8> {
-    char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok())
-}
-
-/// `text` with its `%XX` escapes decoded (see the module documentation).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let escaped =
-            (b == b'%').then(|| Some((hex_value(*bytes.get(i + 1)?)?, hex_value(*bytes.get(i + 2)?)?))).flatten();
-        match escaped {
-            Some((high, low)) => {
-                out.push(high << 4 | low);
-                i += 3;
-            }
-            None => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The query string's parameters, decoded, in order.
-pub(super) struct Query(Vec<(String, String)>);
-
-impl Query {
-    pub(super) fn parse(query: &str) -> Self {
-        let query = query.strip_prefix('?').unwrap_or(query);
-        Self(
-            query
-                .split('&')
-                .filter(|pair| !pair.is_empty())
-                .map(|pair| {
-                    let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-                    (percent_decode(name), percent_decode(value))
-                })
-                .collect(),
-        )
-    }
-
-    /// The first value of `name`.
-    pub(super) fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
-    }
-
-    pub(super) fn boolean(&self, name: &str) -> Result<Option<bool>, Error> {
-        match self.get(name) {
-            None => Ok(None),
-            Some("true") => Ok(Some(true)),
-            Some("false") => Ok(Some(false)),
-            Some(_) => Err(wrong_type(name, "boolean")),
-        }
-    }
-}
 
 /// The certificateId of `/cacertificate/{caCertificateId}` (DescribeCACertificate,
 /// UpdateCACertificate, DeleteCACertificate), as the path gives it.
@@ -140,23 +81,6 @@ pub fn update_ca_certificate_request_from_rest(
         request = request.with_registration_config(config);
     }
     Ok(request)
-}
-
-/// The paging members common to list operations: `pageSize`, `isAscendingOrder` and the
-/// marker named `marker_member`.
-pub(super) fn list_query(query: &Query, marker_member: &'static str) -> Result<ListQuery, Error> {
-    let mut out = ListQuery::new();
-    if let Some(size) = query.get("pageSize") {
-        let size: i64 = size.parse().map_err(|_| wrong_type("pageSize", "integer"))?;
-        out = out.with_page_size(PageSize::new(size)?);
-    }
-    if let Some(ascending) = query.boolean("isAscendingOrder")? {
-        out = out.with_order(SortOrder::from_is_ascending(ascending));
-    }
-    if let Some(marker) = query.get(marker_member) {
-        out = out.with_marker(Marker::parse(marker, marker_member)?);
-    }
-    Ok(out)
 }
 
 /// ListCACertificates' query string: `pageSize`, `marker`, `isAscendingOrder`, `templateName`.
@@ -282,19 +206,4 @@ pub fn list_tags_for_resource_response_to_json(page: &Page<&(String, String)>) -
         out.insert("nextToken".into(), Value::String(token.clone()));
     }
     Value::Object(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percent_decoding() {
-        assert_eq!(percent_decode("a%2Bb%2fc+d"), "a+b/c+d");
-        assert_eq!(percent_decode("%zz%4"), "%zz%4");
-        assert_eq!(percent_decode("%C3%A9"), "é");
-        assert_eq!(percent_decode("%FF"), "\u{FFFD}");
-        let q = Query::parse("?a=1&b&a=2&=x&c=%3D");
-        assert_eq!((q.get("a"), q.get("b"), q.get("c"), q.get("")), (Some("1"), Some(""), Some("="), Some("x")));
-    }
 }
