@@ -6,7 +6,7 @@
         [--connections 16] [--duration 10] [--warmup 2] [--requests 50000] [--moto-requests 6000]
 
     python3 benches/load.py --smoke --server target/debug/iot-ca-server \\
-        --load target/debug/examples/load
+        --load target/debug/examples/load [--postgres-bin /usr/lib/postgresql/15/bin]
 
 Builds nothing: give it the iot-ca-server binary and the load client
 (`cargo build --release -p iot-ca-server --examples`). Starts iot-ca-server on SQLite in a
@@ -16,6 +16,9 @@ key test/test, account 000000000000); prints a markdown table and the ratios our
 
 --smoke: our server only, about 2 s per operation and 3,000 prepared registrations;
 exits non-zero on any error or on zero throughput. Needs neither moto nor the network.
+
+--postgres-bin DIR: our server on a throwaway PostgreSQL cluster (tests/interop/pgcluster.py)
+instead of SQLite, to compare the two stores.
 Standard library only.
 """
 import argparse
@@ -29,11 +32,8 @@ import sys
 import tempfile
 import time
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests" / "interop"))
+from pgcluster import Postgres, free_port  # noqa: E402
 
 
 def wait_for_port(port, proc, log, timeout=60):
@@ -68,10 +68,10 @@ class Process:
         self.file.close()
 
 
-def start_ours(binary, work):
+def start_ours(binary, work, store):
     port = free_port()
     log = work / "iot-ca-server.log"
-    p = Process([binary, "--listen", f"127.0.0.1:{port}", "--store", f"sqlite:{work / 'iot-ca.sqlite3'}"], log)
+    p = Process([binary, "--listen", f"127.0.0.1:{port}", "--store", store], log)
     wait_for_port(port, p.proc, log)
     return p, f"http://127.0.0.1:{port}"
 
@@ -150,6 +150,7 @@ def main():
     ap.add_argument("--json", help="also write the client's JSON lines here")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, SQLite)")
     ap.add_argument("--smoke", action="store_true", help="our server only, ~2 s per operation (CI)")
+    ap.add_argument("--postgres-bin", help="run our server on a throwaway PostgreSQL cluster (its binaries' folder)")
     opts = ap.parse_args()
     if opts.smoke:
         opts.moto, opts.connections, opts.duration, opts.warmup = None, 4, 2.0, 0.5
@@ -157,10 +158,15 @@ def main():
 
     started = time.monotonic()
     work = pathlib.Path(tempfile.mkdtemp(prefix="iot-ca-load-"))
-    results, processes = [], []
+    results, processes, pg = [], [], None
     try:
         targets = []
-        ours, url = start_ours(opts.server, work)
+        if opts.postgres_bin:
+            pg = Postgres(opts.postgres_bin)
+            store = pg.url
+        else:
+            store = f"sqlite:{work / 'iot-ca.sqlite3'}"
+        ours, url = start_ours(opts.server, work, store)
         processes.append(ours)
         targets.append(("iot-ca-server", url, opts.requests))
         if opts.moto:
@@ -173,6 +179,8 @@ def main():
     finally:
         for p in processes:
             p.stop()
+        if pg:
+            pg.stop()
         if opts.keep:
             print(f"logs and store kept in {work}", file=sys.stderr)
         else:
@@ -187,6 +195,7 @@ def main():
         facts.append(f"moto {version_of([str(python), '-c', 'import moto; print(moto.__version__)'])}")
     facts += [
         version_of(["rustc", "--version"]),
+        "store: PostgreSQL" if opts.postgres_bin else "store: SQLite",
         f"{os.cpu_count()} cores",
         f"{opts.connections} connections, {opts.warmup:g} s warm-up, {opts.duration:g} s measured per row",
         f"registrations prepared: {opts.requests} for ours" + (f", {opts.moto_requests} for moto" if opts.moto else ""),

@@ -85,28 +85,17 @@ pub struct Route {
     pub param: String,
 }
 
-fn hex_value(b: u8) -> Option<u8> {
-    char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok())
-}
-
 /// A path segment with its `%XX` escapes decoded, strictly: a `%` not followed by two hex
-/// digits, or bytes that are not UTF-8, are refused.
+/// digits, or bytes that are not UTF-8, are refused (`percent-encoding` itself keeps a bad
+/// escape as written).
 fn decode_segment(segment: &str) -> Option<String> {
     let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            let high = hex_value(*bytes.get(i + 1)?)?;
-            let low = hex_value(*bytes.get(i + 2)?)?;
-            out.push(high << 4 | low);
-            i += 3;
-        } else {
-            out.push(b);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    let escapes_whole = bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'%')
+        .all(|(i, _)| bytes.get(i + 1..i + 3).is_some_and(|pair| pair.iter().all(u8::is_ascii_hexdigit)));
+    escapes_whole.then(|| percent_encoding::percent_decode_str(segment).decode_utf8().ok().map(|s| s.into_owned()))?
 }
 
 /// Routes `method` and the raw (still encoded) `path`.

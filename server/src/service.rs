@@ -6,13 +6,13 @@ use std::time::SystemTime;
 use iot_ca::wire::{self, TimeFormat};
 use iot_ca::{
     AccountScope, CertificateFacts, ClaimParams, CreationKey, KeyAlgorithm, Keyed, ListQuery, Page, ParsedCertificate,
-    Policy, RegisteredCa, RegistrationCode, TemplateFacts, TemplateName, TemplateType, UnixTime,
+    Policy, RegisteredCa, RegistrationCode, TemplateName, TemplateType, UnixTime,
 };
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::route::{Operation, Route};
-use crate::store::{CaLookup, ClaimIssuerRecord, Keyset, Store, TemplateRecord};
+use crate::store::{CaLookup, ClaimIssuerRecord, Keyset, Store, TemplateRecord, ops};
 
 const TIMES: TimeFormat = TimeFormat::EpochSeconds;
 
@@ -66,17 +66,18 @@ pub async fn handle<S: Store>(
     let Route { operation, param } = route;
     match operation {
         Operation::GetRegistrationCode => {
-            let code = match store.registration_code(&scope).await? {
+            let read = scope.clone();
+            let code = match store.read(move |tx| ops::registration_code(tx, &read)).await? {
                 Some(code) => code,
                 None => {
                     let fresh = RegistrationCode::generate(&mut rand::rng());
-                    store.registration_code_or_insert(&scope, fresh).await?
+                    store.write(move |tx| ops::registration_code_or_insert(tx, &scope, &fresh)).await?
                 }
             };
             Ok(wire::registration_code_to_json(&code))
         }
         Operation::DeleteRegistrationCode => {
-            if !store.delete_registration_code(&scope).await? {
+            if !store.write(move |tx| ops::delete_registration_code(tx, &scope)).await? {
                 iot_ca::delete_registration_code(None)?;
             }
             Ok(json!({}))
@@ -84,7 +85,8 @@ pub async fn handle<S: Store>(
         Operation::RegisterCaCertificate => register_ca(store, scope, query, body).await,
         Operation::DescribeCaCertificate => {
             let id = wire::ca_certificate_id_from_path(&param)?;
-            let stored = store.ca(&scope, &id).await?;
+            let (read, looked_up) = (scope.clone(), id.clone());
+            let stored = store.read(move |tx| ops::ca(tx, &read, &looked_up)).await?;
             let d = iot_ca::describe_ca_certificate(&id, stored.as_ref(), &scope)?;
             Ok(wire::describe_ca_certificate_response_to_json(d, TIMES))
         }
@@ -94,18 +96,28 @@ pub async fn handle<S: Store>(
             let template = request.template_name().cloned();
             let at = now();
             store
-                .update_ca(&scope.clone(), id, template, move |(stored, facts)| {
-                    Ok(iot_ca::update_ca_certificate(&request, stored.as_ref(), facts, &scope, &mut rand::rng(), at)?)
+                .write(move |tx| {
+                    ops::update_ca(tx, &scope, &id, template.as_ref(), |stored, facts| {
+                        Ok(iot_ca::update_ca_certificate(
+                            &request,
+                            stored.as_ref(),
+                            facts,
+                            &scope,
+                            &mut rand::rng(),
+                            at,
+                        )?)
+                    })
                 })
                 .await?;
             Ok(json!({}))
         }
         Operation::DeleteCaCertificate => {
             let id = wire::ca_certificate_id_from_path(&param)?;
-            let decided = id.clone();
             store
-                .delete_ca(&scope.clone(), id, move |stored| {
-                    Ok(iot_ca::delete_ca_certificate(&decided, stored.as_ref(), &scope)?)
+                .write(move |tx| {
+                    ops::delete_ca(tx, &scope, &id, |stored| {
+                        Ok(iot_ca::delete_ca_certificate(&id, stored.as_ref(), &scope)?)
+                    })
                 })
                 .await?;
             Ok(json!({}))
@@ -114,7 +126,8 @@ pub async fn handle<S: Store>(
             let query = wire::list_ca_certificates_query_from_rest(query)?;
             let listing = iot_ca::ca_certificates_listing(&query, &scope);
             let after = query.after::<CreationKey>(store.marker_key(), &listing)?;
-            let rows = store.list_cas(&scope, query.template_name().cloned(), keyset(&query, after)).await?;
+            let (read, template, keyset) = (scope.clone(), query.template_name().cloned(), keyset(&query, after));
+            let rows = store.read(move |tx| ops::list_cas(tx, &read, template.as_ref(), &keyset)).await?;
             let page = page(&rows, &query, store.marker_key(), &listing);
             Ok(wire::list_ca_certificates_response_to_json(&page, TIMES))
         }
@@ -133,15 +146,19 @@ pub async fn handle<S: Store>(
         }
         Operation::DescribeCertificate => {
             let id = wire::certificate_id_from_path(&param)?;
-            let d = iot_ca::describe_certificate(&id, store.certificate(&scope, &id).await?)?;
+            let looked_up = id.clone();
+            let stored = store.read(move |tx| ops::certificate(tx, &scope, &looked_up)).await?;
+            let d = iot_ca::describe_certificate(&id, stored)?;
             Ok(wire::describe_certificate_response_to_json(&d, TIMES))
         }
         Operation::UpdateCertificate => {
             let request = wire::update_certificate_request_from_rest(&param, query)?;
             let at = now();
             store
-                .update_certificate(&scope, request.certificate_id().clone(), move |stored| {
-                    Ok(iot_ca::update_certificate(&request, stored, &mut rand::rng(), at)?)
+                .write(move |tx| {
+                    ops::update_certificate(tx, &scope, &request.certificate_id().clone(), |stored| {
+                        Ok(iot_ca::update_certificate(&request, stored, &mut rand::rng(), at)?)
+                    })
                 })
                 .await?;
             Ok(json!({}))
@@ -150,8 +167,10 @@ pub async fn handle<S: Store>(
             let request = wire::delete_certificate_request_from_rest(&param, query)?;
             // No things or policies exist here to be attached.
             store
-                .delete_certificate(&scope, request.certificate_id().clone(), move |status| {
-                    Ok(iot_ca::delete_certificate(&request, status, false)?)
+                .write(move |tx| {
+                    ops::delete_certificate(tx, &scope, &request.certificate_id().clone(), |status| {
+                        Ok(iot_ca::delete_certificate(&request, status, false)?)
+                    })
                 })
                 .await?;
             Ok(json!({}))
@@ -165,36 +184,45 @@ pub async fn handle<S: Store>(
             };
             let listing = iot_ca::certificates_listing(ca.as_ref(), &scope);
             let after = query.after::<CreationKey>(store.marker_key(), &listing)?;
-            let rows = store.list_certificates(&scope, ca, keyset(&query, after)).await?;
+            let (read, keyset) = (scope.clone(), keyset(&query, after));
+            let rows = store.read(move |tx| ops::list_certificates(tx, &read, ca.as_ref(), &keyset)).await?;
             let page = page(&rows, &query, store.marker_key(), &listing);
             Ok(wire::list_certificates_response_to_json(&page, TIMES))
         }
         Operation::TagResource => {
             let request = wire::tag_resource_request_from_json(text(body)?, &scope)?;
-            let arn = request.resource_arn.clone();
             store
-                .update_tags(&scope, arn, move |current| Ok(iot_ca::tag_resource(&request, current.as_ref())?))
+                .write(move |tx| {
+                    ops::update_tags(tx, &scope, &request.resource_arn, |current| {
+                        Ok(iot_ca::tag_resource(&request, current.as_ref())?)
+                    })
+                })
                 .await?;
             Ok(json!({}))
         }
         Operation::UntagResource => {
             let request = wire::untag_resource_request_from_json(text(body)?, &scope)?;
-            let arn = request.resource_arn.clone();
             store
-                .update_tags(&scope, arn, move |current| Ok(iot_ca::untag_resource(&request, current.as_ref())?))
+                .write(move |tx| {
+                    ops::update_tags(tx, &scope, &request.resource_arn, |current| {
+                        Ok(iot_ca::untag_resource(&request, current.as_ref())?)
+                    })
+                })
                 .await?;
             Ok(json!({}))
         }
         Operation::ListTagsForResource => {
             let request = wire::list_tags_for_resource_request_from_rest(query, &scope)?;
-            let tags = store.tags(&scope, &request.resource_arn).await?;
+            let (read, arn) = (scope.clone(), request.resource_arn.clone());
+            let tags = store.read(move |tx| ops::tags(tx, &read, &arn)).await?;
             let page = iot_ca::list_tags_for_resource(&request, tags.as_ref(), &scope, store.marker_key())?;
             Ok(wire::list_tags_for_resource_response_to_json(&page))
         }
         Operation::CreateProvisioningTemplate => create_template(store, &scope, text_or_empty(body)?).await,
         Operation::DeleteProvisioningTemplate => {
             let name = TemplateName::parse(&param)?;
-            if !store.delete_template(&scope, &name).await? {
+            let deleted = name.clone();
+            if !store.write(move |tx| ops::delete_template(tx, &scope, &deleted)).await? {
                 return Err(ApiError::not_found(format!("The provisioning template {name} does not exist.")));
             }
             Ok(json!({}))
@@ -207,7 +235,8 @@ async fn register_ca<S: Store>(store: &S, scope: AccountScope, query: &str, body
     let request = wire::register_request_from_rest(query, text(body)?)?;
     // Without a code issued, nothing can carry it: a code nobody was given stands in, so a
     // DEFAULT-mode proof fails its code check and SNI_ONLY (no proof) is unaffected.
-    let code = match store.registration_code(&scope).await? {
+    let read = scope.clone();
+    let code = match store.read(move |tx| ops::registration_code(tx, &read)).await? {
         Some(code) => code,
         None => RegistrationCode::generate(&mut rand::rng()),
     };
@@ -216,10 +245,11 @@ async fn register_ca<S: Store>(store: &S, scope: AccountScope, query: &str, body
     let id = candidate.certificate_id().clone();
     let subject = candidate.subject_der().to_vec();
     let template = candidate.template_name().cloned();
-    let decided = scope.clone();
     let registration = store
-        .register_ca(&scope, id, subject, template, move |facts| {
-            Ok(iot_ca::admit(candidate, &facts, &decided, &mut rand::rng())?)
+        .write(move |tx| {
+            ops::register_ca(tx, &scope, &id, &subject, template.as_ref(), |facts| {
+                Ok(iot_ca::admit(candidate, &facts, &scope, &mut rand::rng())?)
+            })
         })
         .await?;
     Ok(wire::register_response_to_json(&registration))
@@ -236,14 +266,15 @@ async fn register_certificate<S: Store>(
         (true, None) => CaLookup::ByIssuer(candidate.issuer_der().to_vec()),
     };
     let id = candidate.certificate_id().clone();
-    let decided = scope.clone();
     let registration = store
-        .register_certificate(&scope, id, lookup, move |(held, cas)| {
-            let mut facts = CertificateFacts::new().with_already_registered(held);
-            for d in &cas {
-                facts = facts.with_ca(RegisteredCa::from_description(d).map_err(ApiError::internal)?);
-            }
-            Ok(iot_ca::admit_certificate(candidate, &facts, &decided, &mut rand::rng())?)
+        .write(move |tx| {
+            ops::register_certificate(tx, &scope, &id, &lookup, |held, cas| {
+                let mut facts = CertificateFacts::new().with_already_registered(held);
+                for d in &cas {
+                    facts = facts.with_ca(RegisteredCa::from_description(d).map_err(ApiError::internal)?);
+                }
+                Ok(iot_ca::admit_certificate(candidate, &facts, &scope, &mut rand::rng())?)
+            })
         })
         .await?;
     Ok(wire::register_certificate_response_to_json(&registration))
@@ -282,7 +313,8 @@ async fn create_template<S: Store>(store: &S, scope: &AccountScope, body: &str) 
     let name = template.name.clone();
     let arn = scope.template_arn(&name);
     let record = TemplateRecord { name: name.clone(), facts: template.facts, document: document.clone() };
-    if !store.create_template(scope, record).await? {
+    let written = scope.clone();
+    if !store.write(move |tx| ops::create_template(tx, &written, &record)).await? {
         let mut e = ApiError::new(
             409,
             "ResourceAlreadyExistsException",
@@ -326,15 +358,17 @@ async fn create_claim<S: Store>(
     configured: Option<&ClaimIssuerRecord>,
 ) -> Result<Value, ApiError> {
     let name = TemplateName::parse(name)?;
-    let template: Option<TemplateFacts> = store.template(&scope, &name).await?;
+    let (read, looked_up) = (scope.clone(), name.clone());
+    let (template, stored) =
+        store.read(move |tx| Ok((ops::template(tx, &read, &looked_up)?, ops::claim_issuer(tx, &read)?))).await?;
     iot_ca::check_claim_template(&name, template)?;
-    let issuer = match (configured, store.claim_issuer(&scope).await?) {
+    let issuer = match (configured, stored) {
         (Some(issuer), _) => issuer.clone(),
         (None, Some(issuer)) => issuer,
         (None, None) => {
             let at = now();
             let fresh = blocking(move || new_claim_issuer(at)).await??;
-            store.claim_issuer_or_insert(&scope, fresh).await?
+            store.write(move |tx| ops::claim_issuer_or_insert(tx, &scope, &fresh)).await?
         }
     };
     let at = now();

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 
 use hmac::{Hmac, KeyInit, Mac};
 use iot_ca::{AccountId, AccountScope, Region, UnixTime};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
@@ -123,18 +124,6 @@ pub fn claimed_region(authorization: &str) -> Option<&str> {
     credential.split([',', ' ']).next()?.split('/').nth(2)
 }
 
-/// Lower-case hex, as SigV4 writes hashes and signatures (and the PostgreSQL store its lock keys).
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok())).collect()
-}
-
 fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     // HMAC accepts keys of any length; new_from_slice cannot fail for it.
     match Hmac::<Sha256>::new_from_slice(key) {
@@ -146,42 +135,22 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     }
 }
 
-/// RFC 3986 percent-encoding of everything but the unreserved characters (and `/` when
-/// `keep_slash`), upper-case hex: SigV4's UriEncode.
+/// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - _ . ~`): what SigV4's
+/// UriEncode escapes.
+const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+/// The same, keeping `/` (a path's UriEncode).
+const URI_ENCODE_PATH: &AsciiSet = &URI_ENCODE.remove(b'/');
+
+/// SigV4's UriEncode: RFC 3986 percent-encoding, upper-case hex, of everything but the
+/// unreserved characters (and `/` when `keep_slash`).
 fn uri_encode(bytes: &[u8], keep_slash: bool) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for &b in bytes {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') || (keep_slash && b == b'/') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    let set = if keep_slash { URI_ENCODE_PATH } else { URI_ENCODE };
+    percent_encoding::percent_encode(bytes, set).to_string()
 }
 
 /// `%XX` escapes decoded; an escape that is not two hex digits is kept as written.
 fn percent_decode(text: &str) -> Vec<u8> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let escaped = (b == b'%')
-            .then(|| bytes.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|hex| core::str::from_utf8(hex).ok().and_then(|h| u8::from_str_radix(h, 16).ok()));
-        match escaped {
-            Some(v) => {
-                out.push(v);
-                i += 3;
-            }
-            None => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    out
+    percent_encoding::percent_decode_str(text).collect()
 }
 
 /// The canonical query string: each name and value decoded, re-encoded, sorted.
@@ -299,7 +268,7 @@ fn canonical_request(request: &SignedRequest<'_>, signed_headers: &str, payload_
 fn string_to_sign(date_text: &str, date: &str, region: &str, service: &str, canonical: &str) -> String {
     format!(
         "{ALGORITHM}\n{date_text}\n{date}/{region}/{service}/aws4_request\n{}",
-        hex(&Sha256::digest(canonical.as_bytes()))
+        hex::encode(Sha256::digest(canonical.as_bytes()))
     )
 }
 
@@ -363,7 +332,7 @@ pub fn verify(credentials: &Credentials, request: &SignedRequest<'_>, now: UnixT
     if !signed.split(';').any(|h| h == "host") {
         return Err(ApiError::invalid_signature("'Host' must be a signed header."));
     }
-    let payload_hash = hex(&Sha256::digest(request.body));
+    let payload_hash = hex::encode(Sha256::digest(request.body));
     if request.header("x-amz-content-sha256").is_some_and(|claimed| claimed != payload_hash) {
         return Err(ApiError::invalid_signature(
             "The provided 'x-amz-content-sha256' header does not match what was computed.",
@@ -377,7 +346,7 @@ pub fn verify(credentials: &Credentials, request: &SignedRequest<'_>, now: UnixT
     let canonical = canonical_request(request, signed, &payload_hash);
     let string_to_sign = string_to_sign(date_text, auth.date, auth.region, auth.service, &canonical);
     let expected = signature(&secret.secret, auth.date, auth.region, auth.service, &string_to_sign);
-    let given = unhex(auth.signature).unwrap_or_default();
+    let given = hex::decode(auth.signature).unwrap_or_default();
     if !constant_time_eq(&expected, &given) {
         return Err(ApiError::invalid_signature(
             "The request signature we calculated does not match the signature you provided. Check your AWS Secret \
@@ -445,9 +414,9 @@ fn sign_for(
         headers,
         body: request.body,
     };
-    let canonical = canonical_request(&dated, &signed_headers, &hex(&Sha256::digest(request.body)));
+    let canonical = canonical_request(&dated, &signed_headers, &hex::encode(Sha256::digest(request.body)));
     let string_to_sign = string_to_sign(&date_text, date, region, service, &canonical);
-    let signature = hex(&signature(key.secret, date, region, service, &string_to_sign));
+    let signature = hex::encode(signature(key.secret, date, region, service, &string_to_sign));
     let authorization = format!(
         "{ALGORITHM} Credential={}/{date}/{region}/{service}/aws4_request, SignedHeaders={signed_headers}, \
          Signature={signature}",

@@ -40,17 +40,13 @@ import botocore.awsrequest
 import botocore.credentials
 import botocore.exceptions
 
+from pgcluster import Postgres, available as postgres_available, free_port
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 ACCOUNT = "000000000000"
 OTHER_ACCOUNT = "111111111111"
 HEADER_TIMEOUT = 2
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def der_sha256(pem):
@@ -694,30 +690,6 @@ def in_flight_checks(checks, args, store, work, credentials):
 # ------------------------------------------------------------------------------- PostgreSQL
 
 
-class Postgres:
-    """A throwaway cluster in a temp dir, on a free loopback port, run as user postgres."""
-
-    def __init__(self, bindir):
-        self.bindir = pathlib.Path(bindir)
-        self.dir = pathlib.Path(tempfile.mkdtemp(prefix="iot-ca-pg-"))
-        self.port = free_port()
-        shutil.chown(self.dir, user="postgres")
-        self.as_postgres(self.bindir / "initdb", "-D", self.dir / "data", "-A", "trust", "-U", "postgres")
-        self.as_postgres(self.bindir / "pg_ctl", "-D", self.dir / "data", "-w", "-o",
-                         f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1", "-l", self.dir / "log", "start")
-        self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
-
-    def as_postgres(self, *cmd):
-        subprocess.run(["runuser", "-u", "postgres", "--", *map(str, cmd)], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def stop(self):
-        try:
-            self.as_postgres(self.bindir / "pg_ctl", "-D", self.dir / "data", "-m", "fast", "-w", "stop")
-        finally:
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-
 def claim_issuer_args():
     return ["--claim-issuer", f"{DATA / 'claim-issuer.pem'},{DATA / 'claim-issuer.key'}"]
 
@@ -752,8 +724,7 @@ def main():
     connection_limit_checks(checks, args, store, work, credentials)
     in_flight_checks(checks, args, store, work, credentials)
 
-    pg_ctl = pathlib.Path(args.postgres_bin or "/nonexistent") / "pg_ctl"
-    if pg_ctl.exists() and shutil.which("runuser"):
+    if postgres_available(args.postgres_bin):
         pg = Postgres(args.postgres_bin)
         servers = []
         try:

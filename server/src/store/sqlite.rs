@@ -19,18 +19,12 @@ use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use iot_ca::{
-    AccountFacts, AccountScope, CaCertificateDescription, CaCertificateUpdate, CertificateDescription, CertificateId,
-    CertificateRegistration, CertificateStatus, CertificateUpdate, MarkerKey, Registration, RegistrationCode,
-    ResourceArn, ResourceType, SortOrder, Tags, TemplateFacts, TemplateName, TemplateType,
-};
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use iot_ca::MarkerKey;
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
 
-use super::{
-    CaLookup, ClaimIssuerRecord, Decide, Keyset, SCHEMA_VERSION, Store, TemplateRecord, ca_from_record,
-    certificate_from_record, tags_from_text, tags_to_text, template_of,
-};
+use super::sql::{Row, SCHEMA_VERSION, Tx, Value};
+use super::{Store, sql};
 use crate::error::ApiError;
 
 /// Read connections kept for reuse.
@@ -122,6 +116,12 @@ fn commit_group(conn: &mut Connection, group: &mut [Box<dyn Write>]) -> Result<(
 }
 
 fn db(e: rusqlite::Error) -> ApiError {
+    use rusqlite::ffi::{SQLITE_CONSTRAINT_PRIMARYKEY, SQLITE_CONSTRAINT_UNIQUE};
+    if let rusqlite::Error::SqliteFailure(code, _) = &e
+        && matches!(code.extended_code, SQLITE_CONSTRAINT_PRIMARYKEY | SQLITE_CONSTRAINT_UNIQUE)
+    {
+        return ApiError::new(409, "ResourceAlreadyExistsException", "The resource already exists.");
+    }
     ApiError::internal(format_args!("sqlite: {e}"))
 }
 
@@ -144,7 +144,7 @@ impl SqliteStore {
         let (conn, marker_key) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
             let mut conn = open(&opened)?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
-            tx.execute_batch(&super::schema("BLOB", "INTEGER", "INTEGER")).map_err(db)?;
+            tx.execute_batch(&sql::schema("BLOB", "INTEGER", "INTEGER")).map_err(db)?;
             let version: Option<i64> = tx
                 .query_row("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
                 .optional()
@@ -210,7 +210,7 @@ impl SqliteStore {
     /// Runs `f` on the writer thread inside a `BEGIN IMMEDIATE` transaction (shared with the
     /// writes waiting beside it, each in its own savepoint); its changes are kept when it answers
     /// `Ok`, and the answer comes once they are committed.
-    async fn write<T: Send + 'static>(
+    async fn write_group<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
@@ -221,116 +221,53 @@ impl SqliteStore {
     }
 }
 
-impl SqliteStore {
-    /// The `record`s of `table` in the scope, in keyset order, only those whose `column` is
-    /// `filter` when given.
-    async fn keyset_records(
-        &self,
-        scope: &AccountScope,
-        table: &'static str,
-        column: &'static str,
-        filter: Option<String>,
-        keyset: Keyset,
-    ) -> Result<Vec<String>, ApiError> {
-        let (a, r) = scope_keys(scope);
-        self.run(move |c| {
-            let (condition, order) = keyset_sql(&keyset, 5);
-            let sql = format!(
-                "SELECT record FROM {table} WHERE account = ?1 AND region = ?2
-                 AND (?3 IS NULL OR {column} = ?3){condition}
-                 ORDER BY creation_date {order}, id {order} LIMIT ?4"
-            );
-            let mut values: Vec<Box<dyn rusqlite::ToSql>> =
-                vec![Box::new(a), Box::new(r), Box::new(filter), Box::new(i64::from(keyset.limit))];
-            values.extend(keyset_params(&keyset));
-            let mut stmt = c.prepare(&sql).map_err(db)?;
-            let rows = stmt
-                .query_map(rusqlite::params_from_iter(values.iter().map(|v| v.as_ref())), |row| row.get::<_, String>(0))
-                .map_err(db)?;
-            rows.map(|row| row.map_err(db)).collect()
-        })
-        .await
-    }
-}
+/// A SQLite transaction (or, for reads, a deferred one) as the operations' [`Tx`].
+struct SqliteTx<'a>(&'a Connection);
 
-fn scope_keys(scope: &AccountScope) -> (String, String) {
-    (scope.account().as_str().to_owned(), scope.region().as_str().to_owned())
-}
-
-fn load_ca(conn: &Connection, a: &str, r: &str, id: &str) -> Result<Option<CaCertificateDescription>, ApiError> {
-    let text: Option<String> = conn
-        .query_row(
-            "SELECT record FROM ca_certificates WHERE account = ?1 AND region = ?2 AND id = ?3",
-            params![a, r, id],
-            |row| row.get(0),
-        )
-        .optional()
-        .map_err(db)?;
-    text.as_deref().map(ca_from_record).transpose()
-}
-
-fn load_certificate(
-    conn: &Connection,
-    a: &str,
-    r: &str,
-    id: &str,
-) -> Result<Option<(CertificateDescription, String)>, ApiError> {
-    let row: Option<(String, String)> = conn
-        .query_row(
-            "SELECT record, tags FROM certificates WHERE account = ?1 AND region = ?2 AND id = ?3",
-            params![a, r, id],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .optional()
-        .map_err(db)?;
-    row.map(|(record, tags)| Ok((certificate_from_record(&record)?, tags))).transpose()
-}
-
-fn load_template(conn: &Connection, a: &str, r: &str, name: &str) -> Result<Option<TemplateFacts>, ApiError> {
-    let row: Option<(String, bool)> = conn
-        .query_row(
-            "SELECT type, enabled FROM provisioning_templates WHERE account = ?1 AND region = ?2 AND name = ?3",
-            params![a, r, name],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .optional()
-        .map_err(db)?;
-    row.map(|(kind, enabled)| {
-        Ok(TemplateFacts::new(kind.parse::<TemplateType>().map_err(ApiError::internal)?).with_enabled(enabled))
+fn bind(params: &[Value]) -> impl Iterator<Item = rusqlite::types::ToSqlOutput<'_>> {
+    use rusqlite::types::{ToSqlOutput, ValueRef};
+    params.iter().map(|v| match v {
+        Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+        Value::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+        Value::Bool(b) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*b))),
+        Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        Value::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
     })
-    .transpose()
 }
 
-fn record_text(d: &CaCertificateDescription) -> String {
-    iot_ca::wire::ca_record_to_json(d).to_string()
+fn column(v: rusqlite::types::ValueRef<'_>) -> Result<Value, ApiError> {
+    use rusqlite::types::ValueRef;
+    Ok(match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Int(i),
+        ValueRef::Text(t) => Value::Text(String::from_utf8(t.to_vec()).map_err(ApiError::internal)?),
+        ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+        ValueRef::Real(_) => return Err(ApiError::internal("sqlite: a REAL column")),
+    })
 }
 
-fn write_ca(tx: &Transaction<'_>, a: &str, r: &str, d: &CaCertificateDescription) -> Result<(), ApiError> {
-    tx.execute(
-        "UPDATE ca_certificates SET record = ?4, template_name = ?5 WHERE account = ?1 AND region = ?2 AND id = ?3",
-        params![a, r, d.certificate_id.as_str(), record_text(d), template_of(d)],
-    )
-    .map_err(db)?;
-    Ok(())
-}
+impl Tx for SqliteTx<'_> {
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, ApiError> {
+        let mut stmt = self.0.prepare_cached(sql).map_err(db)?;
+        let n = stmt.execute(rusqlite::params_from_iter(bind(params))).map_err(db)?;
+        Ok(n as u64)
+    }
 
-/// The keyset condition and order for `keyset`, its parameters numbered from `first`.
-fn keyset_sql(keyset: &Keyset, first: usize) -> (String, &'static str) {
-    let (cmp, order) = match keyset.order {
-        SortOrder::Ascending => (">", "ASC"),
-        _ => ("<", "DESC"),
-    };
-    let condition = match keyset.after {
-        Some(_) => format!(" AND (creation_date, id) {cmp} (?{first}, ?{})", first + 1),
-        None => String::new(),
-    };
-    (condition, order)
-}
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, ApiError> {
+        let mut stmt = self.0.prepare_cached(sql).map_err(db)?;
+        let width = stmt.column_count();
+        let mut rows = stmt.query(rusqlite::params_from_iter(bind(params))).map_err(db)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(db)? {
+            let values = (0..width).map(|i| column(row.get_ref(i).map_err(db)?)).collect::<Result<_, _>>()?;
+            out.push(Row(values));
+        }
+        Ok(out)
+    }
 
-fn keyset_params(keyset: &Keyset) -> Vec<Box<dyn rusqlite::ToSql>> {
-    match &keyset.after {
-        Some(k) => vec![Box::new(k.creation_date.as_secs()), Box::new(k.certificate_id.as_str().to_owned())],
-        None => Vec::new(),
+    fn lock(&mut self, _name: &str) -> Result<(), ApiError> {
+        // Writes run inside BEGIN IMMEDIATE: the database's one write lock is held already.
+        Ok(())
     }
 }
 
@@ -339,413 +276,23 @@ impl Store for SqliteStore {
         &self.marker_key
     }
 
-    async fn registration_code(&self, scope: &AccountScope) -> Result<Option<RegistrationCode>, ApiError> {
-        let (a, r) = scope_keys(scope);
-        let text: Option<String> = self
-            .run(move |c| {
-                c.query_row(
-                    "SELECT code FROM registration_codes WHERE account = ?1 AND region = ?2",
-                    params![a, r],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(db)
-            })
-            .await?;
-        text.map(|t| RegistrationCode::parse(&t).map_err(ApiError::internal)).transpose()
-    }
-
-    async fn registration_code_or_insert(
+    async fn read<T: Send + 'static>(
         &self,
-        scope: &AccountScope,
-        fresh: RegistrationCode,
-    ) -> Result<RegistrationCode, ApiError> {
-        let (a, r) = scope_keys(scope);
-        let text: String = self
-            .write(move |tx| {
-                tx.execute(
-                    "INSERT OR IGNORE INTO registration_codes (account, region, code) VALUES (?1, ?2, ?3)",
-                    params![a, r, fresh.as_str()],
-                )
-                .map_err(db)?;
-                tx.query_row(
-                    "SELECT code FROM registration_codes WHERE account = ?1 AND region = ?2",
-                    params![a, r],
-                    |row| row.get(0),
-                )
-                .map_err(db)
-            })
-            .await?;
-        RegistrationCode::parse(&text).map_err(ApiError::internal)
-    }
-
-    async fn delete_registration_code(&self, scope: &AccountScope) -> Result<bool, ApiError> {
-        let (a, r) = scope_keys(scope);
-        self.write(move |tx| {
-            let n = tx
-                .execute("DELETE FROM registration_codes WHERE account = ?1 AND region = ?2", params![a, r])
-                .map_err(db)?;
-            Ok(n > 0)
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        self.run(move |conn| {
+            // A deferred transaction: every statement of `f` reads the same snapshot (WAL).
+            let tx = conn.transaction().map_err(db)?;
+            f(&mut SqliteTx(&tx))
         })
         .await
     }
 
-    async fn register_ca(
+    async fn write<T: Send + 'static>(
         &self,
-        scope: &AccountScope,
-        id: CertificateId,
-        subject: Vec<u8>,
-        template: Option<TemplateName>,
-        decide: impl Decide<AccountFacts, Registration>,
-    ) -> Result<Registration, ApiError> {
-        let (a, r) = scope_keys(scope);
-        self.write(move |tx| {
-            let id = id.as_str();
-            let held: bool = tx
-                .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM ca_certificates WHERE account = ?1 AND region = ?2 AND id = ?3)",
-                    params![a, r, id],
-                    |row| row.get(0),
-                )
-                .map_err(db)?;
-            let same_subject: i64 = tx
-                .query_row(
-                    "SELECT COUNT(*) FROM ca_certificates WHERE account = ?1 AND region = ?2 AND subject = ?3",
-                    params![a, r, subject],
-                    |row| row.get(0),
-                )
-                .map_err(db)?;
-            let elsewhere: bool = tx
-                .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM ca_certificates
-                     WHERE region = ?1 AND id = ?2 AND mode = 'DEFAULT' AND account <> ?3)",
-                    params![r, id, a],
-                    |row| row.get(0),
-                )
-                .map_err(db)?;
-            let mut facts = AccountFacts::new()
-                .with_already_registered(held)
-                .with_same_subject_count(usize::try_from(same_subject).unwrap_or(usize::MAX))
-                .with_held_by_another_account_in_default_mode(elsewhere);
-            if let Some(name) = &template
-                && let Some(t) = load_template(tx, &a, &r, name.as_str())?
-            {
-                facts = facts.with_template(t);
-            }
-            let registration = decide(facts)?;
-            let d = &registration.description;
-            tx.execute(
-                "INSERT INTO ca_certificates (account, region, id, subject, mode, creation_date, template_name, record)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    a,
-                    r,
-                    id,
-                    subject,
-                    d.certificate_mode.as_str(),
-                    d.creation_date.as_secs(),
-                    template_of(d),
-                    record_text(d)
-                ],
-            )
-            .map_err(db)?;
-            Ok(registration)
-        })
-        .await
-    }
-
-    async fn ca(&self, scope: &AccountScope, id: &CertificateId) -> Result<Option<CaCertificateDescription>, ApiError> {
-        let (a, r) = scope_keys(scope);
-        let id = id.as_str().to_owned();
-        self.run(move |c| load_ca(c, &a, &r, &id)).await
-    }
-
-    async fn update_ca(
-        &self,
-        scope: &AccountScope,
-        id: CertificateId,
-        template: Option<TemplateName>,
-        decide: impl Decide<(Option<CaCertificateDescription>, Option<TemplateFacts>), CaCertificateUpdate>,
-    ) -> Result<(), ApiError> {
-        let (a, r) = scope_keys(scope);
-        self.write(move |tx| {
-            let stored = load_ca(tx, &a, &r, id.as_str())?;
-            let facts = match &template {
-                Some(name) => load_template(tx, &a, &r, name.as_str())?,
-                None => None,
-            };
-            let update = decide((stored, facts))?;
-            if update.changed {
-                write_ca(tx, &a, &r, &update.description)?;
-            }
-            Ok(())
-        })
-        .await
-    }
-
-    async fn delete_ca(
-        &self,
-        scope: &AccountScope,
-        id: CertificateId,
-        decide: impl Decide<Option<CaCertificateDescription>, ()>,
-    ) -> Result<(), ApiError> {
-        let (a, r) = scope_keys(scope);
-        self.write(move |tx| {
-            decide(load_ca(tx, &a, &r, id.as_str())?)?;
-            tx.execute(
-                "DELETE FROM ca_certificates WHERE account = ?1 AND region = ?2 AND id = ?3",
-                params![a, r, id.as_str()],
-            )
-            .map_err(db)?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn list_cas(
-        &self,
-        scope: &AccountScope,
-        template: Option<TemplateName>,
-        keyset: Keyset,
-    ) -> Result<Vec<CaCertificateDescription>, ApiError> {
-        let filter = template.map(|t| t.as_str().to_owned());
-        let rows = self.keyset_records(scope, "ca_certificates", "template_name", filter, keyset).await?;
-        rows.iter().map(|text| ca_from_record(text)).collect()
-    }
-
-    async fn register_certificate(
-        &self,
-        scope: &AccountScope,
-        id: CertificateId,
-        lookup: CaLookup,
-        decide: impl Decide<(bool, Vec<CaCertificateDescription>), CertificateRegistration>,
-    ) -> Result<CertificateRegistration, ApiError> {
-        let (a, r) = scope_keys(scope);
-        self.write(move |tx| {
-            let held: bool = tx
-                .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM certificates WHERE account = ?1 AND region = ?2 AND id = ?3)",
-                    params![a, r, id.as_str()],
-                    |row| row.get(0),
-                )
-                .map_err(db)?;
-            let cas = match &lookup {
-                CaLookup::None => Vec::new(),
-                CaLookup::ById(ca) => load_ca(tx, &a, &r, ca.as_str())?.into_iter().collect(),
-                CaLookup::ByIssuer(issuer) => {
-                    let mut stmt = tx
-                        .prepare("SELECT record FROM ca_certificates WHERE account = ?1 AND region = ?2 AND subject = ?3")
-                        .map_err(db)?;
-                    let rows = stmt.query_map(params![a, r, issuer], |row| row.get::<_, String>(0)).map_err(db)?;
-                    rows.map(|row| ca_from_record(&row.map_err(db)?)).collect::<Result<Vec<_>, _>>()?
-                }
-            };
-            let registration = decide((held, cas))?;
-            let d = &registration.description;
-            tx.execute(
-                "INSERT INTO certificates (account, region, id, ca_id, creation_date, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    a,
-                    r,
-                    id.as_str(),
-                    d.ca_certificate_id.as_ref().map(|c| c.as_str().to_owned()),
-                    d.creation_date.as_secs(),
-                    iot_ca::wire::certificate_record_to_json(d).to_string()
-                ],
-            )
-            .map_err(db)?;
-            Ok(registration)
-        })
-        .await
-    }
-
-    async fn certificate(
-        &self,
-        scope: &AccountScope,
-        id: &CertificateId,
-    ) -> Result<Option<CertificateDescription>, ApiError> {
-        let (a, r) = scope_keys(scope);
-        let id = id.as_str().to_owned();
-        self.run(move |c| Ok(load_certificate(c, &a, &r, &id)?.map(|(d, _)| d))).await
-    }
-
-    async fn update_certificate(
-        &self,
-        scope: &AccountScope,
-        id: CertificateId,
-        decide: impl Decide<Option<CertificateDescription>, CertificateUpdate>,
-    ) -> Result<(), ApiError> {
-        let (a, r) = scope_keys(scope);
-        self.write(move |tx| {
-            let stored = load_certificate(tx, &a, &r, id.as_str())?.map(|(d, _)| d);
-            let update = decide(stored)?;
-            if update.changed {
-                tx.execute(
-                    "UPDATE certificates SET record = ?4 WHERE account = ?1 AND region = ?2 AND id = ?3",
-                    params![
-                        a,
-                        r,
-                        id.as_str(),
-                        iot_ca::wire::certificate_record_to_json(&update.description).to_string()
-                    ],
-                )
-                .map_err(db)?;
-            }
-            Ok(())
-        })
-        .await
-    }
-
-    async fn delete_certificate(
-        &self,
-        scope: &AccountScope,
-        id: CertificateId,
-        decide: impl Decide<Option<CertificateStatus>, ()>,
-    ) -> Result<(), ApiError> {
-        let (a, r) = scope_keys(scope);
-        self.write(move |tx| {
-            decide(load_certificate(tx, &a, &r, id.as_str())?.map(|(d, _)| d.status))?;
-            tx.execute(
-                "DELETE FROM certificates WHERE account = ?1 AND region = ?2 AND id = ?3",
-                params![a, r, id.as_str()],
-            )
-            .map_err(db)?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn list_certificates(
-        &self,
-        scope: &AccountScope,
-        ca: Option<CertificateId>,
-        keyset: Keyset,
-    ) -> Result<Vec<CertificateDescription>, ApiError> {
-        let filter = ca.map(|c| c.as_str().to_owned());
-        let rows = self.keyset_records(scope, "certificates", "ca_id", filter, keyset).await?;
-        rows.iter().map(|text| certificate_from_record(text)).collect()
-    }
-
-    async fn tags(&self, scope: &AccountScope, arn: &ResourceArn) -> Result<Option<Tags>, ApiError> {
-        let (a, r) = scope_keys(scope);
-        let arn = arn.clone();
-        self.run(move |c| read_tags(c, &a, &r, &arn)).await
-    }
-
-    async fn update_tags(
-        &self,
-        scope: &AccountScope,
-        arn: ResourceArn,
-        decide: impl Decide<Option<Tags>, Tags>,
-    ) -> Result<(), ApiError> {
-        let (a, r) = scope_keys(scope);
-        self.write(move |tx| {
-            let id = arn.certificate_id().as_str();
-            match arn.resource_type() {
-                ResourceType::CaCertificate => {
-                    let stored = load_ca(tx, &a, &r, id)?;
-                    let tags = decide(stored.as_ref().map(|d| d.tags.clone()))?;
-                    if let Some(mut d) = stored {
-                        d.tags = tags;
-                        write_ca(tx, &a, &r, &d)?;
-                    }
-                }
-                _ => {
-                    let stored = load_certificate(tx, &a, &r, id)?.map(|(_, t)| tags_from_text(&t)).transpose()?;
-                    let tags = decide(stored)?;
-                    tx.execute(
-                        "UPDATE certificates SET tags = ?4 WHERE account = ?1 AND region = ?2 AND id = ?3",
-                        params![a, r, id, tags_to_text(&tags)],
-                    )
-                    .map_err(db)?;
-                }
-            }
-            Ok(())
-        })
-        .await
-    }
-
-    async fn template(&self, scope: &AccountScope, name: &TemplateName) -> Result<Option<TemplateFacts>, ApiError> {
-        let (a, r) = scope_keys(scope);
-        let name = name.as_str().to_owned();
-        self.run(move |c| load_template(c, &a, &r, &name)).await
-    }
-
-    async fn create_template(&self, scope: &AccountScope, template: TemplateRecord) -> Result<bool, ApiError> {
-        let (a, r) = scope_keys(scope);
-        self.write(move |tx| {
-            let n = tx
-                .execute(
-                    "INSERT OR IGNORE INTO provisioning_templates (account, region, name, type, enabled, document)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![
-                        a,
-                        r,
-                        template.name.as_str(),
-                        template.facts.template_type().as_str(),
-                        template.facts.enabled(),
-                        template.document.to_string()
-                    ],
-                )
-                .map_err(db)?;
-            Ok(n > 0)
-        })
-        .await
-    }
-
-    async fn delete_template(&self, scope: &AccountScope, name: &TemplateName) -> Result<bool, ApiError> {
-        let (a, r) = scope_keys(scope);
-        let name = name.as_str().to_owned();
-        self.write(move |tx| {
-            let n = tx
-                .execute(
-                    "DELETE FROM provisioning_templates WHERE account = ?1 AND region = ?2 AND name = ?3",
-                    params![a, r, name],
-                )
-                .map_err(db)?;
-            Ok(n > 0)
-        })
-        .await
-    }
-
-    async fn claim_issuer_or_insert(
-        &self,
-        scope: &AccountScope,
-        fresh: ClaimIssuerRecord,
-    ) -> Result<ClaimIssuerRecord, ApiError> {
-        let (a, r) = scope_keys(scope);
-        self.write(move |tx| {
-            tx.execute(
-                "INSERT OR IGNORE INTO claim_issuers (account, region, certificate_pem, key_pem) VALUES (?1, ?2, ?3, ?4)",
-                params![a, r, fresh.certificate_pem, fresh.key_pem],
-            )
-            .map_err(db)?;
-            read_issuer(tx, &a, &r)?.ok_or_else(|| ApiError::internal("the claim issuer vanished"))
-        })
-        .await
-    }
-
-    async fn claim_issuer(&self, scope: &AccountScope) -> Result<Option<ClaimIssuerRecord>, ApiError> {
-        let (a, r) = scope_keys(scope);
-        self.run(move |c| read_issuer(c, &a, &r)).await
-    }
-}
-
-fn read_issuer(c: &Connection, a: &str, r: &str) -> Result<Option<ClaimIssuerRecord>, ApiError> {
-    c.query_row(
-        "SELECT certificate_pem, key_pem FROM claim_issuers WHERE account = ?1 AND region = ?2",
-        params![a, r],
-        |row| Ok(ClaimIssuerRecord { certificate_pem: row.get(0)?, key_pem: row.get(1)? }),
-    )
-    .optional()
-    .map_err(db)
-}
-
-fn read_tags(c: &Connection, a: &str, r: &str, arn: &ResourceArn) -> Result<Option<Tags>, ApiError> {
-    let id = arn.certificate_id().as_str();
-    match arn.resource_type() {
-        ResourceType::CaCertificate => Ok(load_ca(c, a, r, id)?.map(|d| d.tags)),
-        _ => load_certificate(c, a, r, id)?.map(|(_, t)| tags_from_text(&t)).transpose(),
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        self.write_group(move |tx| f(&mut SqliteTx(tx))).await
     }
 }
 
@@ -776,7 +323,7 @@ mod tests {
             let store = Arc::clone(&store);
             tokio::spawn(async move {
                 store
-                    .write(move |tx| {
+                    .write_group(move |tx| {
                         let n: i64 = tx
                             .query_row("SELECT COUNT(*) FROM meta WHERE key LIKE 'limit-%'", [], |r| r.get(0))
                             .map_err(db)?;
@@ -813,7 +360,7 @@ mod tests {
                 let store = Arc::clone(&store);
                 tokio::spawn(async move {
                     store
-                        .write(move |tx| {
+                        .write_group(move |tx| {
                             tx.execute("INSERT INTO meta (key, value) VALUES (?1, x'00')", [format!("w-{i:02}")])
                                 .map_err(db)?;
                             match i % 3 {
@@ -838,7 +385,7 @@ mod tests {
         assert_eq!(rows(&dir.path().join("s.sqlite3"), "w-"), expected);
         // The writer still writes.
         store
-            .write(|tx| tx.execute("INSERT INTO meta (key, value) VALUES ('w-after', x'00')", []).map_err(db))
+            .write_group(|tx| tx.execute("INSERT INTO meta (key, value) VALUES ('w-after', x'00')", []).map_err(db))
             .await
             .unwrap();
         assert_eq!(rows(&dir.path().join("s.sqlite3"), "w-after"), ["w-after"]);
