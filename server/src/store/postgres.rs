@@ -7,12 +7,12 @@
 //! (region, id) WHERE mode = 'DEFAULT') hold regardless; a violation (23505) answers
 //! ResourceAlreadyExistsException.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use iot_ca::MarkerKey;
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
-use postgres::{GenericClient, NoTls};
-use r2d2_postgres::PostgresConnectionManager;
+use postgres::{GenericClient, NoTls, Statement};
 
 use super::sql::{Row, SCHEMA_VERSION, Tx, Value, dollar_params};
 use super::{Store, sql};
@@ -23,7 +23,37 @@ const POOL_SIZE: u32 = 16;
 /// How long a request waits for a free connection.
 const POOL_WAIT: Duration = Duration::from_secs(30);
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+/// Prepared statements kept per connection at most (the operations have a few dozen texts).
+const STATEMENTS_KEPT: usize = 256;
+
+/// A pooled connection with the statements it has prepared, by their text: a statement is
+/// parsed and planned once per connection, then each call is one round trip.
+pub struct Connection {
+    client: postgres::Client,
+    statements: HashMap<String, Statement>,
+}
+
+/// Makes and checks [`Connection`]s for r2d2.
+struct Manager(postgres::Config);
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Connection;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<Connection, postgres::Error> {
+        Ok(Connection { client: self.0.connect(NoTls)?, statements: HashMap::new() })
+    }
+
+    fn is_valid(&self, conn: &mut Connection) -> Result<(), postgres::Error> {
+        conn.client.simple_query("").map(|_| ())
+    }
+
+    fn has_broken(&self, conn: &mut Connection) -> bool {
+        conn.client.is_closed()
+    }
+}
+
+type Pool = r2d2::Pool<Manager>;
 
 /// The PostgreSQL store.
 pub struct PostgresStore {
@@ -74,21 +104,42 @@ fn as_params(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
     params.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
 }
 
-/// A PostgreSQL transaction (or, for reads, a bare connection) as the operations' [`Tx`].
-struct PgTx<'a, C: GenericClient>(&'a mut C);
+/// A PostgreSQL transaction (or, for reads, a bare connection) as the operations' [`Tx`],
+/// with its connection's prepared statements.
+struct PgTx<'a, C: GenericClient> {
+    client: &'a mut C,
+    statements: &'a mut HashMap<String, Statement>,
+}
+
+impl<C: GenericClient> PgTx<'_, C> {
+    /// `sql` prepared on this connection, once.
+    fn statement(&mut self, sql: &str) -> Result<Statement, ApiError> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(&dollar_params(sql)).map_err(|e| db(&e))?;
+        if self.statements.len() >= STATEMENTS_KEPT {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+}
 
 impl<C: GenericClient> Tx for PgTx<'_, C> {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, ApiError> {
-        self.0.execute(dollar_params(sql).as_str(), &as_params(params)).map_err(|e| db(&e))
+        let statement = self.statement(sql)?;
+        self.client.execute(&statement, &as_params(params)).map_err(|e| db(&e))
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, ApiError> {
-        let rows = self.0.query(dollar_params(sql).as_str(), &as_params(params)).map_err(|e| db(&e))?;
+        let statement = self.statement(sql)?;
+        let rows = self.client.query(&statement, &as_params(params)).map_err(|e| db(&e))?;
         rows.iter().map(|row| Ok(Row((0..row.len()).map(|i| column(row, i)).collect::<Result<_, _>>()?))).collect()
     }
 
     fn lock(&mut self, name: &str) -> Result<(), ApiError> {
-        self.0.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&name]).map_err(|e| db(&e))?;
+        self.execute("SELECT pg_advisory_xact_lock(hashtextextended(?1, 0))", &[Value::from(name)])?;
         Ok(())
     }
 }
@@ -139,16 +190,18 @@ impl PostgresStore {
     pub async fn open(url: &str) -> Result<Self, ApiError> {
         let config: postgres::Config = url.parse().map_err(|e| db(&e))?;
         tokio::task::spawn_blocking(move || {
-            let manager = PostgresConnectionManager::new(config, NoTls);
             let pool = r2d2::Pool::builder()
                 .max_size(POOL_SIZE)
                 .min_idle(Some(1))
                 .connection_timeout(POOL_WAIT)
+                // A check-out test is a round trip per request; a closed connection is still
+                // noticed (`has_broken`) and replaced.
+                .test_on_check_out(false)
                 .error_handler(Box::new(r2d2::LoggingErrorHandler))
-                .build_unchecked(manager);
-            let mut client = pool.get().map_err(|e| ApiError::internal(format_args!("postgres: {e}")))?;
-            let marker_key = prepare(&mut client)?;
-            drop(client);
+                .build_unchecked(Manager(config));
+            let mut conn = pool.get().map_err(|e| ApiError::internal(format_args!("postgres: {e}")))?;
+            let marker_key = prepare(&mut conn.client)?;
+            drop(conn);
             Ok(Self { pool, marker_key })
         })
         .await
@@ -158,12 +211,12 @@ impl PostgresStore {
     /// Runs `f` on a pooled connection on a blocking thread.
     async fn run<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut postgres::Client) -> Result<T, ApiError> + Send + 'static,
+        f: impl FnOnce(&mut Connection) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut client = pool.get().map_err(|e| ApiError::internal(format_args!("postgres pool: {e}")))?;
-            f(&mut client)
+            let mut conn = pool.get().map_err(|e| ApiError::internal(format_args!("postgres pool: {e}")))?;
+            f(&mut conn)
         })
         .await
         .map_err(ApiError::internal)?
@@ -181,16 +234,16 @@ impl Store for PostgresStore {
     ) -> Result<T, ApiError> {
         // Statement by statement, each in its own snapshot: a transaction would cost two round
         // trips more per read. What must read several rows as one snapshot runs as a write.
-        self.run(move |client| f(&mut PgTx(client))).await
+        self.run(move |conn| f(&mut PgTx { client: &mut conn.client, statements: &mut conn.statements })).await
     }
 
     async fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut dyn Tx) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        self.run(move |client| {
-            let mut tx = client.transaction().map_err(|e| db(&e))?;
-            let out = f(&mut PgTx(&mut tx))?;
+        self.run(move |conn| {
+            let mut tx = conn.client.transaction().map_err(|e| db(&e))?;
+            let out = f(&mut PgTx { client: &mut tx, statements: &mut conn.statements })?;
             tx.commit().map_err(|e| db(&e))?;
             Ok(out)
         })
