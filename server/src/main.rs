@@ -1,7 +1,7 @@
 //! `iot-ca-server --listen ADDR [--store sqlite:PATH | --store postgres://…] [--credentials FILE]`
 //!
 //! Serves AWS IoT's CA and certificate operations on `ADDR`; prints `listening on http://ADDR`
-//! when ready. See `--help`.
+//! when ready. See `--help`; every flag has an environment variable too (`IOT_CA_LISTEN`, …).
 #![forbid(unsafe_code)]
 
 use std::net::SocketAddr;
@@ -10,78 +10,80 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use clap::Parser;
 use iot_ca_server::http::{App, Limits, serve};
 use iot_ca_server::sigv4::Credentials;
 use iot_ca_server::store::{ClaimIssuerRecord, PostgresStore, SqliteStore, Store};
 
-const USAGE: &str = "usage: iot-ca-server --listen ADDR [--store sqlite:PATH | --store postgres://...]
-                     [--credentials FILE] [--claim-issuer CERT.pem,KEY.pem]
-                     [--header-timeout SECS] [--body-timeout SECS] [--max-connections N]
-                     [--shutdown-deadline SECS]
+/// Longest duration a timeout flag takes: a day (a larger one is a typo, and
+/// `Duration::from_secs_f64` would panic past its range).
+const MAX_SECS: f64 = 86_400.0;
 
-  --listen ADDR         address to serve on (e.g. 127.0.0.1:8080; port 0 picks a free one)
-  --store sqlite:PATH   the registry in a SQLite file (default: sqlite:iot-ca.sqlite3)
-  --store postgres://…  the registry in PostgreSQL, shared by every server pointed at it
-  --credentials FILE    {\"accessKeys\": [{\"accessKeyId\", \"secretAccessKey\", \"accountId\"}]};
-                        without it the one key test/test acts for account 000000000000
-  --claim-issuer C,K    sign provisioning claims with this CA certificate and P-256 key (PEM);
-                        without it each (account, region) gets its own, made on first use and stored
-  --header-timeout S    time to receive a request's headers, and to wait idle between requests (10)
-  --body-timeout S      time to receive a request's body (10)
-  --max-connections N   connections served at once; more are answered 503 (256)
-  --shutdown-deadline S after SIGTERM, time for requests in flight to finish (10)";
+/// A positive number of seconds, at most [`MAX_SECS`].
+fn secs(value: &str) -> Result<Duration, String> {
+    let s: f64 = value.parse().map_err(|_| format!("{value:?} is not a number of seconds"))?;
+    if !(s > 0.0 && s <= MAX_SECS) {
+        return Err(format!("{value} is not between 0 (excluded) and {MAX_SECS} seconds"));
+    }
+    Duration::try_from_secs_f64(s).map_err(|e| e.to_string())
+}
 
+/// A positive count.
+fn positive(value: &str) -> Result<usize, String> {
+    value.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| format!("{value:?} is not a positive integer"))
+}
+
+/// `CERT.pem,KEY.pem`.
+fn pair(value: &str) -> Result<(PathBuf, PathBuf), String> {
+    let (cert, key) = value.split_once(',').ok_or("expected CERT.pem,KEY.pem")?;
+    Ok((PathBuf::from(cert), PathBuf::from(key)))
+}
+
+/// AWS IoT's control plane (CA and device certificates, claims, templates) over REST-JSON with
+/// SigV4, on SQLite or PostgreSQL. Every flag can also be given as the environment variable
+/// named beside it (a container's configuration).
+///
+/// Example: iot-ca-server --listen 127.0.0.1:8080 --store sqlite:registry.sqlite3
+#[derive(Parser)]
+#[command(name = "iot-ca-server", version)]
 struct Args {
+    /// Address to serve on (e.g. 127.0.0.1:8080; port 0 picks a free one).
+    #[arg(long, env = "IOT_CA_LISTEN")]
     listen: SocketAddr,
+    /// The registry: sqlite:PATH (a file) or postgres://… (shared by every server pointed at it).
+    #[arg(long, env = "IOT_CA_STORE", default_value = "sqlite:iot-ca.sqlite3")]
     store: String,
+    /// {"accessKeys": [{"accessKeyId", "secretAccessKey", "accountId"}]}; without it the one key
+    /// test/test acts for account 000000000000.
+    #[arg(long, env = "IOT_CA_CREDENTIALS")]
     credentials: Option<PathBuf>,
+    /// Sign provisioning claims with this CA certificate and P-256 key (CERT.pem,KEY.pem);
+    /// without it each (account, region) gets its own, made on first use and stored.
+    #[arg(long, env = "IOT_CA_CLAIM_ISSUER", value_parser = pair)]
     claim_issuer: Option<(PathBuf, PathBuf)>,
-    limits: Limits,
+    /// Seconds to receive a request's headers, and to wait idle between requests.
+    #[arg(long, env = "IOT_CA_HEADER_TIMEOUT", value_parser = secs, default_value = "10")]
+    header_timeout: Duration,
+    /// Seconds to receive a request's body.
+    #[arg(long, env = "IOT_CA_BODY_TIMEOUT", value_parser = secs, default_value = "10")]
+    body_timeout: Duration,
+    /// Connections served at once; more are answered 503.
+    #[arg(long, env = "IOT_CA_MAX_CONNECTIONS", value_parser = positive, default_value = "256")]
+    max_connections: usize,
+    /// After SIGTERM, seconds for requests in flight to finish.
+    #[arg(long, env = "IOT_CA_SHUTDOWN_DEADLINE", value_parser = secs, default_value = "10")]
+    shutdown_deadline: Duration,
 }
 
-fn secs(value: &str, flag: &str) -> Result<Duration, String> {
-    value
-        .parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .map(Duration::from_secs_f64)
-        .ok_or(format!("{flag} needs a positive number of seconds"))
-}
-
-fn args() -> Result<Args, String> {
-    let mut listen = None;
-    let mut store = "sqlite:iot-ca.sqlite3".to_owned();
-    let mut credentials = None;
-    let mut claim_issuer = None;
-    let mut limits = Limits::default();
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        let mut value = || it.next().ok_or(format!("{arg} needs a value\n{USAGE}"));
-        match arg.as_str() {
-            "--listen" => {
-                let v = value()?;
-                listen = Some(v.parse().map_err(|e| format!("--listen {v}: {e}"))?);
-            }
-            "--store" => store = value()?,
-            "--credentials" => credentials = Some(PathBuf::from(value()?)),
-            "--claim-issuer" => {
-                let v = value()?;
-                let (cert, key) = v.split_once(',').ok_or("--claim-issuer takes CERT.pem,KEY.pem")?;
-                claim_issuer = Some((PathBuf::from(cert), PathBuf::from(key)));
-            }
-            "--header-timeout" => limits.header_timeout = secs(&value()?, "--header-timeout")?,
-            "--body-timeout" => limits.body_timeout = secs(&value()?, "--body-timeout")?,
-            "--shutdown-deadline" => limits.shutdown_deadline = secs(&value()?, "--shutdown-deadline")?,
-            "--max-connections" => {
-                limits.max_connections =
-                    value()?.parse().ok().filter(|n| *n > 0).ok_or("--max-connections needs a positive integer")?;
-            }
-            "--help" | "-h" => return Err(USAGE.to_owned()),
-            other => return Err(format!("unknown argument {other}\n{USAGE}")),
+impl Args {
+    fn limits(&self) -> Limits {
+        Limits {
+            header_timeout: self.header_timeout,
+            body_timeout: self.body_timeout,
+            max_connections: self.max_connections,
+            shutdown_deadline: self.shutdown_deadline,
         }
     }
-    let listen = listen.ok_or(format!("--listen is required\n{USAGE}"))?;
-    Ok(Args { listen, store, credentials, claim_issuer, limits })
 }
 
 fn read(path: &PathBuf) -> Result<String, String> {
@@ -114,14 +116,13 @@ async fn run<S: Store>(
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let app = Arc::new(App { store, credentials, claim_issuer, limits: args.limits });
+    let app = Arc::new(App { store, credentials, claim_issuer, limits: args.limits() });
     println!("listening on http://{addr}");
     serve(listener, app, stop_signal()).await;
     Ok(())
 }
 
-async fn start() -> Result<(), String> {
-    let args = args()?;
+async fn start(args: Args) -> Result<(), String> {
     let credentials = match &args.credentials {
         Some(path) => {
             let c = Credentials::from_json(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -154,8 +155,9 @@ async fn start() -> Result<(), String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let args = Args::parse();
     tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false).with_ansi(false).init();
-    match start().await {
+    match start(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("iot-ca-server: {e}");

@@ -1,0 +1,65 @@
+//! The server's command line: every flag also from the environment, and values out of range
+//! refused at start with exit 2 and a sentence (no panic).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+fn server() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_iot-ca-server"))
+}
+
+/// Configured from the environment alone (`IOT_CA_LISTEN`, `IOT_CA_STORE`), the server starts
+/// and says where it listens.
+#[test]
+fn every_flag_has_an_environment_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite:{}", dir.path().join("env.sqlite3").display());
+    let mut child = server()
+        .env("IOT_CA_LISTEN", "127.0.0.1:0")
+        .env("IOT_CA_STORE", &store)
+        .env("IOT_CA_MAX_CONNECTIONS", "3")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(line.starts_with("listening on http://127.0.0.1:"), "{line}");
+    assert!(dir.path().join("env.sqlite3").exists());
+    let help = server().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for name in [
+        "IOT_CA_LISTEN",
+        "IOT_CA_STORE",
+        "IOT_CA_CREDENTIALS",
+        "IOT_CA_CLAIM_ISSUER",
+        "IOT_CA_HEADER_TIMEOUT",
+        "IOT_CA_BODY_TIMEOUT",
+        "IOT_CA_MAX_CONNECTIONS",
+        "IOT_CA_SHUTDOWN_DEADLINE",
+    ] {
+        assert!(help.contains(name), "--help does not name {name}");
+    }
+}
+
+/// A timeout too large for a `Duration`, or not positive, is a usage error, not a panic.
+#[test]
+fn out_of_range_values_exit_2_with_the_reason() {
+    for (flag, value, expected) in [
+        ("--header-timeout", "1e300", "not between 0 (excluded) and 86400 seconds"),
+        ("--shutdown-deadline", "1e20", "not between 0 (excluded) and 86400 seconds"),
+        ("--body-timeout", "0", "not between 0 (excluded) and 86400 seconds"),
+        ("--body-timeout", "NaN", "not between 0 (excluded) and 86400 seconds"),
+        ("--max-connections", "0", "is not a positive integer"),
+        ("--claim-issuer", "only-one.pem", "expected CERT.pem,KEY.pem"),
+    ] {
+        let out = server().args(["--listen", "127.0.0.1:0", flag, value]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert!(stderr.contains(expected), "{flag} {value}: {stderr}");
+    }
+}
