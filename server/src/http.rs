@@ -21,9 +21,9 @@ use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
 use crate::route::route;
-use crate::service::handle;
+use crate::service::{Call, ServiceConfig, handle};
 use crate::sigv4::{self, Credentials, SignedRequest};
-use crate::store::{ClaimIssuerRecord, Store};
+use crate::store::Store;
 
 /// Largest request body accepted, in bytes (128 KiB).
 pub const MAX_BODY_BYTES: usize = 128 * 1024;
@@ -59,8 +59,8 @@ pub struct App<S> {
     pub store: S,
     /// The access keys.
     pub credentials: Credentials,
-    /// The claim issuer given at start, if any.
-    pub claim_issuer: Option<ClaimIssuerRecord>,
+    /// What the operations are configured with (issuers, the endpoint's address).
+    pub config: ServiceConfig,
     /// The limits.
     pub limits: Limits,
 }
@@ -140,7 +140,9 @@ async fn serve_request<S: Store>(
     let scope = sigv4::verify(&app.credentials, &request, UnixTime::from_system_time(SystemTime::now()))?;
     outcome.account = scope.account().as_str().to_owned();
     let routed = routed?;
-    handle(&app.store, routed, scope, &raw_query, &body, app.claim_issuer.as_ref()).await
+    let principal = parts.headers.get("x-amzn-principal").map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let call = Call { route: routed, scope, query: &raw_query, body: &body, principal: principal.as_deref() };
+    handle(&app.store, call, &app.config).await
 }
 
 fn too_large(size: &str) -> ApiError {

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use iot_ca_server::http::{App, Limits, serve};
+use iot_ca_server::service::ServiceConfig;
 use iot_ca_server::sigv4::Credentials;
 use iot_ca_server::store::{ClaimIssuerRecord, PostgresStore, SqliteStore, Store};
 
@@ -70,6 +71,9 @@ struct Args {
     /// Connections served at once; more are answered 503.
     #[arg(long, env = "IOT_CA_MAX_CONNECTIONS", value_parser = positive, default_value = "256")]
     max_connections: usize,
+    /// The device endpoint's host name, as DescribeEndpoint answers it.
+    #[arg(long, env = "IOT_CA_ENDPOINT_ADDRESS", default_value = "localhost")]
+    endpoint_address: String,
     /// After SIGTERM, seconds for requests in flight to finish.
     #[arg(long, env = "IOT_CA_SHUTDOWN_DEADLINE", value_parser = secs, default_value = "10")]
     shutdown_deadline: Duration,
@@ -116,7 +120,8 @@ async fn run<S: Store>(
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let app = Arc::new(App { store, credentials, claim_issuer, limits: args.limits() });
+    let config = ServiceConfig { claim_issuer, endpoint_address: args.endpoint_address.clone() };
+    let app = Arc::new(App { store, credentials, config, limits: args.limits() });
     println!("listening on http://{addr}");
     serve(listener, app, stop_signal()).await;
     Ok(())

@@ -50,20 +50,38 @@ fn keyset(query: &ListQuery, after: Option<CreationKey>) -> Keyset {
     Keyset { after, order: query.order(), limit: u32::from(query.page_size().get()) + 1 }
 }
 
-/// Serves one routed, authenticated request. `claim_issuer` is the one the server was started
-/// with, if any; without it each (account, region) gets its own, made on first use and stored.
+/// What the operations are configured with at start.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceConfig {
+    /// The claim issuer given at start (`--claim-issuer`), if any; without it each (account,
+    /// region) gets its own, made on first use and stored.
+    pub claim_issuer: Option<ClaimIssuerRecord>,
+    /// The device endpoint's address, as DescribeEndpoint answers it.
+    pub endpoint_address: String,
+}
+
+/// One routed, authenticated request.
+#[derive(Debug)]
+pub struct Call<'a> {
+    /// The operation and its path parameter.
+    pub route: Route,
+    /// The caller's account, region and partition.
+    pub scope: AccountScope,
+    /// The raw query string.
+    pub query: &'a str,
+    /// The body.
+    pub body: &'a [u8],
+    /// The `x-amzn-principal` header, for the operations that take one.
+    pub principal: Option<&'a str>,
+}
+
+/// Serves one routed, authenticated request.
 ///
 /// # Errors
 /// The operation's error, in AWS's shape.
-pub async fn handle<S: Store>(
-    store: &S,
-    route: Route,
-    scope: AccountScope,
-    query: &str,
-    body: &[u8],
-    claim_issuer: Option<&ClaimIssuerRecord>,
-) -> Result<Value, ApiError> {
-    let Route { operation, param } = route;
+pub async fn handle<S: Store>(store: &S, call: Call<'_>, config: &ServiceConfig) -> Result<Value, ApiError> {
+    let Call { route: Route { operation, param }, scope, query, body, principal: _ } = call;
+    let claim_issuer = config.claim_issuer.as_ref();
     match operation {
         Operation::GetRegistrationCode => {
             let read = scope.clone();
