@@ -11,6 +11,7 @@ use crate::model::certificate_id::CertificateId;
 use crate::model::enums::CaStatus;
 use crate::model::enums::CertificateStatus;
 use crate::model::enums::Finding;
+use crate::model::policy_document::PolicyDocumentProblem;
 use crate::x509::algorithm::{KeyError, SignatureError};
 use crate::x509::cert::{CertificateInputError, ValidityError, Version};
 use crate::x509::issue::IssueError;
@@ -47,6 +48,8 @@ pub enum Error {
     /// UntagResource's `tagKeys`: a key outside the tag key rules (the index names
     /// `tagKeys.N.member`).
     TagKeys(TagError),
+    /// Things, thing types and groups, policies and their attachments (rules 10.1–10.2).
+    Thing(ThingError),
 }
 
 impl fmt::Display for Error {
@@ -64,6 +67,7 @@ impl fmt::Display for Error {
             Self::Resource(e) => e.fmt(f),
             Self::Lifecycle(e) => e.fmt(f),
             Self::TagKeys(e) => write!(f, "tagKeys: {e}"),
+            Self::Thing(e) => e.fmt(f),
         }
     }
 }
@@ -703,6 +707,7 @@ from_area! {
     ResourceError => Resource,
     LifecycleError => Lifecycle,
     CertificateError => Certificate,
+    ThingError => Thing,
 }
 
 /// A list request's paging members are refused (pageSize, marker / nextToken).
@@ -873,6 +878,155 @@ impl fmt::Display for LifecycleError {
             }
             Self::NoRegistrationCode => f.write_str("the account has no registration code"),
             Self::TagLimit { count, max } => write!(f, "the resource would have {count} tags, more than {max}"),
+        }
+    }
+}
+
+/// A thing, thing type, thing group or policy, or an attachment between them, refuses the
+/// operation (rules 10.1–10.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ThingError {
+    /// More attributes than a thing keeps.
+    TooManyAttributes {
+        /// How many there would be.
+        count: usize,
+        /// The bound.
+        max: usize,
+    },
+    /// The thing does not exist.
+    ThingNotFound {
+        /// Its name.
+        thing_name: String,
+    },
+    /// CreateThing of a name that exists with another configuration.
+    ThingExists {
+        /// Its name.
+        thing_name: String,
+        /// Its ARN.
+        thing_arn: String,
+    },
+    /// expectedVersion is not the thing's version.
+    VersionConflict {
+        /// The thing.
+        thing_name: String,
+        /// The version the request expected.
+        expected: i64,
+        /// The thing's version.
+        actual: i64,
+    },
+    /// DeleteThing of a thing with principals attached.
+    PrincipalsAttached {
+        /// The thing.
+        thing_name: String,
+        /// How many are attached.
+        count: usize,
+    },
+    /// UpdateThing with both thingTypeName and removeThingType.
+    TypeAndRemoveType,
+    /// The thing type does not exist.
+    ThingTypeNotFound {
+        /// Its name.
+        thing_type_name: String,
+    },
+    /// CreateThingType of a name that exists.
+    ThingTypeExists {
+        /// Its name.
+        thing_type_name: String,
+        /// Its ARN.
+        thing_type_arn: String,
+    },
+    /// The thing group does not exist.
+    ThingGroupNotFound {
+        /// Its name.
+        thing_group_name: String,
+    },
+    /// CreateThingGroup of a name that exists with another configuration.
+    ThingGroupExists {
+        /// Its name.
+        thing_group_name: String,
+        /// Its ARN.
+        thing_group_arn: String,
+    },
+    /// A billing group: none exists here (billing groups are not kept).
+    BillingGroupNotFound {
+        /// Its name.
+        billing_group_name: String,
+    },
+    /// A thing or thing group named both by name and by ARN, or by neither.
+    NameOrArn {
+        /// The resource kind (`thing`, `thingGroup`).
+        member: &'static str,
+    },
+    /// The policy does not exist.
+    PolicyNotFound {
+        /// Its name.
+        policy_name: String,
+    },
+    /// CreatePolicy of a name that exists.
+    PolicyExists {
+        /// Its name.
+        policy_name: String,
+        /// Its ARN.
+        policy_arn: String,
+    },
+    /// DeletePolicy of a policy attached to targets.
+    PolicyAttached {
+        /// The policy.
+        policy_name: String,
+        /// How many targets.
+        targets: usize,
+    },
+    /// AttachPolicy past the policies one target may have.
+    PolicyLimit {
+        /// The target.
+        target: String,
+        /// The bound.
+        max: usize,
+    },
+    /// The policy document breaks AWS IoT's rules.
+    MalformedPolicy {
+        /// What is wrong.
+        problem: PolicyDocumentProblem,
+    },
+}
+
+impl fmt::Display for ThingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooManyAttributes { count, max } => {
+                write!(f, "{count} attributes, more than the {max} a thing keeps")
+            }
+            Self::ThingNotFound { thing_name } => write!(f, "the thing {thing_name} does not exist"),
+            Self::ThingExists { thing_name, .. } => {
+                write!(f, "the thing {thing_name} exists with another configuration")
+            }
+            Self::VersionConflict { thing_name, expected, actual } => {
+                write!(f, "the thing {thing_name} is at version {actual}, not the expected {expected}")
+            }
+            Self::PrincipalsAttached { thing_name, count } => {
+                write!(f, "the thing {thing_name} has {count} principals attached: detach them first")
+            }
+            Self::TypeAndRemoveType => f.write_str("thingTypeName and removeThingType cannot be given together"),
+            Self::ThingTypeNotFound { thing_type_name } => write!(f, "the thing type {thing_type_name} does not exist"),
+            Self::ThingTypeExists { thing_type_name, .. } => write!(f, "the thing type {thing_type_name} exists"),
+            Self::ThingGroupNotFound { thing_group_name } => {
+                write!(f, "the thing group {thing_group_name} does not exist")
+            }
+            Self::ThingGroupExists { thing_group_name, .. } => {
+                write!(f, "the thing group {thing_group_name} exists with another configuration")
+            }
+            Self::BillingGroupNotFound { billing_group_name } => {
+                write!(f, "the billing group {billing_group_name} does not exist")
+            }
+            Self::NameOrArn { member } => write!(f, "give exactly one of {member}Name and {member}Arn"),
+            Self::PolicyNotFound { policy_name } => write!(f, "the policy {policy_name} does not exist"),
+            Self::PolicyExists { policy_name, .. } => write!(f, "the policy {policy_name} exists"),
+            Self::PolicyAttached { policy_name, targets } => {
+                write!(f, "the policy {policy_name} is attached to {targets} targets: detach it first")
+            }
+            Self::PolicyLimit { target, max } => write!(f, "{target} has {max} policies attached, the most it may"),
+            Self::MalformedPolicy { problem } => problem.fmt(f),
         }
     }
 }

@@ -73,6 +73,7 @@ mod device;
 mod error;
 mod model;
 mod provisioning;
+mod thing;
 #[cfg(feature = "wire")]
 pub mod wire;
 mod x509;
@@ -107,9 +108,13 @@ pub use device::registered_ca::RegisteredCa;
 pub use error::exception::{Exception, ExceptionKind};
 pub use error::{
     CaError, CertificateError, Error, LifecycleError, MarkerProblem, PagingError, RegistrationCodeError, RegistryError,
-    RequestError, ResourceError, TagError, TemplateBodyProblem, VerificationError,
+    RequestError, ResourceError, TagError, TemplateBodyProblem, ThingError, VerificationError,
 };
 pub use model::arn::{ResourceArn, ResourceType};
+pub use model::attributes::{
+    ATTRIBUTE_NAME_PATTERN, ATTRIBUTE_VALUE_PATTERN, AttributePayload, Attributes, MAX_ATTRIBUTE_NAME_CHARS,
+    MAX_ATTRIBUTE_VALUE_CHARS, MAX_ATTRIBUTES,
+};
 pub use model::certificate_id::{CERTIFICATE_ID_LEN, CERTIFICATE_ID_PATTERN, CertificateId};
 pub use model::description::{CaCertificateDescription, CertificateValidity};
 pub use model::enums::CertificateMode;
@@ -117,11 +122,18 @@ pub use model::enums::CertificateStatus;
 pub use model::enums::Finding;
 pub use model::enums::TemplateType;
 pub use model::enums::{AutoRegistrationStatus, CaStatus};
+pub use model::names::{
+    BillingGroupName, MAX_NAME_CHARS, POLICY_NAME_PATTERN, PolicyName, THING_NAME_PATTERN, ThingGroupName, ThingName,
+    ThingTypeName,
+};
 pub use model::paging::{
     CreationKey, DEFAULT_PAGE_SIZE, Keyed, ListQuery, Listing, MARKER_PATTERN, MAX_MARKER_CHARS, MAX_PAGE_SIZE,
     MIN_PAGE_SIZE, Marker, MarkerKey, Page, PageKey, PageSize, SortOrder, page_slice,
 };
 pub use model::policy::Policy;
+pub use model::policy_document::{
+    MAX_POLICY_CHARS_WITHOUT_WHITESPACE, MAX_POLICY_DOCUMENT_CHARS, PolicyDocument, PolicyDocumentProblem,
+};
 pub use model::registration_code::{REGISTRATION_CODE_LEN, RegistrationCode};
 pub use model::registration_config::{
     MAX_ROLE_ARN_CHARS, MAX_TEMPLATE_BODY_CHARS, MIN_ROLE_ARN_CHARS, ROLE_ARN_PATTERN, RegistrationConfig, RoleArn,
@@ -135,6 +147,21 @@ pub use provisioning::claim::{
     create_provisioning_claim,
 };
 pub use rand_core;
+pub use thing::groups::{
+    AddThingToThingGroupRequest, CreateThingGroupRequest, CreateThingTypeRequest, MAX_GROUP_DEPTH, ThingGroupCreation,
+    ThingGroupDescription, ThingTypeDescription, add_thing_to_thing_group, create_thing_group, create_thing_type,
+    describe_thing_group, describe_thing_type,
+};
+pub use thing::policies::{
+    AttachPolicyFacts, CreatePolicyRequest, MAX_POLICIES_PER_TARGET, POLICY_VERSION_ID, PolicyDescription,
+    attach_policy, attach_thing_principal, attached_policies_listing, create_policy, delete_policy,
+    detach_thing_principal, get_policy, policies_listing, policy_targets_listing, principal_things_listing,
+    thing_principals_listing,
+};
+pub use thing::things::{
+    CreateThingRequest, DeleteThingRequest, ThingCreation, ThingDescription, ThingFacts, UpdateThingRequest,
+    create_thing, delete_thing, describe_thing, things_listing, update_thing,
+};
 pub use x509::algorithm::{HashAlgorithm, KeyError, KeyKind, SignatureAlgorithm, SignatureError};
 pub use x509::backend::Backend;
 pub use x509::cert::{CertificateInputError, ValidityError};

@@ -4,11 +4,14 @@
 //! live in the domain folders above.
 
 pub(crate) mod arn;
+pub(crate) mod attributes;
 pub(crate) mod certificate_id;
 pub(crate) mod description;
 pub(crate) mod enums;
+pub(crate) mod names;
 pub(crate) mod paging;
 pub(crate) mod policy;
+pub(crate) mod policy_document;
 pub(crate) mod registration_code;
 pub(crate) mod registration_config;
 pub(crate) mod scope;

@@ -10,6 +10,7 @@ mod certificates;
 mod json;
 mod lifecycle;
 mod stored;
+mod things;
 
 pub use ca::{
     claim_to_json, description_to_json, error_to_json, findings_to_json, register_request_from_json,
@@ -33,3 +34,15 @@ pub use lifecycle::{
     untag_resource_request_from_json, update_ca_certificate_request_from_rest,
 };
 pub use stored::{ca_record_from_json, ca_record_to_json, certificate_record_from_json, certificate_record_to_json};
+pub use things::{
+    ThingFilter, add_thing_to_thing_group_request_from_json, create_policy_request_from_rest,
+    create_policy_response_to_json, create_thing_group_request_from_rest, create_thing_group_response_to_json,
+    create_thing_request_from_rest, create_thing_response_to_json, create_thing_type_request_from_rest,
+    create_thing_type_response_to_json, delete_thing_request_from_rest, list_attached_policies_request_from_rest,
+    list_policies_query_from_rest, list_policies_response_to_json, list_principal_things_response_to_json,
+    list_registry_query_from_rest, list_targets_for_policy_query_from_rest, list_targets_for_policy_response_to_json,
+    list_thing_principals_response_to_json, list_things_query_from_rest, list_things_response_to_json,
+    policy_from_json, policy_target_from_json, policy_to_json, principal_from_header, thing_from_json,
+    thing_group_from_json, thing_group_to_json, thing_to_json, thing_type_from_json, thing_type_to_json,
+    update_thing_request_from_rest,
+};

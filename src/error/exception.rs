@@ -4,7 +4,7 @@ use core::fmt;
 
 use crate::error::{
     CaError, CertificateError, Error, LifecycleError, PagingError, RegistrationCodeError, RegistryError, RequestError,
-    TagError, VerificationError,
+    TagError, ThingError, VerificationError,
 };
 use crate::x509::pem::{MAX_PEM_CHARS, PemError};
 
@@ -61,6 +61,10 @@ exception_kinds! {
     ResourceAlreadyExists = ("ResourceAlreadyExistsException", 409),
     /// More than one registered CA could have signed the certificate.
     CertificateConflict = ("CertificateConflictException", 409),
+    /// The thing's version is not the one the request expected.
+    VersionConflict = ("VersionConflictException", 409),
+    /// The policy document breaks AWS IoT's policy rules.
+    MalformedPolicy = ("MalformedPolicyException", 400),
     /// The resource still has things attached.
     DeleteConflict = ("DeleteConflictException", 409),
     /// An account limit is reached.
@@ -168,6 +172,44 @@ fn tag_exception(e: &TagError, display: String, key_path: fn(usize) -> String) -
 }
 
 /// A registry fact: each has its own exception and AWS's message (README, account facts).
+/// ResourceAlreadyExistsException naming the resource (its name as resourceId, as AWS's
+/// registry operations answer).
+fn already_exists(message: String, id: &str, arn: &str) -> Exception {
+    Exception {
+        kind: ExceptionKind::ResourceAlreadyExists,
+        message,
+        resource_id: Some(id.to_owned()),
+        resource_arn: Some(arn.to_owned()),
+    }
+}
+
+fn thing_exception(e: &ThingError, display: String) -> Exception {
+    use ExceptionKind as K;
+    match e {
+        ThingError::TooManyAttributes { .. }
+        | ThingError::PrincipalsAttached { .. }
+        | ThingError::TypeAndRemoveType
+        | ThingError::NameOrArn { .. } => Exception::new(K::InvalidRequest, display),
+        ThingError::ThingNotFound { .. }
+        | ThingError::ThingTypeNotFound { .. }
+        | ThingError::ThingGroupNotFound { .. }
+        | ThingError::BillingGroupNotFound { .. }
+        | ThingError::PolicyNotFound { .. } => Exception::new(K::ResourceNotFound, display),
+        ThingError::ThingExists { thing_name, thing_arn } => already_exists(display, thing_name, thing_arn),
+        ThingError::ThingTypeExists { thing_type_name, thing_type_arn } => {
+            already_exists(display, thing_type_name, thing_type_arn)
+        }
+        ThingError::ThingGroupExists { thing_group_name, thing_group_arn } => {
+            already_exists(display, thing_group_name, thing_group_arn)
+        }
+        ThingError::PolicyExists { policy_name, policy_arn } => already_exists(display, policy_name, policy_arn),
+        ThingError::VersionConflict { .. } => Exception::new(K::VersionConflict, display),
+        ThingError::PolicyAttached { .. } => Exception::new(K::DeleteConflict, display),
+        ThingError::PolicyLimit { .. } => Exception::new(K::LimitExceeded, display),
+        ThingError::MalformedPolicy { .. } => Exception::new(K::MalformedPolicy, display),
+    }
+}
+
 fn registry_exception(e: &RegistryError) -> Exception {
     use ExceptionKind as K;
     match e {
@@ -326,6 +368,7 @@ impl Error {
             }
             Self::Lifecycle(e) => lifecycle_exception(e),
             Self::TagKeys(e) => tag_exception(e, display, |i| format!("tagKeys.{i}.member")),
+            Self::Thing(e) => thing_exception(e, display),
         }
     }
 }

@@ -174,6 +174,30 @@ fn samples() -> Vec<Error> {
         Error::Certificate(CertificateError::Attached),
         Error::Certificate(CertificateError::ChainTooLong { count: 9, max: 8 }),
     ]);
+    let name = || "t1".to_owned();
+    let arn = || "arn:aws:iot:us-east-1:123456789012:thing/t1".to_owned();
+    out.extend(
+        [
+            ThingError::TooManyAttributes { count: 51, max: 50 },
+            ThingError::ThingNotFound { thing_name: name() },
+            ThingError::ThingExists { thing_name: name(), thing_arn: arn() },
+            ThingError::VersionConflict { thing_name: name(), expected: 1, actual: 2 },
+            ThingError::PrincipalsAttached { thing_name: name(), count: 1 },
+            ThingError::TypeAndRemoveType,
+            ThingError::ThingTypeNotFound { thing_type_name: name() },
+            ThingError::ThingTypeExists { thing_type_name: name(), thing_type_arn: arn() },
+            ThingError::ThingGroupNotFound { thing_group_name: name() },
+            ThingError::ThingGroupExists { thing_group_name: name(), thing_group_arn: arn() },
+            ThingError::BillingGroupNotFound { billing_group_name: name() },
+            ThingError::NameOrArn { member: "thing" },
+            ThingError::PolicyNotFound { policy_name: name() },
+            ThingError::PolicyExists { policy_name: name(), policy_arn: arn() },
+            ThingError::PolicyAttached { policy_name: name(), targets: 1 },
+            ThingError::PolicyLimit { target: arn(), max: 10 },
+            ThingError::MalformedPolicy { problem: PolicyDocumentProblem::NotJson },
+        ]
+        .map(Error::Thing),
+    );
     out
 }
 
@@ -312,6 +336,29 @@ fn expected(e: &Error) -> ExceptionKind {
         Error::Lifecycle(LifecycleError::RemoveAutoRegistrationWithConfig) => K::InvalidRequest,
         Error::Lifecycle(LifecycleError::NoRegistrationCode) => K::ResourceNotFound,
         Error::Lifecycle(LifecycleError::TagLimit { .. }) => K::LimitExceeded,
+        Error::Thing(
+            ThingError::TooManyAttributes { .. }
+            | ThingError::PrincipalsAttached { .. }
+            | ThingError::TypeAndRemoveType
+            | ThingError::NameOrArn { .. },
+        ) => K::InvalidRequest,
+        Error::Thing(
+            ThingError::ThingNotFound { .. }
+            | ThingError::ThingTypeNotFound { .. }
+            | ThingError::ThingGroupNotFound { .. }
+            | ThingError::BillingGroupNotFound { .. }
+            | ThingError::PolicyNotFound { .. },
+        ) => K::ResourceNotFound,
+        Error::Thing(
+            ThingError::ThingExists { .. }
+            | ThingError::ThingTypeExists { .. }
+            | ThingError::ThingGroupExists { .. }
+            | ThingError::PolicyExists { .. },
+        ) => K::ResourceAlreadyExists,
+        Error::Thing(ThingError::VersionConflict { .. }) => K::VersionConflict,
+        Error::Thing(ThingError::PolicyAttached { .. }) => K::DeleteConflict,
+        Error::Thing(ThingError::PolicyLimit { .. }) => K::LimitExceeded,
+        Error::Thing(ThingError::MalformedPolicy { .. }) => K::MalformedPolicy,
     }
 }
 
@@ -343,6 +390,8 @@ fn names_and_statuses_are_the_exception_table() {
             ("CertificateStateException", 406),
             ("ResourceAlreadyExistsException", 409),
             ("CertificateConflictException", 409),
+            ("VersionConflictException", 409),
+            ("MalformedPolicyException", 400),
             ("DeleteConflictException", 409),
             ("LimitExceededException", 410),
             ("InternalFailureException", 500),

@@ -7,6 +7,7 @@ use core::fmt;
 
 use crate::error::{Error, ResourceError};
 use crate::model::certificate_id::CertificateId;
+use crate::model::names::{PolicyName, ThingGroupName, ThingName, ThingTypeName};
 use crate::model::scope::AccountScope;
 use crate::model::template::TemplateName;
 
@@ -98,6 +99,23 @@ impl ResourceArn {
         Ok(Self::new(scope, resource_type, certificate_id))
     }
 
+    /// Reads a principal or policy target: the ARN of one of `scope`'s device certificates.
+    ///
+    /// # Errors
+    /// As [`ResourceArn::parse`], and [`ResourceError::UnsupportedResourceType`] for a CA
+    /// certificate's ARN (ResourceNotFoundException).
+    pub fn parse_certificate(text: &str, scope: &AccountScope) -> Result<Self, Error> {
+        let arn = Self::parse(text, scope)?;
+        if arn.resource_type != ResourceType::Certificate {
+            return Err(ResourceError::UnsupportedResourceType {
+                arn: shown(text),
+                resource_type: ResourceType::CaCertificate.as_str().to_owned(),
+            }
+            .into());
+        }
+        Ok(arn)
+    }
+
     /// What the ARN names.
     #[must_use]
     pub fn resource_type(&self) -> ResourceType {
@@ -147,6 +165,37 @@ impl AccountScope {
     #[must_use]
     pub fn certificate_arn(&self, id: &CertificateId) -> String {
         text(self, ResourceType::Certificate.as_str(), id.as_str())
+    }
+
+    /// `arn:<partition>:iot:<region>:<account>:thing/<thingName>`.
+    #[must_use]
+    pub fn thing_arn(&self, name: &ThingName) -> String {
+        text(self, "thing", name.as_str())
+    }
+
+    /// `arn:<partition>:iot:<region>:<account>:thingtype/<thingTypeName>`.
+    #[must_use]
+    pub fn thing_type_arn(&self, name: &ThingTypeName) -> String {
+        text(self, "thingtype", name.as_str())
+    }
+
+    /// `arn:<partition>:iot:<region>:<account>:thinggroup/<thingGroupName>`.
+    #[must_use]
+    pub fn thing_group_arn(&self, name: &ThingGroupName) -> String {
+        text(self, "thinggroup", name.as_str())
+    }
+
+    /// `arn:<partition>:iot:<region>:<account>:policy/<policyName>`.
+    #[must_use]
+    pub fn policy_arn(&self, name: &PolicyName) -> String {
+        text(self, "policy", name.as_str())
+    }
+
+    /// The name an ARN of `resource` (`thing`, `thinggroup`) in this scope names, if it is one.
+    #[must_use]
+    pub(crate) fn name_in_arn<'a>(&self, arn: &'a str, resource: &str) -> Option<&'a str> {
+        let prefix = text(self, resource, "");
+        arn.strip_prefix(prefix.as_str()).filter(|name| !name.is_empty())
     }
 
     /// `arn:<partition>:iot:<region>:<account>:provisioningtemplate/<templateName>`.
