@@ -3,6 +3,7 @@
 
 pub(crate) mod certificate;
 pub(crate) mod connect;
+pub(crate) mod issued;
 pub(crate) mod jitp;
 pub(crate) mod lifecycle;
 pub(crate) mod register;

@@ -95,6 +95,10 @@ pub use device::connect::{
     CertificateRecord, ConnectDecision, ConnectFacts, Connection, MAX_CHAIN_CERTIFICATES,
     REGISTERED_EVENT_TOPIC_PREFIX, RefuseReason, RegisteredEvent, decide_connect,
 };
+pub use device::issued::{
+    ISSUED_BACKDATE_SECS, ISSUED_NOT_AFTER, IssueParams, IssuedCertificate, KEYS_AND_CERTIFICATE_SUBJECT,
+    create_keys_and_certificate,
+};
 pub use device::jitp::{CERTIFICATE_ID_PARAMETER, TemplateParameters};
 pub use device::lifecycle::{
     CertificateUpdate, DeleteCertificateRequest, UpdateCertificateRequest, certificates_listing, delete_certificate,
