@@ -7,6 +7,7 @@
 
 mod ca;
 mod certificates;
+mod issued;
 mod json;
 mod lifecycle;
 mod stored;
@@ -25,6 +26,10 @@ pub use certificates::{
     register_certificate_request_from_json, register_certificate_request_from_rest,
     register_certificate_response_to_json, register_certificate_without_ca_request_from_json, template_facts_from_json,
     update_certificate_request_from_rest,
+};
+pub use issued::{
+    ENDPOINT_TYPES, certificate_signing_request_from_json, endpoint_type_from_query, issued_certificate_to_json,
+    set_as_active_from_query, thing_principal_type_from_query,
 };
 pub use json::{MAX_REQUEST_JSON_BYTES, TimeFormat, request_document, tags_to_json};
 pub use lifecycle::{

@@ -13,8 +13,9 @@ use std::time::Duration;
 use clap::Parser;
 use iot_ca_server::http::{App, Limits, serve};
 use iot_ca_server::service::ServiceConfig;
+use iot_ca_server::service::issuers::Issuer;
 use iot_ca_server::sigv4::Credentials;
-use iot_ca_server::store::{ClaimIssuerRecord, PostgresStore, SqliteStore, Store};
+use iot_ca_server::store::{IssuerRecord, PostgresStore, SqliteStore, Store};
 
 /// Longest duration a timeout flag takes: a day (a larger one is a typo, and
 /// `Duration::from_secs_f64` would panic past its range).
@@ -62,6 +63,11 @@ struct Args {
     /// without it each (account, region) gets its own, made on first use and stored.
     #[arg(long, env = "IOT_CA_CLAIM_ISSUER", value_parser = pair)]
     claim_issuer: Option<(PathBuf, PathBuf)>,
+    /// Sign the certificates of CreateKeysAndCertificate, CreateCertificateFromCsr and fleet
+    /// provisioning with this CA certificate and P-256 key (CERT.pem,KEY.pem); without it each
+    /// (account, region) gets its own, made on first use and stored.
+    #[arg(long, env = "IOT_CA_DEVICE_ISSUER", value_parser = pair)]
+    device_issuer: Option<(PathBuf, PathBuf)>,
     /// Seconds to receive a request's headers, and to wait idle between requests.
     #[arg(long, env = "IOT_CA_HEADER_TIMEOUT", value_parser = secs, default_value = "10")]
     header_timeout: Duration,
@@ -90,6 +96,15 @@ impl Args {
     }
 }
 
+/// An issuer given as `CERT.pem,KEY.pem`, read and checked now: a server that cannot sign with
+/// it refuses to start rather than answer every request that needs it with a 500.
+fn issuer(paths: Option<&(PathBuf, PathBuf)>, flag: &str) -> Result<Option<IssuerRecord>, String> {
+    let Some((cert, key)) = paths else { return Ok(None) };
+    let record = IssuerRecord { certificate_pem: read(cert)?, key_pem: read(key)? };
+    Issuer::from_record(&record).map_err(|e| format!("{flag}: {e}"))?;
+    Ok(Some(record))
+}
+
 fn read(path: &PathBuf) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
@@ -110,17 +125,11 @@ async fn stop_signal() {
     tracing::info!("stop signal received");
 }
 
-async fn run<S: Store>(
-    args: Args,
-    store: S,
-    credentials: Credentials,
-    claim_issuer: Option<ClaimIssuerRecord>,
-) -> Result<(), String> {
+async fn run<S: Store>(args: Args, store: S, credentials: Credentials, config: ServiceConfig) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let config = ServiceConfig { claim_issuer, endpoint_address: args.endpoint_address.clone() };
     let app = Arc::new(App { store, credentials, config, limits: args.limits() });
     println!("listening on http://{addr}");
     serve(listener, app, stop_signal()).await;
@@ -139,20 +148,21 @@ async fn start(args: Args) -> Result<(), String> {
             Credentials::test_key()
         }
     };
-    let claim_issuer = match &args.claim_issuer {
-        Some((cert, key)) => Some(ClaimIssuerRecord { certificate_pem: read(cert)?, key_pem: read(key)? }),
-        None => None,
+    let config = ServiceConfig {
+        claim_issuer: issuer(args.claim_issuer.as_ref(), "--claim-issuer")?,
+        device_issuer: issuer(args.device_issuer.as_ref(), "--device-issuer")?,
+        endpoint_address: args.endpoint_address.clone(),
     };
     if let Some(path) = args.store.strip_prefix("sqlite:") {
         let store =
             SqliteStore::open(path.as_ref()).await.map_err(|e| format!("store {}: {}", args.store, e.message))?;
         eprintln!("iot-ca-server: store sqlite:{path}");
-        run(args, store, credentials, claim_issuer).await
+        run(args, store, credentials, config).await
     } else if args.store.starts_with("postgres://") || args.store.starts_with("postgresql://") {
         let store =
             PostgresStore::open(&args.store).await.map_err(|e| format!("store {}: {}", args.store, e.message))?;
         eprintln!("iot-ca-server: store postgres (shared)");
-        run(args, store, credentials, claim_issuer).await
+        run(args, store, credentials, config).await
     } else {
         Err(format!("--store {}: expected sqlite:PATH or postgres://…", args.store))
     }

@@ -45,6 +45,56 @@ pub enum Operation {
     DeleteProvisioningTemplate,
     /// `POST /provisioning-templates/{templateName}/provisioning-claim`.
     CreateProvisioningClaim,
+    /// `POST /things/{thingName}`.
+    CreateThing,
+    /// `GET /things/{thingName}`.
+    DescribeThing,
+    /// `PATCH /things/{thingName}`.
+    UpdateThing,
+    /// `DELETE /things/{thingName}`.
+    DeleteThing,
+    /// `GET /things`.
+    ListThings,
+    /// `POST /thing-types/{thingTypeName}`.
+    CreateThingType,
+    /// `GET /thing-types/{thingTypeName}`.
+    DescribeThingType,
+    /// `POST /thing-groups/{thingGroupName}`.
+    CreateThingGroup,
+    /// `GET /thing-groups/{thingGroupName}`.
+    DescribeThingGroup,
+    /// `PUT /thing-groups/addThingToThingGroup`.
+    AddThingToThingGroup,
+    /// `POST /policies/{policyName}`.
+    CreatePolicy,
+    /// `GET /policies/{policyName}`.
+    GetPolicy,
+    /// `DELETE /policies/{policyName}`.
+    DeletePolicy,
+    /// `GET /policies`.
+    ListPolicies,
+    /// `PUT /target-policies/{policyName}`.
+    AttachPolicy,
+    /// `POST /target-policies/{policyName}`.
+    DetachPolicy,
+    /// `POST /attached-policies/{target}`.
+    ListAttachedPolicies,
+    /// `POST /policy-targets/{policyName}`.
+    ListTargetsForPolicy,
+    /// `PUT /things/{thingName}/principals`.
+    AttachThingPrincipal,
+    /// `DELETE /things/{thingName}/principals`.
+    DetachThingPrincipal,
+    /// `GET /things/{thingName}/principals`.
+    ListThingPrincipals,
+    /// `GET /principals/things`.
+    ListPrincipalThings,
+    /// `POST /keys-and-certificate`.
+    CreateKeysAndCertificate,
+    /// `POST /certificates`.
+    CreateCertificateFromCsr,
+    /// `GET /endpoint`.
+    DescribeEndpoint,
 }
 
 impl Operation {
@@ -72,6 +122,31 @@ impl Operation {
             Self::CreateProvisioningTemplate => "CreateProvisioningTemplate",
             Self::DeleteProvisioningTemplate => "DeleteProvisioningTemplate",
             Self::CreateProvisioningClaim => "CreateProvisioningClaim",
+            Self::CreateThing => "CreateThing",
+            Self::DescribeThing => "DescribeThing",
+            Self::UpdateThing => "UpdateThing",
+            Self::DeleteThing => "DeleteThing",
+            Self::ListThings => "ListThings",
+            Self::CreateThingType => "CreateThingType",
+            Self::DescribeThingType => "DescribeThingType",
+            Self::CreateThingGroup => "CreateThingGroup",
+            Self::DescribeThingGroup => "DescribeThingGroup",
+            Self::AddThingToThingGroup => "AddThingToThingGroup",
+            Self::CreatePolicy => "CreatePolicy",
+            Self::GetPolicy => "GetPolicy",
+            Self::DeletePolicy => "DeletePolicy",
+            Self::ListPolicies => "ListPolicies",
+            Self::AttachPolicy => "AttachPolicy",
+            Self::DetachPolicy => "DetachPolicy",
+            Self::ListAttachedPolicies => "ListAttachedPolicies",
+            Self::ListTargetsForPolicy => "ListTargetsForPolicy",
+            Self::AttachThingPrincipal => "AttachThingPrincipal",
+            Self::DetachThingPrincipal => "DetachThingPrincipal",
+            Self::ListThingPrincipals => "ListThingPrincipals",
+            Self::ListPrincipalThings => "ListPrincipalThings",
+            Self::CreateKeysAndCertificate => "CreateKeysAndCertificate",
+            Self::CreateCertificateFromCsr => "CreateCertificateFromCsr",
+            Self::DescribeEndpoint => "DescribeEndpoint",
         }
     }
 }
@@ -124,7 +199,7 @@ pub fn route(method: &str, raw_path: &str) -> Result<Route, ApiError> {
         ["cacertificates"] => (&[("GET", O::ListCaCertificates)], ""),
         ["certificate", "register"] => (&[("POST", O::RegisterCertificate)], ""),
         ["certificate", "register-no-ca"] => (&[("POST", O::RegisterCertificateWithoutCa)], ""),
-        ["certificates"] => (&[("GET", O::ListCertificates)], ""),
+        ["certificates"] => (&[("GET", O::ListCertificates), ("POST", O::CreateCertificateFromCsr)], ""),
         ["certificates", id] if !id.is_empty() => {
             (&[("GET", O::DescribeCertificate), ("PUT", O::UpdateCertificate), ("DELETE", O::DeleteCertificate)], id)
         }
@@ -136,6 +211,40 @@ pub fn route(method: &str, raw_path: &str) -> Result<Route, ApiError> {
         ["provisioning-templates", name, "provisioning-claim"] if !name.is_empty() => {
             (&[("POST", O::CreateProvisioningClaim)], name)
         }
+        ["things"] => (&[("GET", O::ListThings)], ""),
+        ["things", name] if !name.is_empty() => (
+            &[
+                ("POST", O::CreateThing),
+                ("GET", O::DescribeThing),
+                ("PATCH", O::UpdateThing),
+                ("DELETE", O::DeleteThing),
+            ],
+            name,
+        ),
+        ["things", name, "principals"] if !name.is_empty() => (
+            &[("PUT", O::AttachThingPrincipal), ("DELETE", O::DetachThingPrincipal), ("GET", O::ListThingPrincipals)],
+            name,
+        ),
+        ["principals", "things"] => (&[("GET", O::ListPrincipalThings)], ""),
+        ["thing-types", name] if !name.is_empty() => {
+            (&[("POST", O::CreateThingType), ("GET", O::DescribeThingType)], name)
+        }
+        ["thing-groups", "addThingToThingGroup"] => (
+            &[("PUT", O::AddThingToThingGroup), ("POST", O::CreateThingGroup), ("GET", O::DescribeThingGroup)],
+            "addThingToThingGroup",
+        ),
+        ["thing-groups", name] if !name.is_empty() => {
+            (&[("POST", O::CreateThingGroup), ("GET", O::DescribeThingGroup)], name)
+        }
+        ["policies"] => (&[("GET", O::ListPolicies)], ""),
+        ["policies", name] if !name.is_empty() => {
+            (&[("POST", O::CreatePolicy), ("GET", O::GetPolicy), ("DELETE", O::DeletePolicy)], name)
+        }
+        ["target-policies", name] if !name.is_empty() => (&[("PUT", O::AttachPolicy), ("POST", O::DetachPolicy)], name),
+        ["attached-policies", target] if !target.is_empty() => (&[("POST", O::ListAttachedPolicies)], target),
+        ["policy-targets", name] if !name.is_empty() => (&[("POST", O::ListTargetsForPolicy)], name),
+        ["keys-and-certificate"] => (&[("POST", O::CreateKeysAndCertificate)], ""),
+        ["endpoint"] => (&[("GET", O::DescribeEndpoint)], ""),
         _ => {
             return Err(ApiError::new(
                 404,
@@ -168,6 +277,20 @@ mod tests {
         let r = route("POST", "/provisioning-templates/fleet/provisioning-claim").unwrap();
         assert_eq!((r.operation, r.param.as_str()), (Operation::CreateProvisioningClaim, "fleet"));
         assert_eq!(route("GET", "/tags").unwrap().operation, Operation::ListTagsForResource);
+        let r = route("POST", "/attached-policies/arn%3Aaws%3Aiot%3Aus-east-1%3A123456789012%3Acert%2Fab").unwrap();
+        assert_eq!(
+            (r.operation, r.param.as_str()),
+            (Operation::ListAttachedPolicies, "arn:aws:iot:us-east-1:123456789012:cert/ab")
+        );
+        let r = route("PATCH", "/things/my%3Athing").unwrap();
+        assert_eq!((r.operation, r.param.as_str()), (Operation::UpdateThing, "my:thing"));
+        assert_eq!(
+            route("PUT", "/thing-groups/addThingToThingGroup").unwrap().operation,
+            Operation::AddThingToThingGroup
+        );
+        assert_eq!(route("GET", "/thing-groups/g1").unwrap().operation, Operation::DescribeThingGroup);
+        assert_eq!(route("POST", "/certificates").unwrap().operation, Operation::CreateCertificateFromCsr);
+        assert_eq!(route("POST", "/target-policies/p1").unwrap().operation, Operation::DetachPolicy);
         assert_eq!(route("POST", "/nope").unwrap_err().status, 404);
         assert_eq!(route("PATCH", "/cacertificates").unwrap_err().name, "MethodNotAllowedException");
         assert_eq!(route("GET", "/cacertificate/%zz").unwrap_err().name, "InvalidRequestException");

@@ -5,14 +5,20 @@ use std::time::SystemTime;
 
 use iot_ca::wire::{self, TimeFormat};
 use iot_ca::{
-    AccountScope, CertificateFacts, ClaimParams, CreationKey, KeyAlgorithm, Keyed, ListQuery, Page, ParsedCertificate,
-    Policy, RegisteredCa, RegistrationCode, TemplateName, TemplateType, UnixTime,
+    AccountScope, CertificateFacts, ClaimParams, CreationKey, KeyAlgorithm, Keyed, ListQuery, Page, Policy,
+    RegisteredCa, RegistrationCode, TemplateName, TemplateType, UnixTime,
 };
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
+
+pub mod issuers;
+mod registry;
+
 use crate::route::{Operation, Route};
-use crate::store::{CaLookup, ClaimIssuerRecord, Keyset, Store, TemplateRecord, ops};
+use crate::store::ops::IssuerKind;
+use crate::store::{CaLookup, IssuerRecord, Keyset, Store, TemplateRecord, ops};
+use issuers::Issuer;
 
 const TIMES: TimeFormat = TimeFormat::EpochSeconds;
 
@@ -55,7 +61,10 @@ fn keyset(query: &ListQuery, after: Option<CreationKey>) -> Keyset {
 pub struct ServiceConfig {
     /// The claim issuer given at start (`--claim-issuer`), if any; without it each (account,
     /// region) gets its own, made on first use and stored.
-    pub claim_issuer: Option<ClaimIssuerRecord>,
+    pub claim_issuer: Option<IssuerRecord>,
+    /// The device issuer given at start (`--device-issuer`), if any; without it each (account,
+    /// region) gets its own, made on first use and stored.
+    pub device_issuer: Option<IssuerRecord>,
     /// The device endpoint's address, as DescribeEndpoint answers it.
     pub endpoint_address: String,
 }
@@ -80,7 +89,7 @@ pub struct Call<'a> {
 /// # Errors
 /// The operation's error, in AWS's shape.
 pub async fn handle<S: Store>(store: &S, call: Call<'_>, config: &ServiceConfig) -> Result<Value, ApiError> {
-    let Call { route: Route { operation, param }, scope, query, body, principal: _ } = call;
+    let Call { route: Route { operation, param }, scope, query, body, principal } = call;
     let claim_issuer = config.claim_issuer.as_ref();
     match operation {
         Operation::GetRegistrationCode => {
@@ -183,11 +192,10 @@ pub async fn handle<S: Store>(store: &S, call: Call<'_>, config: &ServiceConfig)
         }
         Operation::DeleteCertificate => {
             let request = wire::delete_certificate_request_from_rest(&param, query)?;
-            // No things or policies exist here to be attached.
             store
                 .write(move |tx| {
-                    ops::delete_certificate(tx, &scope, &request.certificate_id().clone(), |status| {
-                        Ok(iot_ca::delete_certificate(&request, status, false)?)
+                    ops::delete_certificate(tx, &scope, &request.certificate_id().clone(), |status, attached| {
+                        Ok(iot_ca::delete_certificate(&request, status, attached)?)
                     })
                 })
                 .await?;
@@ -246,6 +254,34 @@ pub async fn handle<S: Store>(store: &S, call: Call<'_>, config: &ServiceConfig)
             Ok(json!({}))
         }
         Operation::CreateProvisioningClaim => create_claim(store, scope, &param, claim_issuer).await,
+        Operation::CreateThing
+        | Operation::DescribeThing
+        | Operation::UpdateThing
+        | Operation::DeleteThing
+        | Operation::ListThings
+        | Operation::CreateThingType
+        | Operation::DescribeThingType
+        | Operation::CreateThingGroup
+        | Operation::DescribeThingGroup
+        | Operation::AddThingToThingGroup
+        | Operation::CreatePolicy
+        | Operation::GetPolicy
+        | Operation::DeletePolicy
+        | Operation::ListPolicies
+        | Operation::AttachPolicy
+        | Operation::DetachPolicy
+        | Operation::ListAttachedPolicies
+        | Operation::ListTargetsForPolicy
+        | Operation::AttachThingPrincipal
+        | Operation::DetachThingPrincipal
+        | Operation::ListThingPrincipals
+        | Operation::ListPrincipalThings
+        | Operation::CreateKeysAndCertificate
+        | Operation::CreateCertificateFromCsr
+        | Operation::DescribeEndpoint => {
+            let call = Call { route: Route { operation, param }, scope, query, body, principal };
+            registry::handle(store, call, config).await
+        }
     }
 }
 
@@ -344,63 +380,26 @@ async fn create_template<S: Store>(store: &S, scope: &AccountScope, body: &str) 
     Ok(json!({ "templateArn": arn, "templateName": name.as_str(), "defaultVersionId": 1 }))
 }
 
-/// Subject of the claim-issuing CA the server makes per (account, region).
-const CLAIM_ISSUER_SUBJECT: &str = "CN=iot-ca-server claim issuer,O=iot-ca";
-/// Its lifetime: ten years.
-const CLAIM_ISSUER_LIFETIME_SECS: i64 = 10 * 365 * 86_400;
-
-/// A fresh P-256 claim issuer: the key and its self-signed CA certificate, both PEM.
-fn new_claim_issuer(at: UnixTime) -> Result<ClaimIssuerRecord, ApiError> {
-    use p256::elliptic_curve::Generate;
-    use p256::pkcs8::EncodePrivateKey;
-    let mut rng = rand::rng();
-    let key = p256::ecdsa::SigningKey::generate_from_rng(&mut rng);
-    let not_after =
-        at.checked_add(CLAIM_ISSUER_LIFETIME_SECS).ok_or_else(|| ApiError::internal("clock out of range"))?;
-    let params = iot_ca::CaCertificateParams::new(CLAIM_ISSUER_SUBJECT, not_after);
-    let der = iot_ca::create_ca_certificate::<_, p256::ecdsa::DerSignature, _>(&params, &key, &mut rng, at)
-        .map_err(iot_ca::Error::from)?;
-    let certificate_pem =
-        pem_rfc7468::encode_string("CERTIFICATE", pem_rfc7468::LineEnding::LF, &der).map_err(ApiError::internal)?;
-    let secret = p256::SecretKey::from(key);
-    let key_pem = secret.to_pkcs8_pem(p256::pkcs8::LineEnding::LF).map_err(ApiError::internal)?.to_string();
-    Ok(ClaimIssuerRecord { certificate_pem, key_pem })
-}
-
 /// CreateProvisioningClaim: the template's facts from the store, the scope's claim issuer
 /// (made and stored on first use), and the claim made off the async workers.
 async fn create_claim<S: Store>(
     store: &S,
     scope: AccountScope,
     name: &str,
-    configured: Option<&ClaimIssuerRecord>,
+    configured: Option<&IssuerRecord>,
 ) -> Result<Value, ApiError> {
     let name = TemplateName::parse(name)?;
     let (read, looked_up) = (scope.clone(), name.clone());
-    let (template, stored) =
-        store.read(move |tx| Ok((ops::template(tx, &read, &looked_up)?, ops::claim_issuer(tx, &read)?))).await?;
+    let template = store.read(move |tx| ops::template(tx, &read, &looked_up)).await?;
     iot_ca::check_claim_template(&name, template)?;
-    let issuer = match (configured, stored) {
-        (Some(issuer), _) => issuer.clone(),
-        (None, Some(issuer)) => issuer,
-        (None, None) => {
-            let at = now();
-            let fresh = blocking(move || new_claim_issuer(at)).await??;
-            store.write(move |tx| ops::claim_issuer_or_insert(tx, &scope, &fresh)).await?
-        }
-    };
+    let record = issuers::scope_issuer(store, &scope, IssuerKind::Claim, configured).await?;
     let at = now();
     let claim = blocking(move || -> Result<iot_ca::ProvisioningClaim, ApiError> {
-        use p256::pkcs8::DecodePrivateKey;
-        let certificate = ParsedCertificate::from_pem(&issuer.certificate_pem).map_err(ApiError::internal)?;
-        let key = p256::SecretKey::from_pkcs8_pem(&issuer.key_pem)
-            .or_else(|_| p256::SecretKey::from_sec1_pem(&issuer.key_pem))
-            .map_err(ApiError::internal)?;
-        let signer = p256::ecdsa::SigningKey::from(key);
-        let params = ClaimParams::new(&name, template, &certificate).with_key_algorithm(KeyAlgorithm::Rsa2048);
+        let issuer = Issuer::from_record(&record).map_err(ApiError::internal)?;
+        let params = ClaimParams::new(&name, template, &issuer.certificate).with_key_algorithm(KeyAlgorithm::Rsa2048);
         Ok(iot_ca::create_provisioning_claim::<_, p256::ecdsa::DerSignature, _>(
             &params,
-            &signer,
+            &issuer.key,
             &mut rand::rng(),
             at,
         )?)

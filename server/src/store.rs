@@ -24,6 +24,7 @@ pub mod ops;
 mod postgres;
 pub mod sql;
 mod sqlite;
+pub mod things;
 
 pub use postgres::PostgresStore;
 pub use sql::{SCHEMA_VERSION, Tx};
@@ -40,11 +41,12 @@ pub enum CaLookup {
     ByIssuer(Vec<u8>),
 }
 
-/// One page's worth of rows of a keyset query.
+/// One page's worth of rows of a keyset query, after a key of type `K` (a creation key for
+/// certificates, a name for things and policies).
 #[derive(Clone, Debug)]
-pub struct Keyset {
+pub struct Keyset<K = CreationKey> {
     /// The key to start after, if any.
-    pub after: Option<CreationKey>,
+    pub after: Option<K>,
     /// The order.
     pub order: SortOrder,
     /// Rows to return at most (the page size plus one, so the caller knows whether more follow).
@@ -62,18 +64,19 @@ pub struct TemplateRecord {
     pub document: serde_json::Value,
 }
 
-/// A claim-issuing CA: its certificate and its P-256 key, both PEM.
+/// A certificate-issuing CA kept per (account, region): the claim issuer, the device issuer.
+/// Its certificate and its P-256 key, both PEM.
 #[derive(Clone)]
-pub struct ClaimIssuerRecord {
+pub struct IssuerRecord {
     /// The certificate, PEM.
     pub certificate_pem: String,
     /// The key, PKCS#8 PEM.
     pub key_pem: String,
 }
 
-impl core::fmt::Debug for ClaimIssuerRecord {
+impl core::fmt::Debug for IssuerRecord {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("ClaimIssuerRecord").field("certificate_pem", &self.certificate_pem).finish_non_exhaustive()
+        f.debug_struct("IssuerRecord").field("certificate_pem", &self.certificate_pem).finish_non_exhaustive()
     }
 }
 

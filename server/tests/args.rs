@@ -63,3 +63,24 @@ fn out_of_range_values_exit_2_with_the_reason() {
         assert!(stderr.contains(expected), "{flag} {value}: {stderr}");
     }
 }
+
+/// An issuer that cannot sign is refused at start with the reason, not answered with a 500 on
+/// every claim: garbage for the certificate, a key that is not the certificate's, an RSA key.
+#[test]
+fn issuers_that_cannot_sign_are_refused_at_start() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data");
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(&garbage, "not a certificate").unwrap();
+    let pair = |cert: &std::path::Path, key: &str| format!("{},{}", cert.display(), data.join(key).display());
+    for (flag, value, expected) in [
+        ("--claim-issuer", pair(&garbage, "claim-issuer.key"), "the issuer certificate does not parse"),
+        ("--claim-issuer", pair(&data.join("openssl-ca.pem"), "claim-issuer.key"), "not the issuer certificate's key"),
+        ("--device-issuer", pair(&data.join("openssl-ca.pem"), "openssl-ca.key"), "is not a P-256 private key"),
+    ] {
+        let out = server().args(["--listen", "127.0.0.1:0", flag, &value]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert!(stderr.contains(flag) && stderr.contains(expected), "{flag} {value}: {stderr}");
+    }
+}

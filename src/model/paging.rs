@@ -303,6 +303,15 @@ impl Keyed for (String, String) {
     }
 }
 
+/// A name (a thing's, a policy target's ARN, a principal's ARN) is listed by itself.
+impl Keyed for String {
+    type Key = Self;
+
+    fn page_key(&self) -> Self {
+        self.clone()
+    }
+}
+
 impl<T: Keyed + ?Sized> Keyed for &T {
     type Key = T::Key;
 

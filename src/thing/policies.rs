@@ -142,6 +142,15 @@ pub struct AttachPolicyFacts {
     pub target_policies: usize,
 }
 
+impl AttachPolicyFacts {
+    /// The facts: whether the policy and the target exist, whether this attachment exists, and
+    /// how many policies the target has.
+    #[must_use]
+    pub fn new(policy_exists: bool, target_exists: bool, attached: bool, target_policies: usize) -> Self {
+        Self { policy_exists, target_exists, attached, target_policies }
+    }
+}
+
 /// AttachPolicy: `true` when the attachment is new (to be stored); attaching again is a
 /// success that changes nothing.
 ///

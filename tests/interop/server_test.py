@@ -711,12 +711,18 @@ def main():
     store = f"sqlite:{work / 'registry.sqlite3'}"
     checks = Checks()
     started = time.monotonic()
-    server = Server(args.server, store, work, "main", credentials, extra=claim_issuer_args())
+    import things_checks
+
+    server = Server(args.server, store, work, "main", credentials,
+                    extra=claim_issuer_args() + things_checks.device_issuer_args())
     try:
         state = boto3_checks(checks, server, work, args.cli)
+        things_checks.boto3_checks(checks, server, work)
         cli_checks(checks, server, work, args.aws)
+        things_checks.cli_checks(checks, server, work, args.aws)
         own_error_checks(checks, server)
         concurrency_checks(checks, [server.endpoint], work, "sqlite")
+        things_checks.concurrency_checks(checks, [server.endpoint], "sqlite")
     finally:
         server.stop()
     restart_checks(checks, args, store, work, credentials, state)
@@ -730,6 +736,7 @@ def main():
         try:
             servers = [Server(args.server, pg.url, work, f"pg{i}", credentials) for i in range(2)]
             concurrency_checks(checks, [s.endpoint for s in servers], work, "postgres")
+            things_checks.concurrency_checks(checks, [s.endpoint for s in servers], "postgres")
         finally:
             for s in servers:
                 s.stop()

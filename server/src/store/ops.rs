@@ -13,7 +13,7 @@ use iot_ca::{
 };
 
 use super::sql::{Row, Tx, Value, params};
-use super::{CaLookup, ClaimIssuerRecord, Keyset, TemplateRecord};
+use super::{CaLookup, IssuerRecord, Keyset, TemplateRecord};
 use crate::error::ApiError;
 
 /// The scope's two key columns.
@@ -346,6 +346,21 @@ pub fn register_certificate(
     Ok(registration)
 }
 
+/// Stores a certificate the scope's device issuer issued (CreateKeysAndCertificate,
+/// CreateCertificateFromCsr): a new id, so a conflict is the store's to refuse.
+pub fn insert_issued_certificate(
+    tx: &mut dyn Tx,
+    scope: &AccountScope,
+    d: &CertificateDescription,
+) -> Result<(), ApiError> {
+    let (a, r) = keys(scope);
+    tx.execute(
+        "INSERT INTO certificates (account, region, id, ca_id, creation_date, record) VALUES (?1, ?2, ?3, NULL, ?4, ?5)",
+        params![a, r, d.certificate_id.as_str(), d.creation_date.as_secs(), certificate_record_text(d)],
+    )?;
+    Ok(())
+}
+
 /// The scope's device certificate `id`.
 pub fn certificate(
     tx: &mut dyn Tx,
@@ -375,16 +390,21 @@ pub fn update_certificate(
     Ok(())
 }
 
-/// DeleteCertificate: `decide` sees the stored status; on `Ok` it goes.
+/// DeleteCertificate: `decide` sees the stored status and whether things or policies are
+/// attached; on `Ok` the certificate goes, with whatever attachments a forced delete let
+/// through (no attachment outlives its certificate).
 pub fn delete_certificate(
     tx: &mut dyn Tx,
     scope: &AccountScope,
     id: &CertificateId,
-    decide: impl FnOnce(Option<CertificateStatus>) -> Result<(), ApiError>,
+    decide: impl FnOnce(Option<CertificateStatus>, bool) -> Result<(), ApiError>,
 ) -> Result<(), ApiError> {
     let (a, r) = keys(scope);
     lock_certificate(tx, scope, id.as_str())?;
-    decide(load_certificate(tx, scope, id.as_str())?.map(|(d, _)| d.status))?;
+    let arn = ResourceArn::new(scope, ResourceType::Certificate, id.clone());
+    let attached = super::things::certificate_attached(tx, scope, &arn)?;
+    decide(load_certificate(tx, scope, id.as_str())?.map(|(d, _)| d.status), attached)?;
+    super::things::detach_certificate(tx, scope, &arn)?;
     tx.execute("DELETE FROM certificates WHERE account = ?1 AND region = ?2 AND id = ?3", params![a, r, id.as_str()])?;
     Ok(())
 }
@@ -470,28 +490,46 @@ pub fn delete_template(tx: &mut dyn Tx, scope: &AccountScope, name: &TemplateNam
     Ok(n > 0)
 }
 
-/// The scope's claim issuer, if there is one.
-pub fn claim_issuer(tx: &mut dyn Tx, scope: &AccountScope) -> Result<Option<ClaimIssuerRecord>, ApiError> {
-    let (a, r) = keys(scope);
-    let row = tx.query_opt(
-        "SELECT certificate_pem, key_pem FROM claim_issuers WHERE account = ?1 AND region = ?2",
-        params![a, r],
-    )?;
-    row.map(|row| Ok(ClaimIssuerRecord { certificate_pem: row.text(0)?, key_pem: row.text(1)? })).transpose()
+/// Which certificate-issuing CA of a scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IssuerKind {
+    /// The claim issuer (CreateProvisioningClaim).
+    Claim,
+    /// The device issuer (CreateKeysAndCertificate, CreateCertificateFromCsr, fleet
+    /// provisioning).
+    Device,
 }
 
-/// The scope's claim issuer, `fresh` stored first when there is none (every process then uses
-/// the one that was stored first).
-pub fn claim_issuer_or_insert(
+impl IssuerKind {
+    const fn table(self) -> &'static str {
+        match self {
+            Self::Claim => "claim_issuers",
+            Self::Device => "device_issuers",
+        }
+    }
+}
+
+/// The scope's issuer of `kind`, if there is one.
+pub fn issuer(tx: &mut dyn Tx, scope: &AccountScope, kind: IssuerKind) -> Result<Option<IssuerRecord>, ApiError> {
+    let (a, r) = keys(scope);
+    let sql = format!("SELECT certificate_pem, key_pem FROM {} WHERE account = ?1 AND region = ?2", kind.table());
+    let row = tx.query_opt(&sql, params![a, r])?;
+    row.map(|row| Ok(IssuerRecord { certificate_pem: row.text(0)?, key_pem: row.text(1)? })).transpose()
+}
+
+/// The scope's issuer of `kind`, `fresh` stored first when there is none (every process then
+/// uses the one that was stored first).
+pub fn issuer_or_insert(
     tx: &mut dyn Tx,
     scope: &AccountScope,
-    fresh: &ClaimIssuerRecord,
-) -> Result<ClaimIssuerRecord, ApiError> {
+    kind: IssuerKind,
+    fresh: &IssuerRecord,
+) -> Result<IssuerRecord, ApiError> {
     let (a, r) = keys(scope);
-    tx.execute(
-        "INSERT INTO claim_issuers (account, region, certificate_pem, key_pem) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT DO NOTHING",
-        params![a, r, fresh.certificate_pem.as_str(), fresh.key_pem.as_str()],
-    )?;
-    claim_issuer(tx, scope)?.ok_or_else(|| ApiError::internal("the claim issuer vanished"))
+    let sql = format!(
+        "INSERT INTO {} (account, region, certificate_pem, key_pem) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+        kind.table()
+    );
+    tx.execute(&sql, params![a, r, fresh.certificate_pem.as_str(), fresh.key_pem.as_str()])?;
+    issuer(tx, scope, kind)?.ok_or_else(|| ApiError::internal("the issuer vanished"))
 }

@@ -161,7 +161,14 @@ fn prepare(client: &mut postgres::Client) -> Result<MarkerKey, ApiError> {
             )
             .map_err(|e| db(&e))?;
         }
-        Some(Ok(v)) if v <= SCHEMA_VERSION => {}
+        Some(Ok(v)) if v < SCHEMA_VERSION => {
+            tx.execute(
+                "UPDATE meta SET value = $1 WHERE key = 'schema_version'",
+                &[&SCHEMA_VERSION.to_string().into_bytes()],
+            )
+            .map_err(|e| db(&e))?;
+        }
+        Some(Ok(SCHEMA_VERSION)) => {}
         Some(v) => {
             return Err(ApiError::internal(format_args!(
                 "the store's schema version {v:?} is not one this server ({SCHEMA_VERSION}) reads"

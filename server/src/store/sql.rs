@@ -182,8 +182,12 @@ pub trait Tx {
     }
 }
 
-/// The schema version this server writes. A store with a newer one is refused at start.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema version this server writes. A store with a newer one is refused at start; an
+/// older one gets the tables it lacks (every statement of the schema is `IF NOT EXISTS`) and
+/// this version.
+///
+/// 2: things, thing types and groups, policies, their attachments, device issuers.
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The schema, written once for both databases: `{bytes}`, `{int}` and `{bool}` are the
 /// column types each spells differently.
@@ -213,6 +217,33 @@ CREATE TABLE IF NOT EXISTS provisioning_templates (
 CREATE TABLE IF NOT EXISTS claim_issuers (
     account TEXT NOT NULL, region TEXT NOT NULL, certificate_pem TEXT NOT NULL, key_pem TEXT NOT NULL,
     PRIMARY KEY (account, region));
+CREATE TABLE IF NOT EXISTS device_issuers (
+    account TEXT NOT NULL, region TEXT NOT NULL, certificate_pem TEXT NOT NULL, key_pem TEXT NOT NULL,
+    PRIMARY KEY (account, region));
+CREATE TABLE IF NOT EXISTS things (
+    account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, record TEXT NOT NULL,
+    PRIMARY KEY (account, region, name));
+CREATE TABLE IF NOT EXISTS thing_types (
+    account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, record TEXT NOT NULL,
+    PRIMARY KEY (account, region, name));
+CREATE TABLE IF NOT EXISTS thing_groups (
+    account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, record TEXT NOT NULL,
+    PRIMARY KEY (account, region, name));
+CREATE TABLE IF NOT EXISTS thing_group_members (
+    account TEXT NOT NULL, region TEXT NOT NULL, group_name TEXT NOT NULL, thing_name TEXT NOT NULL,
+    PRIMARY KEY (account, region, group_name, thing_name));
+CREATE INDEX IF NOT EXISTS members_by_thing ON thing_group_members (account, region, thing_name);
+CREATE TABLE IF NOT EXISTS policies (
+    account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, record TEXT NOT NULL,
+    PRIMARY KEY (account, region, name));
+CREATE TABLE IF NOT EXISTS policy_targets (
+    account TEXT NOT NULL, region TEXT NOT NULL, policy_name TEXT NOT NULL, target TEXT NOT NULL,
+    PRIMARY KEY (account, region, policy_name, target));
+CREATE INDEX IF NOT EXISTS targets_by_target ON policy_targets (account, region, target, policy_name);
+CREATE TABLE IF NOT EXISTS thing_principals (
+    account TEXT NOT NULL, region TEXT NOT NULL, thing_name TEXT NOT NULL, principal TEXT NOT NULL,
+    PRIMARY KEY (account, region, thing_name, principal));
+CREATE INDEX IF NOT EXISTS principals_by_principal ON thing_principals (account, region, principal, thing_name);
 ";
 
 /// [`SCHEMA`] with the column types of one database.

@@ -159,6 +159,10 @@ impl SqliteStore {
                         "the store's schema version {v} is newer than this server's {SCHEMA_VERSION}"
                     )));
                 }
+                Some(v) if v < SCHEMA_VERSION => {
+                    tx.execute("UPDATE meta SET value = ?1 WHERE key = 'schema_version'", [SCHEMA_VERSION])
+                        .map_err(db)?;
+                }
                 Some(_) => {}
             }
             let mut bytes = [0u8; 32];
