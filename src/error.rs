@@ -50,6 +50,8 @@ pub enum Error {
     TagKeys(TagError),
     /// Things, thing types and groups, policies and their attachments (rules 10.1–10.2).
     Thing(ThingError),
+    /// A provisioning template's body, its parameters, or what it would provision (rule 11.2).
+    Template(TemplateError),
 }
 
 impl fmt::Display for Error {
@@ -68,6 +70,7 @@ impl fmt::Display for Error {
             Self::Lifecycle(e) => e.fmt(f),
             Self::TagKeys(e) => write!(f, "tagKeys: {e}"),
             Self::Thing(e) => e.fmt(f),
+            Self::Template(e) => e.fmt(f),
         }
     }
 }
@@ -708,6 +711,7 @@ from_area! {
     LifecycleError => Lifecycle,
     CertificateError => Certificate,
     ThingError => Thing,
+    TemplateError => Template,
 }
 
 /// A list request's paging members are refused (pageSize, marker / nextToken).
@@ -1027,6 +1031,172 @@ impl fmt::Display for ThingError {
             }
             Self::PolicyLimit { target, max } => write!(f, "{target} has {max} policies attached, the most it may"),
             Self::MalformedPolicy { problem } => problem.fmt(f),
+        }
+    }
+}
+
+/// A provisioning template refuses: a fault of its body (with the path in the body where it
+/// stands), of the parameters it is applied with, or of what it would provision (rule 11.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TemplateError {
+    /// Where in the body (`Resources.thing.Properties.ThingName`); empty for the whole body.
+    pub path: String,
+    /// What is wrong there.
+    pub problem: TemplateProblem,
+}
+
+impl TemplateError {
+    pub(crate) fn at(path: &str, problem: TemplateProblem) -> Self {
+        Self { path: path.chars().take(512).collect(), problem }
+    }
+}
+
+impl fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "template: {}", self.problem)
+        } else {
+            write!(f, "template: {}: {}", self.path, self.problem)
+        }
+    }
+}
+
+/// What is wrong with a template at a path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TemplateProblem {
+    /// The body, or a string a function builds, is longer than allowed.
+    TooLong {
+        /// The bound, in characters.
+        max: usize,
+    },
+    /// The body is not JSON.
+    NotJson,
+    /// A value of the wrong type.
+    WrongType {
+        /// What it must be.
+        expected: &'static str,
+    },
+    /// A key the template format does not have.
+    UnknownKey,
+    /// A required key is absent.
+    Missing,
+    /// Nested deeper than allowed.
+    TooDeep {
+        /// The bound.
+        max: usize,
+    },
+    /// An `Fn::` function that templates do not have.
+    UnknownFunction,
+    /// A function's arguments are not of its shape.
+    FunctionArguments,
+    /// A parameter whose Type is not `String`.
+    ParameterType,
+    /// A nested object in DeviceConfiguration.
+    Nested,
+    /// A second thing or certificate resource.
+    Duplicate,
+    /// A property this implementation does not provision.
+    Unsupported,
+    /// Not exactly one of CertificateId, CertificatePem and CertificateSigningRequest (and
+    /// CACertificatePem only with CertificatePem).
+    CertificateForm,
+    /// A JITP or fleet provisioning template naming its certificate otherwise than by
+    /// CertificateId.
+    CertificateIdOnly,
+    /// More policies than one template may attach.
+    TooManyPolicies {
+        /// The bound.
+        max: usize,
+    },
+    /// Not exactly one of PolicyName and PolicyDocument.
+    PolicyForm,
+    /// A resource type other than a thing, a certificate or a policy.
+    UnknownResourceType {
+        /// The type found.
+        found: String,
+    },
+    /// An OverrideSettings value that is not allowed there.
+    OverrideValue {
+        /// The value found.
+        value: String,
+    },
+    /// A Ref (or `${}`) to a parameter the template does not declare.
+    UndeclaredParameter {
+        /// Its name.
+        name: String,
+    },
+    /// A parameter with no value given and no Default.
+    MissingParameter {
+        /// Its name.
+        name: String,
+    },
+    /// A list longer than allowed.
+    TooMany {
+        /// The bound.
+        max: usize,
+    },
+    /// Fn::Select past the end of its list.
+    IndexOutOfRange {
+        /// The index.
+        index: usize,
+        /// The list's length.
+        len: usize,
+    },
+    /// Fn::FindInMap keys that Mappings does not have.
+    NotInMappings {
+        /// The three keys, joined with dots.
+        keys: String,
+    },
+    /// An evaluated value outside its resource's rules.
+    Value {
+        /// The rule's sentence.
+        reason: String,
+    },
+    /// The resource exists and its OverrideSettings say FAIL.
+    Conflict {
+        /// What exists (`thing t1`).
+        resource: String,
+    },
+}
+
+impl fmt::Display for TemplateProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLong { max } => write!(f, "longer than {max} characters"),
+            Self::NotJson => f.write_str("the body is not JSON"),
+            Self::WrongType { expected } => write!(f, "must be {expected}"),
+            Self::UnknownKey => f.write_str("is not a key provisioning templates have"),
+            Self::Missing => f.write_str("is required"),
+            Self::TooDeep { max } => write!(f, "nested deeper than {max} levels"),
+            Self::UnknownFunction => {
+                f.write_str("is not a function templates have (Ref, Fn::Join, Fn::Select, Fn::Split, Fn::FindInMap, Fn::Sub)")
+            }
+            Self::FunctionArguments => f.write_str("has arguments that are not of the function's shape"),
+            Self::ParameterType => f.write_str("must be String"),
+            Self::Nested => f.write_str("is a nested object; DeviceConfiguration holds flat values"),
+            Self::Duplicate => f.write_str("is a second resource of its type; a template provisions one"),
+            Self::Unsupported => f.write_str("is not provisioned by this implementation"),
+            Self::CertificateForm => f.write_str(
+                "must give exactly one of CertificateId, CertificatePem (with CACertificatePem) and CertificateSigningRequest",
+            ),
+            Self::CertificateIdOnly => {
+                f.write_str("must name the certificate by CertificateId in a JITP or fleet provisioning template")
+            }
+            Self::TooManyPolicies { max } => write!(f, "is policy number {}, more than {max}", max + 1),
+            Self::PolicyForm => f.write_str("must give exactly one of PolicyName and PolicyDocument"),
+            Self::UnknownResourceType { found } => {
+                write!(f, "{found} is not AWS::IoT::Thing, AWS::IoT::Certificate or AWS::IoT::Policy")
+            }
+            Self::OverrideValue { value } => write!(f, "{value} is not an override setting allowed here"),
+            Self::UndeclaredParameter { name } => write!(f, "refers to {name}, which Parameters does not declare"),
+            Self::MissingParameter { name } => write!(f, "parameter {name} has no value and no Default"),
+            Self::TooMany { max } => write!(f, "a list of more than {max} items"),
+            Self::IndexOutOfRange { index, len } => write!(f, "index {index} is past the end of a list of {len}"),
+            Self::NotInMappings { keys } => write!(f, "Mappings has no {keys}"),
+            Self::Value { reason } => f.write_str(reason),
+            Self::Conflict { resource } => write!(f, "{resource} exists and its OverrideSettings say FAIL"),
         }
     }
 }

@@ -112,7 +112,8 @@ pub use device::registered_ca::RegisteredCa;
 pub use error::exception::{Exception, ExceptionKind};
 pub use error::{
     CaError, CertificateError, Error, LifecycleError, MarkerProblem, PagingError, RegistrationCodeError, RegistryError,
-    RequestError, ResourceError, TagError, TemplateBodyProblem, ThingError, VerificationError,
+    RequestError, ResourceError, TagError, TemplateBodyProblem, TemplateError, TemplateProblem, ThingError,
+    VerificationError,
 };
 pub use model::arn::{ResourceArn, ResourceType};
 pub use model::attributes::{
@@ -149,6 +150,11 @@ pub use model::template::{MAX_TEMPLATE_NAME_CHARS, TEMPLATE_NAME_PATTERN, Templa
 pub use provisioning::claim::{
     CLAIM_BACKDATE_SECS, CLAIM_LIFETIME_SECS, ClaimParams, ProvisioningClaim, check_claim_template,
     create_provisioning_claim,
+};
+pub use provisioning::plan::{Plan, PlanFacts, PlanWrite, plan};
+pub use provisioning::template::{
+    BoundCertificate, BoundCertificateSource, BoundPolicy, BoundTemplate, BoundThing, MAX_BUILT_CHARS, MAX_LIST_ITEMS,
+    MAX_TEMPLATE_DEPTH, MAX_TEMPLATE_POLICIES, Override, ProvisioningTemplate, ThingOverrides,
 };
 pub use rand_core;
 pub use thing::groups::{

@@ -29,6 +29,23 @@ const SUBJECT_PARAMETERS: [(&str, ObjectIdentifier); 7] = [
 pub struct TemplateParameters(Vec<(String, String)>);
 
 impl TemplateParameters {
+    /// Parameters from (name, value) pairs (RegisterThing's `parameters`, fleet provisioning's);
+    /// the first of a repeated name wins.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut out = Self::default();
+        for (name, value) in pairs {
+            out.insert_if_absent(name, value.to_owned());
+        }
+        out
+    }
+
+    /// The same with `name` set to `value` unless it is set already.
+    #[must_use]
+    pub fn with(mut self, name: &str, value: &str) -> Self {
+        self.insert_if_absent(name, value.to_owned());
+        self
+    }
+
     /// The value of parameter `name`.
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&str> {

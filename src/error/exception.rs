@@ -4,7 +4,7 @@ use core::fmt;
 
 use crate::error::{
     CaError, CertificateError, Error, LifecycleError, PagingError, RegistrationCodeError, RegistryError, RequestError,
-    TagError, ThingError, VerificationError,
+    TagError, TemplateProblem, ThingError, VerificationError,
 };
 use crate::x509::pem::{MAX_PEM_CHARS, PemError};
 
@@ -63,6 +63,8 @@ exception_kinds! {
     CertificateConflict = ("CertificateConflictException", 409),
     /// The thing's version is not the one the request expected.
     VersionConflict = ("VersionConflictException", 409),
+    /// A provisioning template's resource exists and its OverrideSettings say FAIL.
+    ResourceRegistrationFailure = ("ResourceRegistrationFailureException", 400),
     /// The policy document breaks AWS IoT's policy rules.
     MalformedPolicy = ("MalformedPolicyException", 400),
     /// The resource still has things attached.
@@ -369,6 +371,10 @@ impl Error {
             Self::Lifecycle(e) => lifecycle_exception(e),
             Self::TagKeys(e) => tag_exception(e, display, |i| format!("tagKeys.{i}.member")),
             Self::Thing(e) => thing_exception(e, display),
+            Self::Template(e) => match e.problem {
+                TemplateProblem::Conflict { .. } => Exception::new(K::ResourceRegistrationFailure, display),
+                _ => Exception::new(K::InvalidRequest, display),
+            },
         }
     }
 }

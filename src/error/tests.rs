@@ -198,6 +198,36 @@ fn samples() -> Vec<Error> {
         ]
         .map(Error::Thing),
     );
+    out.extend(
+        [
+            TemplateProblem::TooLong { max: 10 },
+            TemplateProblem::NotJson,
+            TemplateProblem::WrongType { expected: "string" },
+            TemplateProblem::UnknownKey,
+            TemplateProblem::Missing,
+            TemplateProblem::TooDeep { max: 16 },
+            TemplateProblem::UnknownFunction,
+            TemplateProblem::FunctionArguments,
+            TemplateProblem::ParameterType,
+            TemplateProblem::Nested,
+            TemplateProblem::Duplicate,
+            TemplateProblem::Unsupported,
+            TemplateProblem::CertificateForm,
+            TemplateProblem::CertificateIdOnly,
+            TemplateProblem::TooManyPolicies { max: 10 },
+            TemplateProblem::PolicyForm,
+            TemplateProblem::UnknownResourceType { found: "x".into() },
+            TemplateProblem::OverrideValue { value: "x".into() },
+            TemplateProblem::UndeclaredParameter { name: "p".into() },
+            TemplateProblem::MissingParameter { name: "p".into() },
+            TemplateProblem::TooMany { max: 256 },
+            TemplateProblem::IndexOutOfRange { index: 3, len: 2 },
+            TemplateProblem::NotInMappings { keys: "a.b.c".into() },
+            TemplateProblem::Value { reason: "bad".into() },
+            TemplateProblem::Conflict { resource: "thing t1".into() },
+        ]
+        .map(|problem| Error::Template(TemplateError::at("Resources.thing", problem))),
+    );
     out
 }
 
@@ -359,6 +389,37 @@ fn expected(e: &Error) -> ExceptionKind {
         Error::Thing(ThingError::PolicyAttached { .. }) => K::DeleteConflict,
         Error::Thing(ThingError::PolicyLimit { .. }) => K::LimitExceeded,
         Error::Thing(ThingError::MalformedPolicy { .. }) => K::MalformedPolicy,
+        Error::Template(TemplateError { problem: TemplateProblem::Conflict { .. }, .. }) => {
+            K::ResourceRegistrationFailure
+        }
+        Error::Template(TemplateError {
+            problem:
+                TemplateProblem::TooLong { .. }
+                | TemplateProblem::NotJson
+                | TemplateProblem::WrongType { .. }
+                | TemplateProblem::UnknownKey
+                | TemplateProblem::Missing
+                | TemplateProblem::TooDeep { .. }
+                | TemplateProblem::UnknownFunction
+                | TemplateProblem::FunctionArguments
+                | TemplateProblem::ParameterType
+                | TemplateProblem::Nested
+                | TemplateProblem::Duplicate
+                | TemplateProblem::Unsupported
+                | TemplateProblem::CertificateForm
+                | TemplateProblem::CertificateIdOnly
+                | TemplateProblem::TooManyPolicies { .. }
+                | TemplateProblem::PolicyForm
+                | TemplateProblem::UnknownResourceType { .. }
+                | TemplateProblem::OverrideValue { .. }
+                | TemplateProblem::UndeclaredParameter { .. }
+                | TemplateProblem::MissingParameter { .. }
+                | TemplateProblem::TooMany { .. }
+                | TemplateProblem::IndexOutOfRange { .. }
+                | TemplateProblem::NotInMappings { .. }
+                | TemplateProblem::Value { .. },
+            ..
+        }) => K::InvalidRequest,
     }
 }
 
@@ -391,6 +452,7 @@ fn names_and_statuses_are_the_exception_table() {
             ("ResourceAlreadyExistsException", 409),
             ("CertificateConflictException", 409),
             ("VersionConflictException", 409),
+            ("ResourceRegistrationFailureException", 400),
             ("MalformedPolicyException", 400),
             ("DeleteConflictException", 409),
             ("LimitExceededException", 410),
