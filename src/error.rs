@@ -52,6 +52,8 @@ pub enum Error {
     Thing(ThingError),
     /// A provisioning template's body, its parameters, or what it would provision (rule 11.2).
     Template(TemplateError),
+    /// A provisioning template's life and versions, and fleet provisioning (rules 11.1, 12.3).
+    Provisioning(ProvisioningError),
 }
 
 impl fmt::Display for Error {
@@ -71,6 +73,7 @@ impl fmt::Display for Error {
             Self::TagKeys(e) => write!(f, "tagKeys: {e}"),
             Self::Thing(e) => e.fmt(f),
             Self::Template(e) => e.fmt(f),
+            Self::Provisioning(e) => e.fmt(f),
         }
     }
 }
@@ -712,6 +715,7 @@ from_area! {
     CertificateError => Certificate,
     ThingError => Thing,
     TemplateError => Template,
+    ProvisioningError => Provisioning,
 }
 
 /// A list request's paging members are refused (pageSize, marker / nextToken).
@@ -1197,6 +1201,76 @@ impl fmt::Display for TemplateProblem {
             Self::NotInMappings { keys } => write!(f, "Mappings has no {keys}"),
             Self::Value { reason } => f.write_str(reason),
             Self::Conflict { resource } => write!(f, "{resource} exists and its OverrideSettings say FAIL"),
+        }
+    }
+}
+
+/// A provisioning template's life, its versions, or fleet provisioning refuses (rules 11.1,
+/// 12.3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProvisioningError {
+    /// CreateProvisioningTemplate of a name that exists.
+    TemplateExists {
+        /// Its name.
+        template_name: String,
+        /// Its ARN.
+        template_arn: String,
+    },
+    /// A pre-provisioning hook on a JITP template (hooks are fleet provisioning's).
+    HookOnJitp,
+    /// UpdateProvisioningTemplate with both preProvisioningHook and removePreProvisioningHook.
+    HookAndRemoveHook,
+    /// A version the template does not have.
+    VersionNotFound {
+        /// The template.
+        template_name: String,
+        /// The version.
+        version: u32,
+    },
+    /// A sixth version.
+    VersionsLimit {
+        /// The template.
+        template_name: String,
+        /// The bound.
+        max: usize,
+    },
+    /// DeleteProvisioningTemplateVersion of the default version.
+    DefaultVersion {
+        /// The template.
+        template_name: String,
+        /// The version.
+        version: u32,
+    },
+    /// DeleteProvisioningTemplate of a template a CA's registrationConfig names.
+    TemplateInUse {
+        /// The template.
+        template_name: String,
+        /// How many CAs name it.
+        cas: usize,
+    },
+}
+
+impl fmt::Display for ProvisioningError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TemplateExists { template_name, .. } => write!(f, "the provisioning template {template_name} exists"),
+            Self::HookOnJitp => f.write_str("a JITP template cannot have a pre-provisioning hook"),
+            Self::HookAndRemoveHook => {
+                f.write_str("preProvisioningHook and removePreProvisioningHook cannot be given together")
+            }
+            Self::VersionNotFound { template_name, version } => {
+                write!(f, "the provisioning template {template_name} has no version {version}")
+            }
+            Self::VersionsLimit { template_name, max } => {
+                write!(f, "the provisioning template {template_name} has {max} versions, the most it may; delete one")
+            }
+            Self::DefaultVersion { template_name, version } => {
+                write!(f, "version {version} is the default of the provisioning template {template_name}")
+            }
+            Self::TemplateInUse { template_name, cas } => {
+                write!(f, "the provisioning template {template_name} is named by {cas} CA registrationConfigs")
+            }
         }
     }
 }

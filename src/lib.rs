@@ -111,9 +111,9 @@ pub use device::register::{
 pub use device::registered_ca::RegisteredCa;
 pub use error::exception::{Exception, ExceptionKind};
 pub use error::{
-    CaError, CertificateError, Error, LifecycleError, MarkerProblem, PagingError, RegistrationCodeError, RegistryError,
-    RequestError, ResourceError, TagError, TemplateBodyProblem, TemplateError, TemplateProblem, ThingError,
-    VerificationError,
+    CaError, CertificateError, Error, LifecycleError, MarkerProblem, PagingError, ProvisioningError,
+    RegistrationCodeError, RegistryError, RequestError, ResourceError, TagError, TemplateBodyProblem, TemplateError,
+    TemplateProblem, ThingError, VerificationError,
 };
 pub use model::arn::{ResourceArn, ResourceType};
 pub use model::attributes::{
@@ -155,6 +155,12 @@ pub use provisioning::plan::{Plan, PlanFacts, PlanWrite, plan};
 pub use provisioning::template::{
     BoundCertificate, BoundCertificateSource, BoundPolicy, BoundTemplate, BoundThing, MAX_BUILT_CHARS, MAX_LIST_ITEMS,
     MAX_TEMPLATE_DEPTH, MAX_TEMPLATE_POLICIES, Override, ProvisioningTemplate, ThingOverrides,
+};
+pub use provisioning::templates::{
+    CreateTemplateRequest, HOOK_PAYLOAD_VERSION, MAX_HOOK_TARGET_CHARS, MAX_TEMPLATE_DESCRIPTION_CHARS,
+    MAX_TEMPLATE_VERSIONS, ProvisioningHook, TemplateDescription, TemplateVersion, UpdateTemplateRequest,
+    check_description, create_template, create_template_version, delete_template, delete_template_version,
+    describe_template, describe_template_version, template_versions_listing, templates_listing, update_template,
 };
 pub use rand_core;
 pub use thing::groups::{

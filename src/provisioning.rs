@@ -5,3 +5,4 @@
 pub(crate) mod claim;
 pub(crate) mod plan;
 pub(crate) mod template;
+pub(crate) mod templates;

@@ -11,6 +11,7 @@ mod issued;
 mod json;
 mod lifecycle;
 mod stored;
+mod templates;
 mod things;
 
 pub use ca::{
@@ -19,7 +20,7 @@ pub use ca::{
     registration_to_json,
 };
 pub use certificates::{
-    ProvisioningTemplate, certificate_description_to_json, certificate_entry_to_json, certificate_id_from_path,
+    TemplateEntry, certificate_description_to_json, certificate_entry_to_json, certificate_id_from_path,
     certificate_registration_to_json, connect_decision_to_json, delete_certificate_request_from_rest,
     describe_certificate_response_to_json, list_certificates_by_ca_request_from_rest,
     list_certificates_query_from_rest, list_certificates_response_to_json, refuse_reason_code,
@@ -39,6 +40,14 @@ pub use lifecycle::{
     untag_resource_request_from_json, update_ca_certificate_request_from_rest,
 };
 pub use stored::{ca_record_from_json, ca_record_to_json, certificate_record_from_json, certificate_record_to_json};
+pub use templates::{
+    MAX_PARAMETER_NAME_CHARS, MAX_PARAMETER_VALUE_CHARS, MAX_PARAMETERS, create_template_request_from_json,
+    create_template_response_to_json, create_template_version_request_from_rest,
+    create_template_version_response_to_json, list_template_versions_response_to_json, list_templates_query_from_rest,
+    list_templates_response_to_json, register_thing_request_from_json, register_thing_response_to_json,
+    template_parameters_from_json, template_record_from_json, template_record_to_json, template_to_json,
+    template_version_id_from_path, template_version_to_json, update_template_request_from_rest,
+};
 pub use things::{
     ThingFilter, add_thing_to_thing_group_request_from_json, create_policy_request_from_rest,
     create_policy_response_to_json, create_thing_group_request_from_rest, create_thing_group_response_to_json,

@@ -1,6 +1,6 @@
 //! STATE.json: what the account already holds, turned into the library's facts.
 
-use iot_ca::wire::{ProvisioningTemplate, template_facts_from_json};
+use iot_ca::wire::{TemplateEntry, template_facts_from_json};
 use iot_ca::{
     AccountFacts, AutoRegistrationStatus, CaStatus, CertificateFacts, CertificateId, CertificateMode,
     CertificateRecord, CertificateStatus, CheckedCertificate, CheckedRegistration, ConnectFacts, Connection,
@@ -31,7 +31,7 @@ pub struct Registry {
     cas: Vec<RegisteredCa>,
     others_default: Vec<CertificateId>,
     devices: Vec<Device>,
-    templates: Vec<ProvisioningTemplate>,
+    templates: Vec<TemplateEntry>,
 }
 
 fn parsed(pem: &str, what: &str) -> Result<ParsedCertificate, String> {

@@ -3,8 +3,8 @@
 use core::fmt;
 
 use crate::error::{
-    CaError, CertificateError, Error, LifecycleError, PagingError, RegistrationCodeError, RegistryError, RequestError,
-    TagError, TemplateProblem, ThingError, VerificationError,
+    CaError, CertificateError, Error, LifecycleError, PagingError, ProvisioningError, RegistrationCodeError,
+    RegistryError, RequestError, TagError, TemplateProblem, ThingError, VerificationError,
 };
 use crate::x509::pem::{MAX_PEM_CHARS, PemError};
 
@@ -67,6 +67,8 @@ exception_kinds! {
     ResourceRegistrationFailure = ("ResourceRegistrationFailureException", 400),
     /// The policy document breaks AWS IoT's policy rules.
     MalformedPolicy = ("MalformedPolicyException", 400),
+    /// The template has as many versions as it may.
+    VersionsLimitExceeded = ("VersionsLimitExceededException", 409),
     /// The resource still has things attached.
     DeleteConflict = ("DeleteConflictException", 409),
     /// An account limit is reached.
@@ -209,6 +211,23 @@ fn thing_exception(e: &ThingError, display: String) -> Exception {
         ThingError::PolicyAttached { .. } => Exception::new(K::DeleteConflict, display),
         ThingError::PolicyLimit { .. } => Exception::new(K::LimitExceeded, display),
         ThingError::MalformedPolicy { .. } => Exception::new(K::MalformedPolicy, display),
+    }
+}
+
+fn provisioning_exception(e: &ProvisioningError, display: String) -> Exception {
+    use ExceptionKind as K;
+    match e {
+        ProvisioningError::TemplateExists { template_name, template_arn } => {
+            already_exists(display, template_name, template_arn)
+        }
+        ProvisioningError::HookOnJitp | ProvisioningError::HookAndRemoveHook => {
+            Exception::new(K::InvalidRequest, display)
+        }
+        ProvisioningError::VersionNotFound { .. } => Exception::new(K::ResourceNotFound, display),
+        ProvisioningError::VersionsLimit { .. } => Exception::new(K::VersionsLimitExceeded, display),
+        ProvisioningError::DefaultVersion { .. } | ProvisioningError::TemplateInUse { .. } => {
+            Exception::new(K::DeleteConflict, display)
+        }
     }
 }
 
@@ -371,6 +390,7 @@ impl Error {
             Self::Lifecycle(e) => lifecycle_exception(e),
             Self::TagKeys(e) => tag_exception(e, display, |i| format!("tagKeys.{i}.member")),
             Self::Thing(e) => thing_exception(e, display),
+            Self::Provisioning(e) => provisioning_exception(e, display),
             Self::Template(e) => match e.problem {
                 TemplateProblem::Conflict { .. } => Exception::new(K::ResourceRegistrationFailure, display),
                 _ => Exception::new(K::InvalidRequest, display),

@@ -228,6 +228,19 @@ fn samples() -> Vec<Error> {
         ]
         .map(|problem| Error::Template(TemplateError::at("Resources.thing", problem))),
     );
+    let name = || "fleet".to_owned();
+    out.extend(
+        [
+            ProvisioningError::TemplateExists { template_name: name(), template_arn: arn() },
+            ProvisioningError::HookOnJitp,
+            ProvisioningError::HookAndRemoveHook,
+            ProvisioningError::VersionNotFound { template_name: name(), version: 2 },
+            ProvisioningError::VersionsLimit { template_name: name(), max: 5 },
+            ProvisioningError::DefaultVersion { template_name: name(), version: 1 },
+            ProvisioningError::TemplateInUse { template_name: name(), cas: 1 },
+        ]
+        .map(Error::Provisioning),
+    );
     out
 }
 
@@ -392,6 +405,13 @@ fn expected(e: &Error) -> ExceptionKind {
         Error::Template(TemplateError { problem: TemplateProblem::Conflict { .. }, .. }) => {
             K::ResourceRegistrationFailure
         }
+        Error::Provisioning(ProvisioningError::TemplateExists { .. }) => K::ResourceAlreadyExists,
+        Error::Provisioning(ProvisioningError::HookOnJitp | ProvisioningError::HookAndRemoveHook) => K::InvalidRequest,
+        Error::Provisioning(ProvisioningError::VersionNotFound { .. }) => K::ResourceNotFound,
+        Error::Provisioning(ProvisioningError::VersionsLimit { .. }) => K::VersionsLimitExceeded,
+        Error::Provisioning(ProvisioningError::DefaultVersion { .. } | ProvisioningError::TemplateInUse { .. }) => {
+            K::DeleteConflict
+        }
         Error::Template(TemplateError {
             problem:
                 TemplateProblem::TooLong { .. }
@@ -454,6 +474,7 @@ fn names_and_statuses_are_the_exception_table() {
             ("VersionConflictException", 409),
             ("ResourceRegistrationFailureException", 400),
             ("MalformedPolicyException", 400),
+            ("VersionsLimitExceededException", 409),
             ("DeleteConflictException", 409),
             ("LimitExceededException", 410),
             ("InternalFailureException", 500),

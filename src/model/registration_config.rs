@@ -55,22 +55,27 @@ impl TemplateBody {
 pub struct RoleArn(String);
 
 impl RoleArn {
-    /// Checks length and shape.
+    /// Checks length and shape, as `registrationConfig.roleArn`.
     ///
     /// # Errors
     /// [`RequestError::Length`] or [`RequestError::Pattern`] (InvalidRequestException).
     pub fn parse(text: &str) -> Result<Self, Error> {
-        const MEMBER: &str = "registrationConfig.roleArn";
+        Self::parse_member(text, "registrationConfig.roleArn")
+    }
+
+    /// Checks length and shape, as the member `member` (`provisioningRoleArn`).
+    ///
+    /// # Errors
+    /// [`RequestError::Length`] or [`RequestError::Pattern`] (InvalidRequestException).
+    pub fn parse_member(text: &str, member: &'static str) -> Result<Self, Error> {
         let len = bounded_len(text, MAX_ROLE_ARN_CHARS);
         if !(MIN_ROLE_ARN_CHARS..=MAX_ROLE_ARN_CHARS).contains(&len) {
             let len = if len > MAX_ROLE_ARN_CHARS { text.chars().count() } else { len };
-            return Err(
-                RequestError::Length { member: MEMBER, len, min: MIN_ROLE_ARN_CHARS, max: MAX_ROLE_ARN_CHARS }.into()
-            );
+            return Err(RequestError::Length { member, len, min: MIN_ROLE_ARN_CHARS, max: MAX_ROLE_ARN_CHARS }.into());
         }
         if !role_arn_shape(text) {
             return Err(RequestError::Pattern {
-                member: MEMBER,
+                member,
                 value: text.chars().take(256).collect(),
                 pattern: ROLE_ARN_PATTERN,
             }

@@ -268,7 +268,7 @@ pub fn connect_decision_to_json(decision: &ConnectDecision) -> Value {
 /// A provisioning template as a registry file or a service configuration lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct ProvisioningTemplate {
+pub struct TemplateEntry {
     /// `templateName`.
     pub name: TemplateName,
     /// `type` and `enabled` (default true).
@@ -281,7 +281,7 @@ pub struct ProvisioningTemplate {
 ///
 /// # Errors
 /// [`Error::Request`] naming the member that is missing, of the wrong type or outside its rule.
-pub fn template_facts_from_json(value: &Value) -> Result<Vec<ProvisioningTemplate>, Error> {
+pub fn template_facts_from_json(value: &Value) -> Result<Vec<TemplateEntry>, Error> {
     let items = value.as_array().ok_or_else(|| wrong_type("provisioningTemplates", "array"))?;
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
@@ -298,7 +298,7 @@ pub fn template_facts_from_json(value: &Value) -> Result<Vec<ProvisioningTemplat
             Some(_) => return Err(wrong_type(&format!("{path}.enabled"), "boolean")),
         };
         let body = string(t, "templateBody", &format!("{path}.templateBody"))?.map(TemplateBody::parse).transpose()?;
-        out.push(ProvisioningTemplate {
+        out.push(TemplateEntry {
             name: TemplateName::parse(name)?,
             facts: TemplateFacts::new(TemplateType::parse(kind, "type")?).with_enabled(enabled),
             body,
