@@ -13,6 +13,7 @@ use crate::model::enums::CertificateStatus;
 use crate::model::enums::Finding;
 use crate::x509::algorithm::{KeyError, SignatureError};
 use crate::x509::cert::{CertificateInputError, ValidityError, Version};
+use crate::x509::csr::CsrError;
 use crate::x509::issue::IssueError;
 use crate::x509::pem::PemError;
 use crate::x509::tlv::ParseError;
@@ -47,6 +48,9 @@ pub enum Error {
     /// UntagResource's `tagKeys`: a key outside the tag key rules (the index names
     /// `tagKeys.N.member`).
     TagKeys(TagError),
+    /// CreateCertificateFromCsr's `certificateSigningRequest`: not one strict PKCS#10 request,
+    /// a key outside the policy, or a self-signature that does not verify (rule 10.3).
+    Csr(CsrError),
 }
 
 impl fmt::Display for Error {
@@ -64,6 +68,7 @@ impl fmt::Display for Error {
             Self::Resource(e) => e.fmt(f),
             Self::Lifecycle(e) => e.fmt(f),
             Self::TagKeys(e) => write!(f, "tagKeys: {e}"),
+            Self::Csr(e) => write!(f, "certificate signing request: {e}"),
         }
     }
 }
@@ -703,6 +708,7 @@ from_area! {
     ResourceError => Resource,
     LifecycleError => Lifecycle,
     CertificateError => Certificate,
+    CsrError => Csr,
 }
 
 /// A list request's paging members are refused (pageSize, marker / nextToken).
