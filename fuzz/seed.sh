@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 data=../tests/data
-mkdir -p corpus/pem_ca corpus/check corpus/request_strings corpus/json_request corpus/differential corpus/lifecycle_wire corpus/device_certificates
+mkdir -p corpus/pem_ca corpus/check corpus/request_strings corpus/json_request corpus/differential corpus/lifecycle_wire corpus/device_certificates corpus/csr
 for f in "$data"/*.pem; do
   cp "$f" "corpus/pem_ca/$(basename "$f")"
   # DER too, so the DER path starts from real certificates.
@@ -33,4 +33,9 @@ id=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 arn="arn:aws:iot:us-east-1:123456789012:cacert/$id"
 printf '%s\0newStatus=ACTIVE&newAutoRegistrationStatus=ENABLE&pageSize=2&isAscendingOrder=true&templateName=jitp&marker=AQ%%2Bb%%3D&resourceArn=%s\0{"registrationConfig": {"templateName": "jitp"}, "resourceArn": "%s", "tags": [{"Key": "env", "Value": "prod"}], "tagKeys": ["env"]}' \
   "$id" "$arn" "$arn" > corpus/lifecycle_wire/mixed
+# csr: the OpenSSL requests, as PEM and as DER.
+for f in "$data"/*.csr; do
+  cp "$f" "corpus/csr/$(basename "$f")"
+  grep -v -- ----- "$f" | base64 -d > "corpus/csr/$(basename "$f" .csr).der"
+done
 echo "seeded: $(find corpus -type f | wc -l) files"

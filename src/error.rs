@@ -14,6 +14,7 @@ use crate::model::enums::Finding;
 use crate::model::policy_document::PolicyDocumentProblem;
 use crate::x509::algorithm::{KeyError, SignatureError};
 use crate::x509::cert::{CertificateInputError, ValidityError, Version};
+use crate::x509::csr::CsrError;
 use crate::x509::issue::IssueError;
 use crate::x509::pem::PemError;
 use crate::x509::tlv::ParseError;
@@ -54,6 +55,9 @@ pub enum Error {
     Template(TemplateError),
     /// A provisioning template's life and versions, and fleet provisioning (rules 11.1, 12.3).
     Provisioning(ProvisioningError),
+    /// CreateCertificateFromCsr's `certificateSigningRequest`: not one strict PKCS#10 request,
+    /// a key outside the policy, or a self-signature that does not verify (rule 10.3).
+    Csr(CsrError),
 }
 
 impl fmt::Display for Error {
@@ -74,6 +78,7 @@ impl fmt::Display for Error {
             Self::Thing(e) => e.fmt(f),
             Self::Template(e) => e.fmt(f),
             Self::Provisioning(e) => e.fmt(f),
+            Self::Csr(e) => write!(f, "certificate signing request: {e}"),
         }
     }
 }
@@ -716,6 +721,7 @@ from_area! {
     ThingError => Thing,
     TemplateError => Template,
     ProvisioningError => Provisioning,
+    CsrError => Csr,
 }
 
 /// A list request's paging members are refused (pageSize, marker / nextToken).

@@ -54,6 +54,9 @@
 //!   [`ConnectFacts`] → a [`ConnectDecision`]: connect, refuse, just-in-time registration (the
 //!   record and the [`RegisteredEvent`]) or just-in-time provisioning (the record and the
 //!   [`TemplateParameters`]).
+//! * **Certification requests** (CreateCertificateFromCsr): [`ParsedCsr`] reads one PKCS#10
+//!   request strictly, [`ParsedCsr::verify`] holds its key to the key policy and checks its
+//!   self-signature, and returns a [`VerifiedCsr`].
 //! * **GetRegistrationCode**: [`RegistrationCode::generate`] and [`RegistrationCode::parse`].
 //! * **CreateProvisioningClaim**: [`create_provisioning_claim`], signing through RustCrypto's
 //!   signer traits; [`create_verification_certificate`] makes the proof the AWS guide makes.
@@ -182,11 +185,12 @@ pub use x509::algorithm::{HashAlgorithm, KeyError, KeyKind, SignatureAlgorithm, 
 pub use x509::backend::Backend;
 pub use x509::cert::{CertificateInputError, ValidityError};
 pub use x509::cert::{ParsedCertificate, Version};
+pub use x509::csr::{CsrError, ParsedCsr, VerifiedCsr};
 pub use x509::issue::IssueError;
 pub use x509::issue::{CertificateSigner, KeyAlgorithm, KeyPair};
 pub use x509::key::{PublicKey, RSA_MAX_BITS, RSA_MIN_BITS, verify_signed_data};
-pub use x509::pem::MAX_PEM_CHARS;
 pub use x509::pem::PemError;
+pub use x509::pem::{MAX_CSR_PEM_CHARS, MAX_PEM_CHARS};
 pub use x509::self_signed::{CaCertificateParams, create_ca_certificate};
 pub use x509::time::UnixTime;
 pub use x509::tlv::ParseError;

@@ -6,7 +6,8 @@ use crate::error::{
     CaError, CertificateError, Error, LifecycleError, PagingError, ProvisioningError, RegistrationCodeError,
     RegistryError, RequestError, TagError, TemplateProblem, ThingError, VerificationError,
 };
-use crate::x509::pem::{MAX_PEM_CHARS, PemError};
+use crate::x509::csr::CsrError;
+use crate::x509::pem::{MAX_CSR_PEM_CHARS, MAX_PEM_CHARS, PemError};
 
 /// Declares [`ExceptionKind`] once: each kind with its wire name, HTTP status and doc line,
 /// from which `ALL`, `name` and `http_status` are derived.
@@ -358,6 +359,18 @@ fn pem_exception(member: &str, e: &PemError, display: String) -> Exception {
     }
 }
 
+/// A certification request: every fault is InvalidRequestException (the only client error
+/// CreateCertificateFromCsr declares), its length bounds in AWS's validation wording.
+fn csr_exception(e: &CsrError, display: String) -> Exception {
+    const MEMBER: &str = "certificateSigningRequest";
+    let message = match e {
+        CsrError::Pem(PemError::Empty) => length_message(MEMBER, 0, 1, MAX_CSR_PEM_CHARS),
+        CsrError::Pem(PemError::TooLong { len, max }) => length_message(MEMBER, *len, 1, *max),
+        _ => display,
+    };
+    Exception::new(ExceptionKind::InvalidRequest, message)
+}
+
 impl Error {
     /// The AWS exception this error is answered with: name, HTTP status, message.
     #[must_use]
@@ -395,6 +408,7 @@ impl Error {
                 TemplateProblem::Conflict { .. } => Exception::new(K::ResourceRegistrationFailure, display),
                 _ => Exception::new(K::InvalidRequest, display),
             },
+            Self::Csr(e) => csr_exception(e, display),
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::model::enums::Finding;
 use crate::x509::algorithm::{KeyError, SignatureError};
 use crate::x509::cert::ValidityError;
 use crate::x509::cert::Version;
+use crate::x509::csr::CsrError;
 use crate::x509::issue::IssueError;
 use crate::x509::time::UnixTime;
 use crate::x509::tlv::ParseError;
@@ -241,6 +242,18 @@ fn samples() -> Vec<Error> {
         ]
         .map(Error::Provisioning),
     );
+    for p in &pem {
+        out.push(Error::Csr(CsrError::Pem(p.clone())));
+    }
+    out.extend([
+        Error::Csr(CsrError::Der { field: "attributes" }),
+        Error::Csr(CsrError::TrailingData { len: 1 }),
+        Error::Csr(CsrError::Version { value: 1 }),
+        Error::Csr(CsrError::DuplicateAttribute { attribute: const_oid::db::rfc5912::ID_EXTENSION_REQ }),
+        Error::Csr(CsrError::SignatureUnusedBits { unused: 1 }),
+        Error::Csr(CsrError::Key(KeyError::RsaModulusSize { bits: 1024 })),
+        Error::Csr(CsrError::Signature(SignatureError::Sha1NotAllowed)),
+    ]);
     out
 }
 
@@ -440,6 +453,16 @@ fn expected(e: &Error) -> ExceptionKind {
                 | TemplateProblem::Value { .. },
             ..
         }) => K::InvalidRequest,
+        Error::Csr(
+            CsrError::Pem(_)
+            | CsrError::Der { .. }
+            | CsrError::TrailingData { .. }
+            | CsrError::Version { .. }
+            | CsrError::DuplicateAttribute { .. }
+            | CsrError::SignatureUnusedBits { .. }
+            | CsrError::Key(_)
+            | CsrError::Signature(_),
+        ) => K::InvalidRequest,
     }
 }
 
@@ -504,5 +527,36 @@ fn length_violations_read_like_aws() {
         e.exception().message,
         "1 validation error detected: Value at 'caCertificate' failed to satisfy constraint: \
          Member must have length less than or equal to 65536"
+    );
+    let e = Error::Csr(CsrError::Pem(PemError::TooLong { len: 4_097, max: 4_096 }));
+    assert_eq!(
+        e.exception().message,
+        "1 validation error detected: Value at 'certificateSigningRequest' failed to satisfy constraint: \
+         Member must have length less than or equal to 4096"
+    );
+    let e = Error::Csr(CsrError::Pem(PemError::Empty));
+    assert_eq!(
+        e.exception().message,
+        "1 validation error detected: Value at 'certificateSigningRequest' failed to satisfy constraint: \
+         Member must have length greater than or equal to 1"
+    );
+}
+
+#[test]
+fn csr_messages_name_the_request_and_its_label() {
+    let e = Error::Csr(CsrError::Pem(PemError::WrongLabel { label: "CERTIFICATE".into() }));
+    assert_eq!(
+        e.exception().message,
+        "certificate signing request: the PEM block is labelled CERTIFICATE, not CERTIFICATE REQUEST"
+    );
+    let e = Error::Csr(CsrError::Pem(PemError::NoBlock));
+    assert_eq!(
+        e.exception().message,
+        "certificate signing request: no PEM block found: expected one -----BEGIN CERTIFICATE REQUEST----- block"
+    );
+    let e = Error::Csr(CsrError::Key(KeyError::RsaModulusSize { bits: 1024 }));
+    assert_eq!(
+        e.exception().message,
+        "certificate signing request: the RSA modulus has 1024 bits, outside 2048..=8192"
     );
 }

@@ -112,13 +112,7 @@ impl ParsedCertificate {
         let issuer = name(&mut t, "issuer")?;
         let validity = t.expect(Tag::Sequence, "validity")?;
         let subject = name(&mut t, "subject")?;
-        let spki_start = t.position();
-        t.nested(Tag::Sequence, "subjectPublicKeyInfo", |parts| {
-            algorithm_identifier(parts, "subjectPublicKeyInfo")?;
-            let key = parts.expect(Tag::BitString, "subjectPublicKey")?;
-            check_bit_string(parts.bytes(key.value), "subjectPublicKey")
-        })?;
-        let spki = spki_start..t.position();
+        let spki = subject_public_key_info(&mut t)?;
         for (number, field) in [(1, "issuerUniqueID"), (2, "subjectUniqueID")] {
             if t.peek_tag() == Some(context(number, false)) {
                 let id = t.any(field)?;
@@ -318,16 +312,29 @@ impl ParsedCertificate {
 }
 
 /// An AlgorithmIdentifier, read by [`tlv::algorithm_identifier`]; its whole TLV's position.
-fn algorithm_identifier(cursor: &mut Cursor<'_>, field: &'static str) -> Result<Range<usize>, ParseError> {
+/// Shared with the certification request (`csr.rs`).
+pub(crate) fn algorithm_identifier(cursor: &mut Cursor<'_>, field: &'static str) -> Result<Range<usize>, ParseError> {
     let start = cursor.position();
     tlv::algorithm_identifier(cursor, field)?;
     Ok(start..cursor.position())
 }
 
 /// A Name, walked strictly; its whole TLV's position.
-fn name(cursor: &mut Cursor<'_>, field: &'static str) -> Result<Range<usize>, ParseError> {
+pub(crate) fn name(cursor: &mut Cursor<'_>, field: &'static str) -> Result<Range<usize>, ParseError> {
     let start = cursor.position();
     walk_name(cursor, field, |_, _| {})?;
+    Ok(start..cursor.position())
+}
+
+/// A SubjectPublicKeyInfo by shape (RFC 5280 §4.1.2.7): an AlgorithmIdentifier and a DER BIT
+/// STRING; its whole TLV's position. Which keys are accepted is `key.rs`'s rule.
+pub(crate) fn subject_public_key_info(cursor: &mut Cursor<'_>) -> Result<Range<usize>, ParseError> {
+    let start = cursor.position();
+    cursor.nested(Tag::Sequence, "subjectPublicKeyInfo", |parts| {
+        algorithm_identifier(parts, "subjectPublicKeyInfo")?;
+        let key = parts.expect(Tag::BitString, "subjectPublicKey")?;
+        check_bit_string(parts.bytes(key.value), "subjectPublicKey")
+    })?;
     Ok(start..cursor.position())
 }
 
@@ -341,7 +348,9 @@ fn check_bit_string(content: &[u8], field: &'static str) -> Result<(), ParseErro
     }
 }
 
-fn parse_extensions(der: &[u8], range: Range<usize>) -> Result<Vec<RawExtension>, ParseError> {
+/// The Extensions inside `range`, which must hold exactly one non-empty SEQUENCE OF Extension
+/// (RFC 5280 §4.1): a certificate's `[3]` wrapper, or a request's extensionRequest values.
+pub(crate) fn parse_extensions(der: &[u8], range: Range<usize>) -> Result<Vec<RawExtension>, ParseError> {
     const FIELD: &str = "extensions";
     let mut wrapper = Cursor::new(der, range);
     let seq = wrapper.expect(Tag::Sequence, FIELD)?;

@@ -1,27 +1,64 @@
-//! Bounded PEM input (rule 1.2): one `CERTIFICATE` block in, DER bytes out.
+//! Bounded PEM input (rule 1.2): one `CERTIFICATE` block in, DER bytes out; and the same
+//! decoder for a certification request's `CERTIFICATE REQUEST` block.
 
 use core::fmt;
 
 /// Largest accepted certificate field, in characters: the service model's `CertificatePem` max 65536.
 pub const MAX_PEM_CHARS: usize = 65_536;
 
-/// The only PEM label a certificate field may carry (RFC 7468 §5.1).
-const CERTIFICATE_LABEL: &str = "CERTIFICATE";
+/// Largest accepted certification request field, in characters: the service model's
+/// `CertificateSigningRequest` (iot-2015-05-28, CreateCertificateFromCsr) is 1..=4096.
+pub const MAX_CSR_PEM_CHARS: usize = 4_096;
+
+/// What a PEM field holds: the label of its block (RFC 7468 §5.1, §7), other labels tools
+/// write for the same content, the field's length bound, and what messages call it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PemKind {
+    label: &'static str,
+    aliases: &'static [&'static str],
+    max_chars: usize,
+    noun: &'static str,
+}
+
+impl PemKind {
+    fn accepts(&self, label: &str) -> bool {
+        label == self.label || self.aliases.contains(&label)
+    }
+}
+
+/// A certificate field: one `CERTIFICATE` block (RFC 7468 §5.1), at most [`MAX_PEM_CHARS`].
+pub(crate) const CERTIFICATE: PemKind =
+    PemKind { label: "CERTIFICATE", aliases: &[], max_chars: MAX_PEM_CHARS, noun: "certificate" };
+
+/// A certification request field: one `CERTIFICATE REQUEST` block (RFC 7468 §7), or `NEW
+/// CERTIFICATE REQUEST` as `openssl req -newhdr`, Windows certreq and older tools write it
+/// (RFC 7468 §7: parsers MAY treat the two as equivalent), at most [`MAX_CSR_PEM_CHARS`].
+pub(crate) const CERTIFICATE_REQUEST: PemKind = PemKind {
+    label: "CERTIFICATE REQUEST",
+    aliases: &["NEW CERTIFICATE REQUEST"],
+    max_chars: MAX_CSR_PEM_CHARS,
+    noun: "certificate request",
+};
 
 /// Checks the length bound of a certificate field (1..=[`MAX_PEM_CHARS`] characters) without
 /// looking at more of the input than the bound needs.
 pub(crate) fn check_length(text: &str) -> Result<(), PemError> {
+    check_length_within(text, MAX_PEM_CHARS)
+}
+
+/// Checks that `text` holds 1..=`max` characters, looking at no more of it than the bound needs.
+fn check_length_within(text: &str, max: usize) -> Result<(), PemError> {
     if text.is_empty() {
         return Err(PemError::Empty);
     }
-    // A char is at most 4 bytes: past 4 * MAX bytes the field is too long whatever it holds.
-    if text.len() > 4 * MAX_PEM_CHARS {
-        return Err(PemError::TooLong { len: text.len(), max: MAX_PEM_CHARS });
+    // A char is at most 4 bytes: past 4 * max bytes the field is too long whatever it holds.
+    if text.len() > max.saturating_mul(4) {
+        return Err(PemError::TooLong { len: text.len(), max });
     }
-    if text.len() > MAX_PEM_CHARS {
+    if text.len() > max {
         let len = text.chars().count();
-        if len > MAX_PEM_CHARS {
-            return Err(PemError::TooLong { len, max: MAX_PEM_CHARS });
+        if len > max {
+            return Err(PemError::TooLong { len, max });
         }
     }
     Ok(())
@@ -37,7 +74,22 @@ pub(crate) fn check_length(text: &str) -> Result<(), PemError> {
 /// [`PemError`] naming what was found instead: nothing, several blocks, another label,
 /// a block without its end line, or bad base64.
 pub(crate) fn decode_certificate(text: &str) -> Result<Vec<u8>, PemError> {
-    check_length(text)?;
+    decode(text, &CERTIFICATE)
+}
+
+/// Decodes a field that must hold exactly one `CERTIFICATE REQUEST` (or `NEW CERTIFICATE
+/// REQUEST`) PEM block, at most [`MAX_CSR_PEM_CHARS`] characters, as [`decode_certificate`]
+/// decodes a certificate's.
+///
+/// # Errors
+/// [`PemError`], as for [`decode_certificate`].
+pub(crate) fn decode_certificate_request(text: &str) -> Result<Vec<u8>, PemError> {
+    decode(text, &CERTIFICATE_REQUEST)
+}
+
+/// Decodes a field that must hold exactly one PEM block of `kind`.
+fn decode(text: &str, kind: &PemKind) -> Result<Vec<u8>, PemError> {
+    check_length_within(text, kind.max_chars)?;
     let mut begins = 0;
     let mut label = None;
     let mut body = Vec::with_capacity(text.len());
@@ -67,14 +119,14 @@ pub(crate) fn decode_certificate(text: &str) -> Result<Vec<u8>, PemError> {
         (1, Some(label)) => label,
         (count, _) => return Err(PemError::MultipleBlocks { count }),
     };
-    if label != CERTIFICATE_LABEL {
+    if !kind.accepts(label) {
         return Err(PemError::WrongLabel { label: label.chars().take(64).collect() });
     }
     if state != Block::After {
         return Err(PemError::Truncated);
     }
     if memchr::memchr(b':', &body).is_some() {
-        // RFC 1421 headers (Proc-Type, DEK-Info) have no place in a CERTIFICATE block.
+        // RFC 1421 headers (Proc-Type, DEK-Info) have no place in a certificate or request block.
         return Err(PemError::Malformed);
     }
     let der = base64_simd::STANDARD.decode_to_vec(&body).map_err(|_| PemError::Base64)?;
@@ -163,13 +215,14 @@ fn boundary<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
     line.trim_end_matches(['\r', '\n', ' ', '\t']).strip_prefix(prefix)?.strip_suffix("-----")
 }
 
-/// A certificate field's text is not one well-formed `CERTIFICATE` PEM block (rule 1.2).
+/// A PEM field's text is not one well-formed block of the label the field takes: `CERTIFICATE`
+/// (rule 1.2), or `CERTIFICATE REQUEST` (rule 10.3).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PemError {
     /// The field is empty.
     Empty,
-    /// The field is longer than [`MAX_PEM_CHARS`].
+    /// The field is longer than its bound ([`MAX_PEM_CHARS`], [`MAX_CSR_PEM_CHARS`]).
     TooLong {
         /// Length in characters (or bytes, when far past the bound).
         len: usize,
@@ -196,18 +249,27 @@ pub enum PemError {
     Malformed,
 }
 
-impl fmt::Display for PemError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl PemError {
+    /// The sentence for a field that holds `kind`'s blocks: [`Display`](fmt::Display) says it
+    /// for a certificate field, a certification request's error for its own field.
+    pub(crate) fn fmt_for(&self, f: &mut fmt::Formatter<'_>, kind: &PemKind) -> fmt::Result {
+        let PemKind { label, noun, .. } = kind;
         match self {
             Self::Empty => f.write_str("the field is empty"),
             Self::TooLong { len, max } => write!(f, "the field has {len} characters, more than the {max} allowed"),
-            Self::NoBlock => f.write_str("no PEM block found: expected one -----BEGIN CERTIFICATE----- block"),
-            Self::MultipleBlocks { count } => write!(f, "{count} PEM blocks found: expected exactly one certificate"),
-            Self::WrongLabel { label } => write!(f, "the PEM block is labelled {label}, not CERTIFICATE"),
-            Self::Truncated => f.write_str("the PEM block has no -----END CERTIFICATE----- line (truncated)"),
+            Self::NoBlock => write!(f, "no PEM block found: expected one -----BEGIN {label}----- block"),
+            Self::MultipleBlocks { count } => write!(f, "{count} PEM blocks found: expected exactly one {noun}"),
+            Self::WrongLabel { label: found } => write!(f, "the PEM block is labelled {found}, not {label}"),
+            Self::Truncated => write!(f, "the PEM block has no -----END {label}----- line (truncated)"),
             Self::Base64 => f.write_str("the PEM block's body is not valid base64"),
             Self::Malformed => f.write_str("the PEM block is malformed"),
         }
+    }
+}
+
+impl fmt::Display for PemError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_for(f, &CERTIFICATE)
     }
 }
 
@@ -247,6 +309,26 @@ mod tests {
         assert_eq!(decode_certificate(cut), Err(PemError::Truncated));
         let bad = block("CERTIFICATE").replace(BODY, "MA*CAQA=");
         assert_eq!(decode_certificate(&bad), Err(PemError::Base64));
+    }
+
+    #[test]
+    fn request_fields_take_either_request_label_and_their_own_bound() {
+        let der = vec![0x30, 0x03, 0x02, 0x01, 0x00];
+        for label in ["CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"] {
+            assert_eq!(decode_certificate_request(&block(label)), Ok(der.clone()));
+            assert_eq!(decode_certificate(&block(label)), Err(PemError::WrongLabel { label: label.into() }));
+        }
+        assert_eq!(
+            decode_certificate_request(&block("CERTIFICATE")),
+            Err(PemError::WrongLabel { label: "CERTIFICATE".into() })
+        );
+        let mixed = "-----BEGIN NEW CERTIFICATE REQUEST-----\nMAMCAQA=\n-----END CERTIFICATE REQUEST-----\n";
+        assert_eq!(decode_certificate_request(mixed), Err(PemError::Truncated));
+        let long = format!("{}\n{}", "x".repeat(MAX_CSR_PEM_CHARS), block("CERTIFICATE REQUEST"));
+        let len = long.len();
+        assert_eq!(decode_certificate_request(&long), Err(PemError::TooLong { len, max: MAX_CSR_PEM_CHARS }));
+        // The same length is well within a certificate field's bound.
+        assert!(decode_certificate(&long.replace("CERTIFICATE REQUEST", "CERTIFICATE")).is_ok());
     }
 
     #[test]

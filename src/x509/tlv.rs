@@ -97,6 +97,48 @@ impl<'a> Cursor<'a> {
     pub(crate) fn bytes(&self, range: Range<usize>) -> &'a [u8] {
         self.input.get(range).unwrap_or_default()
     }
+
+    /// Reads a SET OF (X.690 §8.12) with `tag` and hands each element's TLV to `each`, in order.
+    /// The elements must stand in X.690 §11.6 order; with `non_empty`, the SET must hold one
+    /// at least (`SET SIZE (1..MAX) OF`).
+    pub(crate) fn set_of(
+        &mut self,
+        tag: Tag,
+        field: &'static str,
+        non_empty: bool,
+        mut each: impl FnMut(&Tlv) -> Result<(), ParseError>,
+    ) -> Result<(), ParseError> {
+        self.nested(tag, field, |elements| {
+            if non_empty && elements.is_empty() {
+                return Err(ParseError::Der { field });
+            }
+            let mut previous: Option<&[u8]> = None;
+            while !elements.is_empty() {
+                let element = elements.any(field)?;
+                let encoding = elements.bytes(element.whole.clone());
+                if previous.is_some_and(|p| set_order(p, encoding) == core::cmp::Ordering::Greater) {
+                    return Err(ParseError::Der { field });
+                }
+                each(&element)?;
+                previous = Some(encoding);
+            }
+            Ok(())
+        })
+    }
+
+    /// Reads every TLV left in the cursor and, inside each constructed one, every TLV down to
+    /// `depth` levels: each header strict DER and each length exact, whatever the types. A
+    /// constructed encoding deeper than `depth` is refused, which bounds the recursion.
+    pub(crate) fn walk_all(&mut self, field: &'static str, depth: usize) -> Result<(), ParseError> {
+        while !self.is_empty() {
+            let tlv = self.any(field)?;
+            if tlv.tag.is_constructed() {
+                let depth = depth.checked_sub(1).ok_or(ParseError::Der { field })?;
+                Cursor::new(self.input, tlv.value).walk_all(field, depth)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The header of the TLV at the start of `window` when it is one of the shapes a certificate
