@@ -100,7 +100,7 @@ pub use device::connect::{
 };
 pub use device::issued::{
     ISSUED_BACKDATE_SECS, ISSUED_NOT_AFTER, IssueParams, IssuedCertificate, KEYS_AND_CERTIFICATE_SUBJECT,
-    create_keys_and_certificate,
+    create_certificate_from_csr, create_keys_and_certificate,
 };
 pub use device::jitp::{CERTIFICATE_ID_PARAMETER, TemplateParameters};
 pub use device::lifecycle::{

@@ -95,6 +95,22 @@ pub enum Operation {
     CreateCertificateFromCsr,
     /// `GET /endpoint`.
     DescribeEndpoint,
+    /// `GET /provisioning-templates/{templateName}`.
+    DescribeProvisioningTemplate,
+    /// `GET /provisioning-templates`.
+    ListProvisioningTemplates,
+    /// `PATCH /provisioning-templates/{templateName}`.
+    UpdateProvisioningTemplate,
+    /// `POST /provisioning-templates/{templateName}/versions`.
+    CreateProvisioningTemplateVersion,
+    /// `GET /provisioning-templates/{templateName}/versions`.
+    ListProvisioningTemplateVersions,
+    /// `GET /provisioning-templates/{templateName}/versions/{versionId}`.
+    DescribeProvisioningTemplateVersion,
+    /// `DELETE /provisioning-templates/{templateName}/versions/{versionId}`.
+    DeleteProvisioningTemplateVersion,
+    /// `POST /things`.
+    RegisterThing,
 }
 
 impl Operation {
@@ -147,6 +163,14 @@ impl Operation {
             Self::CreateKeysAndCertificate => "CreateKeysAndCertificate",
             Self::CreateCertificateFromCsr => "CreateCertificateFromCsr",
             Self::DescribeEndpoint => "DescribeEndpoint",
+            Self::DescribeProvisioningTemplate => "DescribeProvisioningTemplate",
+            Self::ListProvisioningTemplates => "ListProvisioningTemplates",
+            Self::UpdateProvisioningTemplate => "UpdateProvisioningTemplate",
+            Self::CreateProvisioningTemplateVersion => "CreateProvisioningTemplateVersion",
+            Self::ListProvisioningTemplateVersions => "ListProvisioningTemplateVersions",
+            Self::DescribeProvisioningTemplateVersion => "DescribeProvisioningTemplateVersion",
+            Self::DeleteProvisioningTemplateVersion => "DeleteProvisioningTemplateVersion",
+            Self::RegisterThing => "RegisterThing",
         }
     }
 }
@@ -189,6 +213,24 @@ pub fn route(method: &str, raw_path: &str) -> Result<Route, ApiError> {
         .map_err(|()| ApiError::invalid_request("The request path is not valid percent-encoded UTF-8."))?;
     let parts: Vec<&str> = segments.iter().map(String::as_str).collect();
     use Operation as O;
+    // The one route with two parameters: `{templateName}/{versionId}` as its param.
+    if let ["provisioning-templates", name, "versions", version] = parts.as_slice()
+        && !name.is_empty()
+        && !version.is_empty()
+    {
+        let operation = match method {
+            "GET" => O::DescribeProvisioningTemplateVersion,
+            "DELETE" => O::DeleteProvisioningTemplateVersion,
+            _ => {
+                return Err(ApiError::new(
+                    405,
+                    "MethodNotAllowedException",
+                    format!("{method} is not allowed on {raw_path}; allowed: GET, DELETE."),
+                ));
+            }
+        };
+        return Ok(Route { operation, param: format!("{name}/{version}") });
+    }
     let (allowed, param): (&[(&str, Operation)], &str) = match parts.as_slice() {
         ["registrationcode"] => (&[("GET", O::GetRegistrationCode), ("DELETE", O::DeleteRegistrationCode)], ""),
         ["cacertificate"] => (&[("POST", O::RegisterCaCertificate)], ""),
@@ -206,12 +248,24 @@ pub fn route(method: &str, raw_path: &str) -> Result<Route, ApiError> {
         ["certificates-by-ca", id] if !id.is_empty() => (&[("GET", O::ListCertificatesByCa)], id),
         ["tags"] => (&[("POST", O::TagResource), ("GET", O::ListTagsForResource)], ""),
         ["untag"] => (&[("POST", O::UntagResource)], ""),
-        ["provisioning-templates"] => (&[("POST", O::CreateProvisioningTemplate)], ""),
-        ["provisioning-templates", name] if !name.is_empty() => (&[("DELETE", O::DeleteProvisioningTemplate)], name),
+        ["provisioning-templates"] => {
+            (&[("POST", O::CreateProvisioningTemplate), ("GET", O::ListProvisioningTemplates)], "")
+        }
+        ["provisioning-templates", name] if !name.is_empty() => (
+            &[
+                ("GET", O::DescribeProvisioningTemplate),
+                ("PATCH", O::UpdateProvisioningTemplate),
+                ("DELETE", O::DeleteProvisioningTemplate),
+            ],
+            name,
+        ),
+        ["provisioning-templates", name, "versions"] if !name.is_empty() => {
+            (&[("POST", O::CreateProvisioningTemplateVersion), ("GET", O::ListProvisioningTemplateVersions)], name)
+        }
         ["provisioning-templates", name, "provisioning-claim"] if !name.is_empty() => {
             (&[("POST", O::CreateProvisioningClaim)], name)
         }
-        ["things"] => (&[("GET", O::ListThings)], ""),
+        ["things"] => (&[("GET", O::ListThings), ("POST", O::RegisterThing)], ""),
         ["things", name] if !name.is_empty() => (
             &[
                 ("POST", O::CreateThing),
@@ -291,6 +345,10 @@ mod tests {
         assert_eq!(route("GET", "/thing-groups/g1").unwrap().operation, Operation::DescribeThingGroup);
         assert_eq!(route("POST", "/certificates").unwrap().operation, Operation::CreateCertificateFromCsr);
         assert_eq!(route("POST", "/target-policies/p1").unwrap().operation, Operation::DetachPolicy);
+        let r = route("DELETE", "/provisioning-templates/t1/versions/2").unwrap();
+        assert_eq!((r.operation, r.param.as_str()), (Operation::DeleteProvisioningTemplateVersion, "t1/2"));
+        assert_eq!(route("POST", "/provisioning-templates/t1/versions/2").unwrap_err().status, 405);
+        assert_eq!(route("POST", "/things").unwrap().operation, Operation::RegisterThing);
         assert_eq!(route("POST", "/nope").unwrap_err().status, 404);
         assert_eq!(route("PATCH", "/cacertificates").unwrap_err().name, "MethodNotAllowedException");
         assert_eq!(route("GET", "/cacertificate/%zz").unwrap_err().name, "InvalidRequestException");

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use iot_ca::wire::{self, TimeFormat};
 use iot_ca::{
     AccountScope, CertificateFacts, ClaimParams, CreationKey, KeyAlgorithm, Keyed, ListQuery, Page, Policy,
-    RegisteredCa, RegistrationCode, TemplateName, TemplateType, UnixTime,
+    RegisteredCa, RegistrationCode, TemplateName, UnixTime,
 };
 use serde_json::{Value, json};
 
@@ -14,10 +14,11 @@ use crate::error::ApiError;
 
 pub mod issuers;
 mod registry;
+mod templates;
 
 use crate::route::{Operation, Route};
 use crate::store::ops::IssuerKind;
-use crate::store::{CaLookup, IssuerRecord, Keyset, Store, TemplateRecord, ops};
+use crate::store::{CaLookup, IssuerRecord, Keyset, Store, ops, provisioning};
 use issuers::Issuer;
 
 const TIMES: TimeFormat = TimeFormat::EpochSeconds;
@@ -34,12 +35,6 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
 
 fn text(body: &[u8]) -> Result<&str, ApiError> {
     Ok(wire::request_document(body)?)
-}
-
-/// The body, or `{}` when empty (operations whose members are all optional).
-fn text_or_empty(body: &[u8]) -> Result<&str, ApiError> {
-    let t = text(body)?;
-    Ok(if t.trim().is_empty() { "{}" } else { t })
 }
 
 /// A page of `rows` (the page plus one) for `query`, sealed for `listing`.
@@ -244,15 +239,6 @@ pub async fn handle<S: Store>(store: &S, call: Call<'_>, config: &ServiceConfig)
             let page = iot_ca::list_tags_for_resource(&request, tags.as_ref(), &scope, store.marker_key())?;
             Ok(wire::list_tags_for_resource_response_to_json(&page))
         }
-        Operation::CreateProvisioningTemplate => create_template(store, &scope, text_or_empty(body)?).await,
-        Operation::DeleteProvisioningTemplate => {
-            let name = TemplateName::parse(&param)?;
-            let deleted = name.clone();
-            if !store.write(move |tx| ops::delete_template(tx, &scope, &deleted)).await? {
-                return Err(ApiError::not_found(format!("The provisioning template {name} does not exist.")));
-            }
-            Ok(json!({}))
-        }
         Operation::CreateProvisioningClaim => create_claim(store, scope, &param, claim_issuer).await,
         Operation::CreateThing
         | Operation::DescribeThing
@@ -281,6 +267,19 @@ pub async fn handle<S: Store>(store: &S, call: Call<'_>, config: &ServiceConfig)
         | Operation::DescribeEndpoint => {
             let call = Call { route: Route { operation, param }, scope, query, body, principal };
             registry::handle(store, call, config).await
+        }
+        Operation::CreateProvisioningTemplate
+        | Operation::DescribeProvisioningTemplate
+        | Operation::ListProvisioningTemplates
+        | Operation::UpdateProvisioningTemplate
+        | Operation::DeleteProvisioningTemplate
+        | Operation::CreateProvisioningTemplateVersion
+        | Operation::ListProvisioningTemplateVersions
+        | Operation::DescribeProvisioningTemplateVersion
+        | Operation::DeleteProvisioningTemplateVersion
+        | Operation::RegisterThing => {
+            let call = Call { route: Route { operation, param }, scope, query, body, principal };
+            templates::handle(store, call, config).await
         }
     }
 }
@@ -334,52 +333,6 @@ async fn register_certificate<S: Store>(
     Ok(wire::register_certificate_response_to_json(&registration))
 }
 
-/// CreateProvisioningTemplate, minimal: `templateName`, `templateBody` and
-/// `provisioningRoleArn` (required, as AWS), `type` (default FLEET_PROVISIONING), `enabled`
-/// (default false, as AWS); `description`, `tags` and `preProvisioningHook` are kept as given.
-async fn create_template<S: Store>(store: &S, scope: &AccountScope, body: &str) -> Result<Value, ApiError> {
-    let document: Value =
-        serde_json::from_str(body).map_err(|_| iot_ca::Error::Request(iot_ca::RequestError::MalformedJson))?;
-    let object = document.as_object().ok_or(iot_ca::Error::Request(iot_ca::RequestError::MalformedJson))?;
-    for member in ["templateBody", "provisioningRoleArn"] {
-        if object.get(member).is_none_or(Value::is_null) {
-            return Err(ApiError::invalid_request(format!(
-                "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
-            )));
-        }
-    }
-    if let Some(role) = object.get("provisioningRoleArn").and_then(Value::as_str) {
-        iot_ca::RoleArn::parse(role)?;
-    }
-    // The members the library reads, checked by its template reader.
-    let mut core = serde_json::Map::new();
-    for member in ["templateName", "templateBody", "type", "enabled"] {
-        if let Some(v) = object.get(member) {
-            core.insert(member.into(), v.clone());
-        }
-    }
-    core.entry("type").or_insert(TemplateType::FleetProvisioning.as_str().into());
-    core.entry("enabled").or_insert(false.into());
-    let template = wire::template_facts_from_json(&Value::Array(vec![Value::Object(core)]))?
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::internal("template reader answered nothing"))?;
-    let name = template.name.clone();
-    let arn = scope.template_arn(&name);
-    let record = TemplateRecord { name: name.clone(), facts: template.facts, document: document.clone() };
-    let written = scope.clone();
-    if !store.write(move |tx| ops::create_template(tx, &written, &record)).await? {
-        let mut e = ApiError::new(
-            409,
-            "ResourceAlreadyExistsException",
-            format!("The provisioning template {name} already exists."),
-        );
-        e.resource = Some((name.to_string(), arn));
-        return Err(e);
-    }
-    Ok(json!({ "templateArn": arn, "templateName": name.as_str(), "defaultVersionId": 1 }))
-}
-
 /// CreateProvisioningClaim: the template's facts from the store, the scope's claim issuer
 /// (made and stored on first use), and the claim made off the async workers.
 async fn create_claim<S: Store>(
@@ -390,7 +343,7 @@ async fn create_claim<S: Store>(
 ) -> Result<Value, ApiError> {
     let name = TemplateName::parse(name)?;
     let (read, looked_up) = (scope.clone(), name.clone());
-    let template = store.read(move |tx| ops::template(tx, &read, &looked_up)).await?;
+    let template = store.read(move |tx| provisioning::template_facts(tx, &read, &looked_up)).await?;
     iot_ca::check_claim_template(&name, template)?;
     let record = issuers::scope_issuer(store, &scope, IssuerKind::Claim, configured).await?;
     let at = now();

@@ -16,12 +16,13 @@
 
 use std::future::Future;
 
-use iot_ca::{CertificateId, CreationKey, MarkerKey, SortOrder, TemplateFacts, TemplateName};
+use iot_ca::{CertificateId, CreationKey, MarkerKey, SortOrder};
 
 use crate::error::ApiError;
 
 pub mod ops;
 mod postgres;
+pub mod provisioning;
 pub mod sql;
 mod sqlite;
 pub mod things;
@@ -51,17 +52,6 @@ pub struct Keyset<K = CreationKey> {
     pub order: SortOrder,
     /// Rows to return at most (the page size plus one, so the caller knows whether more follow).
     pub limit: u32,
-}
-
-/// A provisioning template as stored.
-#[derive(Clone, Debug)]
-pub struct TemplateRecord {
-    /// Its name.
-    pub name: TemplateName,
-    /// Its type and whether it is enabled.
-    pub facts: TemplateFacts,
-    /// The CreateProvisioningTemplate document, as given.
-    pub document: serde_json::Value,
 }
 
 /// A certificate-issuing CA kept per (account, region): the claim issuer, the device issuer.

@@ -17,6 +17,7 @@ use crate::model::enums::{CertificateMode, CertificateStatus};
 use crate::model::scope::AccountScope;
 use crate::x509::backend::Backend;
 use crate::x509::cert::ParsedCertificate;
+use crate::x509::csr::VerifiedCsr;
 use crate::x509::issue::{
     CertificateSigner, Issuance, IssueError, Issuer, KeyAlgorithm, KeyPair, extension, issue, serial_from,
 };
@@ -91,6 +92,33 @@ where
     let subject = Name::from_str(KEYS_AND_CERTIFICATE_SUBJECT).map_err(IssueError::encoding)?;
     let description = issue_device::<S, Sig, R>(params, subject, key_pair.spki_der(), signer, scope, rng, now)?;
     Ok(IssuedCertificate { description, key_pair: Some(key_pair) })
+}
+
+/// CreateCertificateFromCsr: a certificate for the key of a verified CSR, with the CSR's
+/// subject (our rule). The same CSR again gives a distinct certificate (a new serial), as AWS's
+/// does.
+///
+/// # Errors
+/// [`IssueError`] (InternalFailureException): the subject does not decode as a Name, the signer
+/// is not the issuer's key, or signing failed.
+pub fn create_certificate_from_csr<S, Sig, R>(
+    params: &IssueParams<'_>,
+    csr: &VerifiedCsr,
+    signer: &S,
+    scope: &AccountScope,
+    rng: &mut R,
+    now: UnixTime,
+) -> Result<IssuedCertificate, Error>
+where
+    S: CertificateSigner<Sig>,
+    Sig: spki::SignatureBitStringEncoding,
+    R: CryptoRng + ?Sized,
+{
+    use der::Decode;
+    let request = csr.csr();
+    let subject = Name::from_der(request.subject_der()).map_err(IssueError::encoding)?;
+    let description = issue_device::<S, Sig, R>(params, subject, request.spki_der(), signer, scope, rng, now)?;
+    Ok(IssuedCertificate { description, key_pair: None })
 }
 
 /// Issues a device certificate for `spki_der` with `subject` and stores it as a device

@@ -711,6 +711,7 @@ def main():
     store = f"sqlite:{work / 'registry.sqlite3'}"
     checks = Checks()
     started = time.monotonic()
+    import templates_checks
     import things_checks
 
     server = Server(args.server, store, work, "main", credentials,
@@ -718,8 +719,10 @@ def main():
     try:
         state = boto3_checks(checks, server, work, args.cli)
         things_checks.boto3_checks(checks, server, work)
+        templates_checks.boto3_checks(checks, server, work)
         cli_checks(checks, server, work, args.aws)
         things_checks.cli_checks(checks, server, work, args.aws)
+        templates_checks.cli_checks(checks, server, work, args.aws)
         own_error_checks(checks, server)
         concurrency_checks(checks, [server.endpoint], work, "sqlite")
         things_checks.concurrency_checks(checks, [server.endpoint], "sqlite")

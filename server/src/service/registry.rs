@@ -318,7 +318,34 @@ pub(super) async fn handle<S: Store>(store: &S, call: Call<'_>, config: &Service
             })
             .await??;
             let description = issued.description.clone();
-            store.write(move |tx| crate::store::ops::insert_issued_certificate(tx, &scope, &description)).await?;
+            store.write(move |tx| crate::store::ops::insert_certificate(tx, &scope, &description)).await?;
+            Ok(wire::issued_certificate_to_json(&issued))
+        }
+        Operation::CreateCertificateFromCsr => {
+            let status = status_of(query)?;
+            let csr = wire::certificate_signing_request_from_json(text(body)?)?;
+            let record =
+                issuers::scope_issuer(store, &scope, IssuerKind::Device, config.device_issuer.as_ref()).await?;
+            let at = now();
+            let issued_scope = scope.clone();
+            let issued = blocking(move || -> Result<iot_ca::IssuedCertificate, ApiError> {
+                let issuer = Issuer::from_record(&record).map_err(ApiError::internal)?;
+                let params = IssueParams::new(&issuer.certificate, status);
+                let csr = iot_ca::ParsedCsr::from_pem(&csr)
+                    .and_then(|c| c.verify(params.backend))
+                    .map_err(iot_ca::Error::from)?;
+                Ok(iot_ca::create_certificate_from_csr::<_, p256::ecdsa::DerSignature, _>(
+                    &params,
+                    &csr,
+                    &issuer.key,
+                    &issued_scope,
+                    &mut rand::rng(),
+                    at,
+                )?)
+            })
+            .await??;
+            let description = issued.description.clone();
+            store.write(move |tx| crate::store::ops::insert_certificate(tx, &scope, &description)).await?;
             Ok(wire::issued_certificate_to_json(&issued))
         }
         Operation::DescribeEndpoint => {

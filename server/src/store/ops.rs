@@ -9,11 +9,11 @@
 use iot_ca::{
     AccountFacts, AccountScope, CaCertificateDescription, CaCertificateUpdate, CertificateDescription, CertificateId,
     CertificateRegistration, CertificateStatus, CertificateUpdate, CreationKey, Registration, RegistrationCode,
-    ResourceArn, ResourceType, SortOrder, Tags, TemplateFacts, TemplateName, TemplateType,
+    ResourceArn, ResourceType, SortOrder, Tags, TemplateFacts, TemplateName,
 };
 
 use super::sql::{Row, Tx, Value, params};
-use super::{CaLookup, IssuerRecord, Keyset, TemplateRecord};
+use super::{CaLookup, IssuerRecord, Keyset};
 use crate::error::ApiError;
 
 /// The scope's two key columns.
@@ -165,20 +165,6 @@ pub fn delete_registration_code(tx: &mut dyn Tx, scope: &AccountScope) -> Result
     Ok(tx.execute("DELETE FROM registration_codes WHERE account = ?1 AND region = ?2", params![a, r])? > 0)
 }
 
-/// The scope's template `name`.
-pub fn template(tx: &mut dyn Tx, scope: &AccountScope, name: &TemplateName) -> Result<Option<TemplateFacts>, ApiError> {
-    let (a, r) = keys(scope);
-    let row = tx.query_opt(
-        "SELECT type, enabled FROM provisioning_templates WHERE account = ?1 AND region = ?2 AND name = ?3",
-        params![a, r, name.as_str()],
-    )?;
-    row.map(|row| {
-        let kind = row.text(0)?.parse::<TemplateType>().map_err(ApiError::internal)?;
-        Ok(TemplateFacts::new(kind).with_enabled(row.bool(1)?))
-    })
-    .transpose()
-}
-
 /// RegisterCACertificate's second phase: reads the [`AccountFacts`] of CA `id` with `subject`
 /// (and `template`), lets `decide` admit it, stores the registration.
 pub fn register_ca(
@@ -218,7 +204,7 @@ pub fn register_ca(
         .with_same_subject_count(count(same_subject))
         .with_held_by_another_account_in_default_mode(elsewhere);
     if let Some(name) = template
-        && let Some(t) = self::template(tx, scope, name)?
+        && let Some(t) = super::provisioning::template_facts(tx, scope, name)?
     {
         facts = facts.with_template(t);
     }
@@ -262,7 +248,7 @@ pub fn update_ca(
     lock_ca(tx, scope, id.as_str())?;
     let stored = load_ca(tx, scope, id.as_str())?;
     let facts = match template {
-        Some(name) => self::template(tx, scope, name)?,
+        Some(name) => super::provisioning::template_facts(tx, scope, name)?,
         None => None,
     };
     let update = decide(stored, facts)?;
@@ -301,15 +287,14 @@ pub fn list_cas(
     rows.iter().map(|text| ca_from_record(text)).collect()
 }
 
-/// RegisterCertificate's second phase: `decide` sees whether the scope holds `id` already and
-/// the CAs `lookup` finds; the registration it answers is stored.
-pub fn register_certificate(
+/// What RegisterCertificate's second phase decides on: whether the scope holds `id` already,
+/// and the CAs `lookup` finds. Takes the certificate's lock first.
+pub fn registration_facts(
     tx: &mut dyn Tx,
     scope: &AccountScope,
     id: &CertificateId,
     lookup: &CaLookup,
-    decide: impl FnOnce(bool, Vec<CaCertificateDescription>) -> Result<CertificateRegistration, ApiError>,
-) -> Result<CertificateRegistration, ApiError> {
+) -> Result<(bool, Vec<CaCertificateDescription>), ApiError> {
     let (a, r) = keys(scope);
     lock_certificate(tx, scope, id.as_str())?;
     let held = tx
@@ -330,33 +315,48 @@ pub fn register_certificate(
             .map(|row: &Row| ca_from_record(&row.text(0)?))
             .collect::<Result<Vec<_>, _>>()?,
     };
+    Ok((held, cas))
+}
+
+/// RegisterCertificate's second phase: `decide` sees whether the scope holds `id` already and
+/// the CAs `lookup` finds; the registration it answers is stored.
+pub fn register_certificate(
+    tx: &mut dyn Tx,
+    scope: &AccountScope,
+    id: &CertificateId,
+    lookup: &CaLookup,
+    decide: impl FnOnce(bool, Vec<CaCertificateDescription>) -> Result<CertificateRegistration, ApiError>,
+) -> Result<CertificateRegistration, ApiError> {
+    let (held, cas) = registration_facts(tx, scope, id, lookup)?;
     let registration = decide(held, cas)?;
-    let d = &registration.description;
+    insert_certificate(tx, scope, &registration.description)?;
+    Ok(registration)
+}
+
+/// Stores a device certificate the scope did not hold (one the server issued, or one a
+/// provisioning registered): a new id, so a conflict is the store's to refuse.
+pub fn insert_certificate(tx: &mut dyn Tx, scope: &AccountScope, d: &CertificateDescription) -> Result<(), ApiError> {
+    let (a, r) = keys(scope);
     tx.execute(
         "INSERT INTO certificates (account, region, id, ca_id, creation_date, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             a,
             r,
-            id.as_str(),
+            d.certificate_id.as_str(),
             d.ca_certificate_id.as_ref().map(CertificateId::as_str),
             d.creation_date.as_secs(),
             certificate_record_text(d)
         ],
     )?;
-    Ok(registration)
+    Ok(())
 }
 
-/// Stores a certificate the scope's device issuer issued (CreateKeysAndCertificate,
-/// CreateCertificateFromCsr): a new id, so a conflict is the store's to refuse.
-pub fn insert_issued_certificate(
-    tx: &mut dyn Tx,
-    scope: &AccountScope,
-    d: &CertificateDescription,
-) -> Result<(), ApiError> {
+/// Writes a changed device certificate.
+pub fn write_certificate(tx: &mut dyn Tx, scope: &AccountScope, d: &CertificateDescription) -> Result<(), ApiError> {
     let (a, r) = keys(scope);
     tx.execute(
-        "INSERT INTO certificates (account, region, id, ca_id, creation_date, record) VALUES (?1, ?2, ?3, NULL, ?4, ?5)",
-        params![a, r, d.certificate_id.as_str(), d.creation_date.as_secs(), certificate_record_text(d)],
+        "UPDATE certificates SET record = ?4 WHERE account = ?1 AND region = ?2 AND id = ?3",
+        params![a, r, d.certificate_id.as_str(), certificate_record_text(d)],
     )?;
     Ok(())
 }
@@ -460,34 +460,6 @@ pub fn update_tags(
         }
     }
     Ok(())
-}
-
-/// Stores a template; `false` when the scope holds one by that name.
-pub fn create_template(tx: &mut dyn Tx, scope: &AccountScope, template: &TemplateRecord) -> Result<bool, ApiError> {
-    let (a, r) = keys(scope);
-    let n = tx.execute(
-        "INSERT INTO provisioning_templates (account, region, name, type, enabled, document)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-        params![
-            a,
-            r,
-            template.name.as_str(),
-            template.facts.template_type().as_str(),
-            template.facts.enabled(),
-            template.document.to_string()
-        ],
-    )?;
-    Ok(n > 0)
-}
-
-/// Deletes a template; `false` when there was none.
-pub fn delete_template(tx: &mut dyn Tx, scope: &AccountScope, name: &TemplateName) -> Result<bool, ApiError> {
-    let (a, r) = keys(scope);
-    let n = tx.execute(
-        "DELETE FROM provisioning_templates WHERE account = ?1 AND region = ?2 AND name = ?3",
-        params![a, r, name.as_str()],
-    )?;
-    Ok(n > 0)
 }
 
 /// Which certificate-issuing CA of a scope.

@@ -184,6 +184,7 @@ fn prepare(client: &mut postgres::Client) -> Result<MarkerKey, ApiError> {
     .map_err(|e| db(&e))?;
     let stored: Vec<u8> =
         tx.query_one("SELECT value FROM meta WHERE key = 'marker_key'", &[]).map_err(|e| db(&e))?.get(0);
+    super::provisioning::migrate_templates(&mut PgTx { client: &mut tx, statements: &mut HashMap::new() })?;
     tx.commit().map_err(|e| db(&e))?;
     let key: [u8; 32] = stored.try_into().map_err(|_| ApiError::internal("the stored marker key is not 32 bytes"))?;
     Ok(MarkerKey::new(key))

@@ -186,7 +186,8 @@ pub trait Tx {
 /// older one gets the tables it lacks (every statement of the schema is `IF NOT EXISTS`) and
 /// this version.
 ///
-/// 2: things, thing types and groups, policies, their attachments, device issuers.
+/// 2: things, thing types and groups, policies, their attachments, device issuers, templates
+/// with versions (an older store's `provisioning_templates` are copied in at open).
 pub const SCHEMA_VERSION: i64 = 2;
 
 /// The schema, written once for both databases: `{bytes}`, `{int}` and `{bool}` are the
@@ -217,6 +218,13 @@ CREATE TABLE IF NOT EXISTS provisioning_templates (
 CREATE TABLE IF NOT EXISTS claim_issuers (
     account TEXT NOT NULL, region TEXT NOT NULL, certificate_pem TEXT NOT NULL, key_pem TEXT NOT NULL,
     PRIMARY KEY (account, region));
+CREATE TABLE IF NOT EXISTS templates (
+    account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, record TEXT NOT NULL,
+    PRIMARY KEY (account, region, name));
+CREATE TABLE IF NOT EXISTS template_versions (
+    account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, version_id {int} NOT NULL,
+    body TEXT NOT NULL, creation_date {int} NOT NULL,
+    PRIMARY KEY (account, region, name, version_id));
 CREATE TABLE IF NOT EXISTS device_issuers (
     account TEXT NOT NULL, region TEXT NOT NULL, certificate_pem TEXT NOT NULL, key_pem TEXT NOT NULL,
     PRIMARY KEY (account, region));

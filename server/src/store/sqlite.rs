@@ -173,6 +173,7 @@ impl SqliteStore {
                 tx.query_row("SELECT value FROM meta WHERE key = 'marker_key'", [], |r| r.get(0)).map_err(db)?;
             let key: [u8; 32] =
                 stored.try_into().map_err(|_| ApiError::internal("the stored marker key is not 32 bytes"))?;
+            super::provisioning::migrate_templates(&mut SqliteTx(&tx))?;
             tx.commit().map_err(db)?;
             Ok((conn, MarkerKey::new(key)))
         })
