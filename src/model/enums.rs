@@ -149,7 +149,7 @@ wire_enum! {
 macro_rules! findings {
     ($($(#[doc = $doc:literal])* $name:ident = ($id:literal, $reference:literal, $what:literal),)*) => {
         /// Something a CA certificate does that RFC 5280 or the CA/B Forum advise against, but
-        /// that AWS accepts. Reported with the result; refused under [`Policy::strict`].
+        /// that AWS accepts. Reported with the result; refused under [`Policy::strict`](crate::Policy::strict).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum Finding {
