@@ -254,7 +254,8 @@ fn jitp_needs_sni() {
 #[test]
 fn jitp_parameters_come_from_the_subject_the_id_and_defaults() {
     let c = connection(false, true);
-    let ConnectDecision::Jitp { record, parameters } = decide(&c, &ConnectFacts::new().with_ca(jitp_ca(BODY))) else {
+    let ConnectDecision::Jitp { record, parameters, .. } = decide(&c, &ConnectFacts::new().with_ca(jitp_ca(BODY)))
+    else {
         panic!("expected JITP");
     };
     assert_eq!(record.status, CertificateStatus::Active);
@@ -273,6 +274,39 @@ fn jitp_parameters_come_from_the_subject_the_id_and_defaults() {
             ("ThingGroup", "fleet"),
         ]
     );
+}
+
+/// The developer guide's JITP flow with resources: the certificate is registered
+/// PENDING_ACTIVATION and the plan creates the thing, attaches the certificate and activates it,
+/// in one transaction the caller runs.
+#[test]
+fn jitp_carries_the_plan_that_activates_the_certificate() {
+    let body = r#"{
+      "Parameters": {"AWS::IoT::Certificate::CommonName": {"Type": "String"}, "AWS::IoT::Certificate::Id": {"Type": "String"}},
+      "Resources": {
+        "thing": {"Type": "AWS::IoT::Thing", "Properties": {"ThingName": {"Ref": "AWS::IoT::Certificate::CommonName"}}},
+        "certificate": {"Type": "AWS::IoT::Certificate",
+                        "Properties": {"CertificateId": {"Ref": "AWS::IoT::Certificate::Id"}, "Status": "ACTIVE"}}
+      }
+    }"#;
+    let c = connection(false, true);
+    let ConnectDecision::Jitp { record, template, .. } = decide(&c, &ConnectFacts::new().with_ca(jitp_ca(body))) else {
+        panic!("expected JITP");
+    };
+    assert_eq!(record.status, CertificateStatus::PendingActivation);
+    let mut facts = iot_ca::PlanFacts::new();
+    facts.certificate = Some(record.clone());
+    facts.certificate_is_new = true;
+    let plan = iot_ca::plan(&template, &facts, &scope(), &mut rng(12), NOW).unwrap();
+    assert_eq!(plan.thing_name.unwrap().as_str(), "sensor-42");
+    assert_eq!(plan.certificate.unwrap().status, CertificateStatus::Active);
+    assert!(plan.writes.iter().any(|w| matches!(w, iot_ca::PlanWrite::AttachThingPrincipal { .. })));
+    // A body the engine refuses is a refusal that says why.
+    let bad = r#"{"Resources": {"thing": {"Type": "AWS::IoT::Thing", "Properties": {"ThingName": {"Fn::GetAtt": ["a", "b"]}}}}}"#;
+    assert!(matches!(
+        refused(decide(&connection(false, true), &ConnectFacts::new().with_ca(jitp_ca(bad)))),
+        RefuseReason::Template(iot_ca::TemplateError { problem: iot_ca::TemplateProblem::UnknownFunction, .. })
+    ));
 }
 
 #[test]

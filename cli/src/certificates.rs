@@ -40,5 +40,13 @@ pub fn connect(
     let connection = Connection::from_pem(chain)?.with_sni(sni);
     let facts = registry.connect_facts(&connection, now);
     let decision = iot_ca::decide_connect(&connection, &facts, scope, rng, now);
-    Ok(wire::connect_decision_to_json(&decision))
+    let mut out = wire::connect_decision_to_json(&decision);
+    if let (iot_ca::ConnectDecision::Jitp { record, template, .. }, Some(o)) = (&decision, out.as_object_mut()) {
+        // What the server would provision, against what the state file lists.
+        match iot_ca::plan(template, &registry.plan_facts(template, record), scope, rng, now) {
+            Ok(plan) => o.insert("plan".into(), wire::plan_to_json(&plan)),
+            Err(e) => o.insert("planError".into(), wire::error_to_json(&e)),
+        };
+    }
+    Ok(out)
 }

@@ -32,6 +32,10 @@ pub struct Registry {
     others_default: Vec<CertificateId>,
     devices: Vec<Device>,
     templates: Vec<TemplateEntry>,
+    /// Names of thing types, thing groups and policies the account holds (for JITP plans).
+    thing_types: Vec<String>,
+    thing_groups: Vec<String>,
+    policies: Vec<String>,
 }
 
 fn parsed(pem: &str, what: &str) -> Result<ParsedCertificate, String> {
@@ -143,7 +147,15 @@ impl Registry {
         let top = value.as_object().ok_or("registry file: expected a JSON object")?;
         refuse_unknown(
             top,
-            &["caCertificates", "otherAccountsDefaultMode", "certificates", "provisioningTemplates"],
+            &[
+                "caCertificates",
+                "otherAccountsDefaultMode",
+                "certificates",
+                "provisioningTemplates",
+                "thingTypes",
+                "thingGroups",
+                "policies",
+            ],
             "registry file",
         )?;
         let list = |key: &str| -> Result<&[Value], String> {
@@ -166,10 +178,50 @@ impl Registry {
         for entry in list("certificates")? {
             registry.devices.push(device(entry)?);
         }
+        for (key, names) in [
+            ("thingTypes", &mut registry.thing_types),
+            ("thingGroups", &mut registry.thing_groups),
+            ("policies", &mut registry.policies),
+        ] {
+            for name in list(key)? {
+                names.push(name.as_str().ok_or(format!("{key}: each entry must be a name"))?.to_owned());
+            }
+        }
         if let Some(templates) = top.get("provisioningTemplates") {
             registry.templates = template_facts_from_json(templates).map_err(|e| format!("registry file: {e}"))?;
         }
         Ok(registry)
+    }
+
+    /// What a JITP plan is decided on: the new certificate, and which of the thing type, groups
+    /// and policies the template names the state file lists (things are not listed: a JITP
+    /// thing is taken as new).
+    pub fn plan_facts(
+        &self,
+        template: &iot_ca::BoundTemplate,
+        record: &iot_ca::CertificateDescription,
+    ) -> iot_ca::PlanFacts {
+        let mut facts = iot_ca::PlanFacts::new();
+        if let Some(thing) = &template.thing {
+            facts.thing_type_exists =
+                thing.thing_type_name.as_ref().is_some_and(|t| self.thing_types.iter().any(|n| n == t.as_str()));
+            facts.groups_existing = thing
+                .thing_groups
+                .iter()
+                .flatten()
+                .filter(|g| self.thing_groups.iter().any(|n| n == g.as_str()))
+                .cloned()
+                .collect();
+        }
+        facts.policies_existing = template
+            .policies
+            .iter()
+            .filter(|p| self.policies.iter().any(|n| n == p.policy_name.as_str()))
+            .map(|p| p.policy_name.clone())
+            .collect();
+        facts.certificate = Some(record.clone());
+        facts.certificate_is_new = true;
+        facts
     }
 
     pub fn template(&self, name: &TemplateName) -> Option<TemplateFacts> {

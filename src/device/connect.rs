@@ -15,15 +15,14 @@ use serde_json::json;
 use crate::device::certificate::{CertificateDescription, DeviceCertificate, Registered};
 use crate::device::jitp::{TemplateParameters, template_parameters};
 use crate::device::registered_ca::RegisteredCa;
-use crate::error::{CertificateError, Error};
+use crate::error::{CertificateError, Error, TemplateError, TemplateProblem};
 use crate::model::certificate_id::CertificateId;
-use crate::model::enums::CertificateMode;
-use crate::model::enums::CertificateStatus;
-use crate::model::enums::{AutoRegistrationStatus, CaStatus};
+use crate::model::enums::{AutoRegistrationStatus, CaStatus, CertificateMode, CertificateStatus, TemplateType};
 use crate::model::policy::Policy;
 use crate::model::registration_config::{RegistrationConfig, TemplateBody};
 use crate::model::scope::{AccountId, AccountScope};
 use crate::model::template::TemplateName;
+use crate::provisioning::template::{BoundTemplate, ProvisioningTemplate};
 use crate::x509::cert::ParsedCertificate;
 use crate::x509::pem;
 use crate::x509::time::UnixTime;
@@ -228,6 +227,9 @@ pub enum RefuseReason {
         /// The parameter name.
         name: String,
     },
+    /// The template is not one the engine runs, or cannot be bound to the certificate's
+    /// parameters.
+    Template(TemplateError),
 }
 
 impl fmt::Display for RefuseReason {
@@ -250,6 +252,7 @@ impl fmt::Display for RefuseReason {
             Self::TemplateParameterMissing { name } => {
                 write!(f, "the template parameter {name} has no value in the certificate and no Default")
             }
+            Self::Template(e) => e.fmt(f),
         }
     }
 }
@@ -326,13 +329,18 @@ pub enum ConnectDecision {
         /// What to publish.
         event: RegisteredEvent,
     },
-    /// Just-in-time provisioning: store `record` (ACTIVE), apply the template with
-    /// `parameters` (its resources are the caller's to create), and let the device connect.
+    /// Just-in-time provisioning: store `record` and apply the plan of `template` (bound to
+    /// `parameters`) in one transaction ([`plan`](crate::plan) with the record as a new
+    /// certificate: the template's Status activates it), and refuse this connection; the next
+    /// one connects.
     Jitp {
-        /// What to store.
+        /// What to store: PENDING_ACTIVATION when the template has a certificate resource (its
+        /// plan sets the status), else ACTIVE.
         record: CertificateDescription,
         /// The template parameters.
         parameters: TemplateParameters,
+        /// The JITP template, bound.
+        template: Box<BoundTemplate>,
     },
 }
 
@@ -469,13 +477,27 @@ pub fn decide_connect<R: CryptoRng + ?Sized>(
                     return refuse(Some(ca), RefuseReason::TemplateNotFound { template_name: name.clone() });
                 }
             };
-            match template_parameters(device.certificate(), device.id(), body) {
-                Ok(parameters) => {
-                    let record = device.record(registered(CertificateStatus::Active), scope, rng, now);
-                    ConnectDecision::Jitp { record, parameters }
+            let parameters = match template_parameters(device.certificate(), device.id(), body) {
+                Ok(parameters) => parameters,
+                Err(name) => return refuse(Some(ca), RefuseReason::TemplateParameterMissing { name }),
+            };
+            let bound = ProvisioningTemplate::parse(body.as_str(), Some(TemplateType::Jitp))
+                .and_then(|template| template.bind(&parameters));
+            let template = match bound {
+                Ok(template) => template,
+                Err(Error::Template(e)) => return refuse(Some(ca), RefuseReason::Template(e)),
+                Err(other) => {
+                    let reason = TemplateProblem::Value { reason: other.to_string() };
+                    return refuse(Some(ca), RefuseReason::Template(TemplateError::at("", reason)));
                 }
-                Err(name) => refuse(Some(ca), RefuseReason::TemplateParameterMissing { name }),
-            }
+            };
+            let status = if template.certificate.is_some() {
+                CertificateStatus::PendingActivation
+            } else {
+                CertificateStatus::Active
+            };
+            let record = device.record(registered(status), scope, rng, now);
+            ConnectDecision::Jitp { record, parameters, template: Box::new(template) }
         }
     }
 }

@@ -396,6 +396,51 @@ pub fn register_thing_response_to_json(plan: &Plan) -> Value {
     Value::Object(out)
 }
 
+/// A plan as the CLI shows it: `{"thingName"?, "resourceArns", "deviceConfiguration", "writes":
+/// [{"write", ...}]}`, each write named as the operation it amounts to.
+#[must_use]
+pub fn plan_to_json(plan: &Plan) -> Value {
+    use crate::provisioning::plan::PlanWrite as W;
+    let writes: Vec<Value> = plan
+        .writes
+        .iter()
+        .map(|w| match w {
+            W::CreateThing(t) => json!({ "write": "CreateThing", "thingName": t.thing_name.as_str(), "thingArn": t.thing_arn }),
+            W::UpdateThing(t) => json!({ "write": "UpdateThing", "thingName": t.thing_name.as_str(), "version": t.version }),
+            W::AddThingToGroup { thing, group } => {
+                json!({ "write": "AddThingToThingGroup", "thingName": thing.as_str(), "thingGroupName": group.as_str() })
+            }
+            W::RemoveThingFromGroup { thing, group } => json!({
+                "write": "RemoveThingFromThingGroup", "thingName": thing.as_str(), "thingGroupName": group.as_str()
+            }),
+            W::CreatePolicy(p) => json!({ "write": "CreatePolicy", "policyName": p.policy_name.as_str() }),
+            W::AttachPolicy { policy, target } => {
+                json!({ "write": "AttachPolicy", "policyName": policy.as_str(), "target": target.as_str() })
+            }
+            W::AttachThingPrincipal { thing, principal } => {
+                json!({ "write": "AttachThingPrincipal", "thingName": thing.as_str(), "principal": principal.as_str() })
+            }
+            W::UpdateCertificate(d) => json!({
+                "write": "UpdateCertificate", "certificateId": d.certificate_id.as_str(), "newStatus": d.status.as_str()
+            }),
+        })
+        .collect();
+    let mut out = Map::new();
+    if let Some(name) = &plan.thing_name {
+        out.insert("thingName".into(), name.as_str().into());
+    }
+    out.insert(
+        "resourceArns".into(),
+        Value::Object(plan.resource_arns.iter().map(|(l, a)| (l.clone(), a.clone().into())).collect()),
+    );
+    out.insert(
+        "deviceConfiguration".into(),
+        Value::Object(plan.device_configuration.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect()),
+    );
+    out.insert("writes".into(), Value::Array(writes));
+    Value::Object(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

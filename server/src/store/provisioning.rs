@@ -378,3 +378,24 @@ pub fn apply(
     }
     Ok(())
 }
+
+/// Just-in-time provisioning, in the caller's one transaction: registers `record` (the
+/// library's decision) and applies the plan of its bound `template` against what the account
+/// holds, so the device comes out with the template's thing, groups, policies and attachments,
+/// its certificate in the template's status, or nothing at all.
+///
+/// # Errors
+/// What the plan refuses (a missing thing type, group or policy, an override FAIL), or the
+/// store's.
+pub fn provision_jitp(
+    tx: &mut dyn Tx,
+    scope: &AccountScope,
+    record: &CertificateDescription,
+    template: &BoundTemplate,
+    now: iot_ca::UnixTime,
+) -> Result<iot_ca::Plan, ApiError> {
+    let facts = plan_facts(tx, scope, template, Some(record.clone()), true)?;
+    let plan = iot_ca::plan(template, &facts, scope, &mut rand::rng(), now)?;
+    apply(tx, scope, &plan.writes, Some(record))?;
+    Ok(plan)
+}
