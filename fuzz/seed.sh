@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 data=../tests/data
-mkdir -p corpus/pem_ca corpus/check corpus/request_strings corpus/json_request corpus/differential corpus/lifecycle_wire corpus/device_certificates corpus/csr
+mkdir -p corpus/pem_ca corpus/check corpus/request_strings corpus/json_request corpus/differential corpus/lifecycle_wire corpus/device_certificates corpus/csr corpus/template corpus/registry_wire
 for f in "$data"/*.pem; do
   cp "$f" "corpus/pem_ca/$(basename "$f")"
   # DER too, so the DER path starts from real certificates.
@@ -39,3 +39,12 @@ for f in "$data"/*.csr; do
   grep -v -- ----- "$f" | base64 -d > "corpus/csr/$(basename "$f" .csr).der"
 done
 echo "seeded: $(find corpus -type f | wc -l) files"
+# template: the developer guide's JITP and fleet templates (tests/templates.rs holds them too).
+cat > corpus/template/jitp.json <<'JSON'
+{"Parameters":{"AWS::IoT::Certificate::CommonName":{"Type":"String"},"AWS::IoT::Certificate::Id":{"Type":"String","Default":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}},"Resources":{"thing":{"Type":"AWS::IoT::Thing","Properties":{"ThingName":{"Ref":"ThingName"},"AttributePayload":{"version":"v1"},"ThingGroups":["g",{"Fn::Select":[0,{"Fn::Split":[":",{"Ref":"SerialNumber"}]}]}]},"OverrideSettings":{"AttributePayload":"MERGE"}},"certificate":{"Type":"AWS::IoT::Certificate","Properties":{"CertificateId":{"Ref":"AWS::IoT::Certificate::Id"},"Status":"ACTIVE"}},"policy":{"Type":"AWS::IoT::Policy","Properties":{"PolicyDocument":"{\"Version\":\"2012-10-17\",\"Statement\":{}}"}}}}
+JSON
+cat > corpus/template/fleet.json <<'JSON'
+{"Parameters":{"SerialNumber":{"Type":"String"},"ThingName":{"Type":"String"}},"Mappings":{"M":{"a":{"b":"c"}}},"Resources":{"thing":{"Type":"AWS::IoT::Thing","Properties":{"ThingName":{"Fn::Join":["",["p_",{"Ref":"SerialNumber"}]]}}}},"DeviceConfiguration":{"k":{"Fn::FindInMap":["M","a","b"]},"s":{"Fn::Sub":"${ThingName}-x"}}}
+JSON
+# registry_wire: path, query and body, NUL-separated.
+printf 't1\0maxResults=2&attributeName=a&attributeValue=b&expectedVersion=3&setAsDefault=true\0{"thingTypeName": "tt", "attributePayload": {"attributes": {"a": "b"}, "merge": true}, "policyDocument": "{}", "templateName": "t", "templateBody": "{}", "provisioningRoleArn": "arn:aws:iam::123456789012:role/R", "parameters": {"a": "b"}}' > corpus/registry_wire/mixed
