@@ -63,4 +63,20 @@ impl Signer {
             Self::P384(k) => make::<_, p384::ecdsa::DerSignature, _>(params, k, rng, now),
         }
     }
+
+    pub fn certificate_from_csr(
+        &self,
+        params: &iot_ca::IssueParams<'_>,
+        csr: &iot_ca::VerifiedCsr,
+        scope: &iot_ca::AccountScope,
+        rng: &mut rand::rngs::ThreadRng,
+        now: UnixTime,
+    ) -> Result<iot_ca::IssuedCertificate, Error> {
+        use iot_ca::create_certificate_from_csr as make;
+        match self {
+            Self::Rsa(k) => make::<_, rsa::pkcs1v15::Signature, _>(params, csr, k.as_ref(), scope, rng, now),
+            Self::P256(k) => make::<_, p256::ecdsa::DerSignature, _>(params, csr, k, scope, rng, now),
+            Self::P384(k) => make::<_, p384::ecdsa::DerSignature, _>(params, csr, k, scope, rng, now),
+        }
+    }
 }

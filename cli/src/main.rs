@@ -188,6 +188,30 @@ enum Command {
         #[arg(long, value_enum, default_value = "rsa2048")]
         key_algorithm: KeyAlgorithmArg,
     },
+    /// Preflight CreateCertificateFromCsr: the CSR checked as AWS checks it (strict PKCS#10, key
+    /// policy, self-signature), then the certificate issued by your issuing CA.
+    #[command(
+        after_help = "Example:\n  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout dev.key \\\n      -out dev.csr -subj /CN=device-1\n  iot-ca create-certificate-from-csr --csr dev.csr --issuer-cert issuer.pem --issuer-key issuer.key \\\n      --set-as-active > issued.json"
+    )]
+    CreateCertificateFromCsr {
+        /// The certificate signing request (PEM, CERTIFICATE REQUEST).
+        #[arg(long)]
+        csr: PathBuf,
+        /// The issuing CA certificate (PEM).
+        #[arg(long)]
+        issuer_cert: PathBuf,
+        /// The issuing CA's private key (PKCS#8, PKCS#1 or SEC1 PEM; RSA, P-256 or P-384).
+        #[arg(long)]
+        issuer_key: PathBuf,
+        /// Issue it ACTIVE (default INACTIVE), as setAsActive.
+        #[arg(long)]
+        set_as_active: bool,
+        /// RFC 3339 (default: the system clock).
+        #[arg(long)]
+        now: Option<String>,
+        #[command(flatten)]
+        account: AccountArgs,
+    },
     /// The whole story on throwaway keys: code, CA, proof, registration, two refusals, a claim.
     #[command(after_help = "Example:\n  iot-ca demo")]
     Demo,
@@ -402,6 +426,25 @@ fn run(command: Command) -> Result<Outcome, Usage> {
                 )?;
                 Ok(wire::claim_to_json(&claim, TimeFormat::Rfc3339))
             })();
+            issuing(result, "--issuer-key", "--issuer-cert")
+        }
+        Command::CreateCertificateFromCsr { csr, issuer_cert, issuer_key, set_as_active, now, account } => {
+            let now = now_or_clock(now.as_deref())?;
+            let scope = account.scope()?;
+            let issuer = certificate_file(&issuer_cert)?;
+            let signer = keys::Signer::from_pem(&read(&issuer_key)?)
+                .map_err(|e| Usage(format!("{}: {e}", issuer_key.display())))?;
+            let text = read(&csr)?;
+            let status =
+                if set_as_active { iot_ca::CertificateStatus::Active } else { iot_ca::CertificateStatus::Inactive };
+            let params = iot_ca::IssueParams::new(&issuer, status);
+            let verified = match iot_ca::ParsedCsr::from_pem(&text).and_then(|c| c.verify(params.backend)) {
+                Ok(verified) => verified,
+                Err(e) => return Ok(service(Err(iot_ca::Error::from(e)))),
+            };
+            let result = signer
+                .certificate_from_csr(&params, &verified, &scope, &mut rng, now)
+                .map(|issued| wire::issued_certificate_to_json(&issued));
             issuing(result, "--issuer-key", "--issuer-cert")
         }
         Command::Demo => {

@@ -171,6 +171,39 @@ fn a_verification_certificate_made_by_the_cli_registers() {
     assert_eq!(out["certificateId"], sha256_hex(&text("openssl-ca.pem")).as_str());
 }
 
+/// CreateCertificateFromCsr's preflight: the openssl request is issued under the issuer with
+/// its subject; a CSR that is not one is the service's InvalidRequestException.
+#[test]
+fn create_certificate_from_csr_issues_under_the_issuer() {
+    let dir = tempfile::tempdir().unwrap();
+    let issue = |csr: &std::path::Path| {
+        let mut cmd = iot_ca();
+        cmd.args(["create-certificate-from-csr", "--now", NOW, "--set-as-active", "--region", "cn-north-1"])
+            .arg("--csr")
+            .arg(csr)
+            .arg("--issuer-cert")
+            .arg(data("claim-issuer.pem"))
+            .arg("--issuer-key")
+            .arg(data("claim-issuer.key"));
+        cmd
+    };
+    let v = run_json(&mut issue(&data("openssl-p256.csr")), 0);
+    let pem_text = v["certificatePem"].as_str().unwrap();
+    let id = sha256_hex(pem_text);
+    assert_eq!(v["certificateId"], id.as_str());
+    assert_eq!(v["certificateArn"], format!("arn:aws-cn:iot:cn-north-1:123456789012:cert/{id}").as_str());
+    assert!(v.get("keyPair").is_none());
+    let (_, der) = pem_rfc7468::decode_vec(pem_text.as_bytes()).unwrap();
+    let issued = iot_ca::ParsedCertificate::from_der(der).unwrap();
+    let (_, issuer_der) = pem_rfc7468::decode_vec(text("claim-issuer.pem").trim().as_bytes()).unwrap();
+    let issuer = iot_ca::ParsedCertificate::from_der(issuer_der).unwrap();
+    assert_eq!(issued.issuer_der(), issuer.subject_der());
+    let not_a_csr = dir.path().join("x.csr");
+    std::fs::write(&not_a_csr, text("claim-issuer.pem")).unwrap();
+    let v = run_json(&mut issue(&not_a_csr), 1);
+    assert_eq!(v["Error"]["Code"], "InvalidRequestException");
+}
+
 #[test]
 fn create_provisioning_claim_with_an_ec_issuer() {
     let dir = tempfile::tempdir().unwrap();
