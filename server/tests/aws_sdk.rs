@@ -88,7 +88,7 @@ async fn the_sdk_registers_creates_attaches_lists_and_deletes() {
         .unwrap();
     iot.attach_thing_principal().thing_name("sdk-thing").principal(&cert_arn).send().await.unwrap();
     let principals = iot.list_thing_principals().thing_name("sdk-thing").send().await.unwrap();
-    assert_eq!(principals.principals(), [cert_arn.clone()]);
+    assert_eq!(principals.principals(), std::slice::from_ref(&cert_arn));
     let things = iot.list_principal_things().principal(&cert_arn).send().await.unwrap();
     assert_eq!(things.things(), ["sdk-thing".to_owned()]);
 
