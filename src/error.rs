@@ -12,6 +12,7 @@ use crate::model::enums::CaStatus;
 use crate::model::enums::CertificateStatus;
 use crate::model::enums::Finding;
 use crate::model::policy_document::PolicyDocumentProblem;
+use crate::provisioning::fleet::TokenProblem;
 use crate::x509::algorithm::{KeyError, SignatureError};
 use crate::x509::cert::{CertificateInputError, ValidityError, Version};
 use crate::x509::csr::CsrError;
@@ -1255,6 +1256,18 @@ pub enum ProvisioningError {
         /// How many CAs name it.
         cas: usize,
     },
+    /// Fleet provisioning's certificate ownership token is refused.
+    OwnershipToken {
+        /// Why.
+        problem: TokenProblem,
+    },
+    /// The pre-provisioning hook did not allow the provisioning.
+    HookRefused {
+        /// The hook's target ARN.
+        target_arn: String,
+        /// Why (the hook's answer, its failure, or no mapping for the target).
+        reason: String,
+    },
 }
 
 impl fmt::Display for ProvisioningError {
@@ -1276,6 +1289,10 @@ impl fmt::Display for ProvisioningError {
             }
             Self::TemplateInUse { template_name, cas } => {
                 write!(f, "the provisioning template {template_name} is named by {cas} CA registrationConfigs")
+            }
+            Self::OwnershipToken { problem } => problem.fmt(f),
+            Self::HookRefused { target_arn, reason } => {
+                write!(f, "the pre-provisioning hook {target_arn} did not allow provisioning: {reason}")
             }
         }
     }

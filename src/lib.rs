@@ -112,7 +112,7 @@ pub use device::register::{
     RegisterCertificateWithoutCaRequest, admit_certificate, check_certificate, check_certificate_without_ca,
 };
 pub use device::registered_ca::RegisteredCa;
-pub use error::exception::{Exception, ExceptionKind};
+pub use error::exception::{Exception, ExceptionKind, Rejection};
 pub use error::{
     CaError, CertificateError, Error, LifecycleError, MarkerProblem, PagingError, ProvisioningError,
     RegistrationCodeError, RegistryError, RequestError, ResourceError, TagError, TemplateBodyProblem, TemplateError,
@@ -153,6 +153,10 @@ pub use model::template::{MAX_TEMPLATE_NAME_CHARS, TEMPLATE_NAME_PATTERN, Templa
 pub use provisioning::claim::{
     CLAIM_BACKDATE_SECS, CLAIM_LIFETIME_SECS, ClaimParams, ProvisioningClaim, check_claim_template,
     create_provisioning_claim,
+};
+pub use provisioning::fleet::{
+    MAX_OWNERSHIP_TOKEN_CHARS, OWNERSHIP_TOKEN_LIFETIME_SECS, TokenProblem, bind_fleet_template, open_ownership_token,
+    ownership_token_expiry, seal_ownership_token, sweeps,
 };
 pub use provisioning::plan::{Plan, PlanFacts, PlanWrite, plan};
 pub use provisioning::template::{

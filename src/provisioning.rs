@@ -3,6 +3,7 @@
 //! provisioning share.
 
 pub(crate) mod claim;
+pub(crate) mod fleet;
 pub(crate) mod plan;
 pub(crate) mod template;
 pub(crate) mod templates;

@@ -7,6 +7,7 @@
 
 mod ca;
 mod certificates;
+mod fleet;
 mod issued;
 mod json;
 mod lifecycle;
@@ -27,6 +28,11 @@ pub use certificates::{
     register_certificate_request_from_json, register_certificate_request_from_rest,
     register_certificate_response_to_json, register_certificate_without_ca_request_from_json, template_facts_from_json,
     update_certificate_request_from_rest,
+};
+pub use fleet::{
+    FleetRequest, PayloadFormat, create_from_csr_accepted, create_from_csr_request_from_value, create_keys_accepted,
+    create_keys_request_from_value, fleet_payload_to_value, fleet_request_topic, fleet_value_to_payload,
+    is_fleet_response_filter, register_thing_accepted, register_thing_fleet_request_from_value, rejection_to_value,
 };
 pub use issued::{
     ENDPOINT_TYPES, certificate_signing_request_from_json, endpoint_type_from_query, issued_certificate_to_json,

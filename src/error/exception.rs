@@ -229,7 +229,25 @@ fn provisioning_exception(e: &ProvisioningError, display: String) -> Exception {
         ProvisioningError::DefaultVersion { .. } | ProvisioningError::TemplateInUse { .. } => {
             Exception::new(K::DeleteConflict, display)
         }
+        // Fleet provisioning's, answered over MQTT (see `Error::rejection`); were one to reach
+        // the REST API, it is the request's fault.
+        ProvisioningError::OwnershipToken { .. } => Exception::new(K::InvalidRequest, display),
+        ProvisioningError::HookRefused { .. } => Exception::new(K::Unauthorized, display),
     }
+}
+
+/// What fleet provisioning publishes on a `/rejected` topic: `{statusCode, errorCode,
+/// errorMessage}` (AWS IoT Developer Guide, "Device provisioning MQTT API").
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Rejection {
+    /// statusCode: the exception's HTTP status, or AWS's code for the cases it documents.
+    pub status_code: u16,
+    /// errorCode: the exception's name (our rule, where AWS publishes no list), or AWS's
+    /// `InvalidCertificateOwnershipToken`, or `AccessDenied` for a refusing hook (our code).
+    pub error_code: &'static str,
+    /// errorMessage: the sentence that says which rule refused.
+    pub error_message: String,
 }
 
 fn registry_exception(e: &RegistryError) -> Exception {
@@ -372,6 +390,26 @@ fn csr_exception(e: &CsrError, display: String) -> Exception {
 }
 
 impl Error {
+    /// The error as fleet provisioning's MQTT API answers it on `/rejected`, from the same one
+    /// mapping as [`Error::exception`]: an invalid ownership token is 400
+    /// `InvalidCertificateOwnershipToken` (AWS's), a refusing pre-provisioning hook 403
+    /// `AccessDenied` (our code), everything else the exception's status and name with the
+    /// crate's sentence (which names the template path, the parameter or the expiry).
+    #[must_use]
+    pub fn rejection(&self) -> Rejection {
+        let ex = self.exception();
+        let (status_code, error_code) = match self {
+            Self::Provisioning(ProvisioningError::OwnershipToken { .. }) => (400, "InvalidCertificateOwnershipToken"),
+            Self::Provisioning(ProvisioningError::HookRefused { .. }) => (403, "AccessDenied"),
+            _ => (ex.http_status(), ex.name()),
+        };
+        let error_message = match self {
+            Self::Provisioning(ProvisioningError::OwnershipToken { problem }) => problem.to_string(),
+            _ => self.to_string(),
+        };
+        Rejection { status_code, error_code, error_message }
+    }
+
     /// The AWS exception this error is answered with: name, HTTP status, message.
     #[must_use]
     pub fn exception(&self) -> Exception {

@@ -239,6 +239,8 @@ fn samples() -> Vec<Error> {
             ProvisioningError::VersionsLimit { template_name: name(), max: 5 },
             ProvisioningError::DefaultVersion { template_name: name(), version: 1 },
             ProvisioningError::TemplateInUse { template_name: name(), cas: 1 },
+            ProvisioningError::OwnershipToken { problem: crate::provisioning::fleet::TokenProblem::Empty },
+            ProvisioningError::HookRefused { target_arn: arn(), reason: "no".into() },
         ]
         .map(Error::Provisioning),
     );
@@ -425,6 +427,8 @@ fn expected(e: &Error) -> ExceptionKind {
         Error::Provisioning(ProvisioningError::DefaultVersion { .. } | ProvisioningError::TemplateInUse { .. }) => {
             K::DeleteConflict
         }
+        Error::Provisioning(ProvisioningError::OwnershipToken { .. }) => K::InvalidRequest,
+        Error::Provisioning(ProvisioningError::HookRefused { .. }) => K::Unauthorized,
         Error::Template(TemplateError {
             problem:
                 TemplateProblem::TooLong { .. }
@@ -558,5 +562,28 @@ fn csr_messages_name_the_request_and_its_label() {
     assert_eq!(
         e.exception().message,
         "certificate signing request: the RSA modulus has 1024 bits, outside 2048..=8192"
+    );
+}
+
+/// Fleet provisioning's rejected payloads: AWS's code for an ownership token, ours for a hook,
+/// the exception's status and name otherwise.
+#[test]
+fn rejections_are_the_exception_or_awss_codes() {
+    use crate::provisioning::fleet::TokenProblem;
+    let token = Error::Provisioning(ProvisioningError::OwnershipToken { problem: TokenProblem::Empty }).rejection();
+    assert_eq!((token.status_code, token.error_code), (400, "InvalidCertificateOwnershipToken"));
+    assert_eq!(token.error_message, "Certificate ownership token cannot be empty.");
+    let hook = Error::Provisioning(ProvisioningError::HookRefused { target_arn: "arn".into(), reason: "no".into() });
+    assert_eq!((hook.rejection().status_code, hook.rejection().error_code), (403, "AccessDenied"));
+    let missing = Error::Template(TemplateError::at(
+        "Resources.thing.Properties.ThingName.Ref",
+        TemplateProblem::MissingParameter { name: "SerialNumber".into() },
+    ));
+    let r = missing.rejection();
+    assert_eq!((r.status_code, r.error_code), (400, "InvalidRequestException"));
+    assert!(
+        r.error_message.contains("SerialNumber") && r.error_message.contains("Resources.thing"),
+        "{}",
+        r.error_message
     );
 }

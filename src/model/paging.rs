@@ -67,7 +67,7 @@ impl MarkerKey {
         Self(bytes)
     }
 
-    fn mac(&self) -> Hmac<Sha256> {
+    pub(crate) fn mac(&self) -> Hmac<Sha256> {
         // HMAC pads a key shorter than the hash's block to the block size with zeros
         // (RFC 2104 §2): this is the same MAC as keying with the 32 bytes, without a fallible call.
         let mut block = Zeroizing::new([0u8; 64]);
