@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 pub mod error;
+pub mod hook;
 pub mod http;
 pub mod route;
 pub mod service;

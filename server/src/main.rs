@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use iot_ca_server::hook::Hooks;
 use iot_ca_server::http::{App, Limits, serve};
 use iot_ca_server::service::ServiceConfig;
 use iot_ca_server::service::issuers::Issuer;
@@ -80,6 +81,11 @@ struct Args {
     /// The device endpoint's host name, as DescribeEndpoint answers it.
     #[arg(long, env = "IOT_CA_ENDPOINT_ADDRESS", default_value = "localhost")]
     endpoint_address: String,
+    /// A fleet template's pre-provisioning hook: TARGET_ARN=http://host:port/path (repeat the
+    /// flag, or separate with commas in the variable). RegisterThing over MQTT POSTs AWS's hook
+    /// input there; an unmapped target, an error or no answer within 5 s denies.
+    #[arg(long, env = "IOT_CA_PRE_PROVISIONING_HOOK", value_delimiter = ',')]
+    pre_provisioning_hook: Vec<String>,
     /// After SIGTERM, seconds for requests in flight to finish.
     #[arg(long, env = "IOT_CA_SHUTDOWN_DEADLINE", value_parser = secs, default_value = "10")]
     shutdown_deadline: Duration,
@@ -152,6 +158,7 @@ async fn start(args: Args) -> Result<(), String> {
         claim_issuer: issuer(args.claim_issuer.as_ref(), "--claim-issuer")?,
         device_issuer: issuer(args.device_issuer.as_ref(), "--device-issuer")?,
         endpoint_address: args.endpoint_address.clone(),
+        hooks: Hooks::parse(&args.pre_provisioning_hook)?,
     };
     if let Some(path) = args.store.strip_prefix("sqlite:") {
         let store =

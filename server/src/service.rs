@@ -16,9 +16,10 @@ pub mod issuers;
 mod registry;
 mod templates;
 
+use crate::hook::Hooks;
 use crate::route::{Operation, Route};
 use crate::store::ops::IssuerKind;
-use crate::store::{CaLookup, IssuerRecord, Keyset, Store, ops, provisioning};
+use crate::store::{CaLookup, IssuerRecord, Keyset, Store, fleet, ops, provisioning};
 use issuers::Issuer;
 
 const TIMES: TimeFormat = TimeFormat::EpochSeconds;
@@ -62,6 +63,8 @@ pub struct ServiceConfig {
     pub device_issuer: Option<IssuerRecord>,
     /// The device endpoint's address, as DescribeEndpoint answers it.
     pub endpoint_address: String,
+    /// The pre-provisioning hooks fleet provisioning may call (`--pre-provisioning-hook`).
+    pub hooks: Hooks,
 }
 
 /// One routed, authenticated request.
@@ -347,6 +350,7 @@ async fn create_claim<S: Store>(
     iot_ca::check_claim_template(&name, template)?;
     let record = issuers::scope_issuer(store, &scope, IssuerKind::Claim, configured).await?;
     let at = now();
+    let claimed = name.clone();
     let claim = blocking(move || -> Result<iot_ca::ProvisioningClaim, ApiError> {
         let issuer = Issuer::from_record(&record).map_err(ApiError::internal)?;
         let params = ClaimParams::new(&name, template, &issuer.certificate).with_key_algorithm(KeyAlgorithm::Rsa2048);
@@ -358,5 +362,8 @@ async fn create_claim<S: Store>(
         )?)
     })
     .await??;
+    // Kept so that a device connecting with the claim is found in this account until it expires.
+    let (id, expiration) = (claim.certificate_id.clone(), claim.expiration);
+    store.write(move |tx| fleet::record_claim(tx, &scope, &id, &claimed, expiration)).await?;
     Ok(wire::claim_to_json(&claim, TIMES))
 }

@@ -20,6 +20,7 @@ use iot_ca::{CertificateId, CreationKey, MarkerKey, SortOrder};
 
 use crate::error::ApiError;
 
+pub mod fleet;
 pub mod ops;
 mod postgres;
 pub mod provisioning;

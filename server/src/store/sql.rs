@@ -187,7 +187,8 @@ pub trait Tx {
 /// this version.
 ///
 /// 2: things, thing types and groups, policies, their attachments, device issuers, templates
-/// with versions (an older store's `provisioning_templates` are copied in at open).
+/// with versions (an older store's `provisioning_templates` are copied in at open), the claims
+/// issued and fleet provisioning's ownership tokens.
 pub const SCHEMA_VERSION: i64 = 2;
 
 /// The schema, written once for both databases: `{bytes}`, `{int}` and `{bool}` are the
@@ -225,6 +226,14 @@ CREATE TABLE IF NOT EXISTS template_versions (
     account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, version_id {int} NOT NULL,
     body TEXT NOT NULL, creation_date {int} NOT NULL,
     PRIMARY KEY (account, region, name, version_id));
+CREATE TABLE IF NOT EXISTS claims (
+    region TEXT NOT NULL, id TEXT NOT NULL, account TEXT NOT NULL, template_name TEXT NOT NULL,
+    not_after {int} NOT NULL,
+    PRIMARY KEY (region, id));
+CREATE TABLE IF NOT EXISTS ownership_tokens (
+    account TEXT NOT NULL, region TEXT NOT NULL, certificate_id TEXT NOT NULL, expires {int} NOT NULL,
+    PRIMARY KEY (account, region, certificate_id));
+CREATE INDEX IF NOT EXISTS tokens_by_expiry ON ownership_tokens (expires);
 CREATE TABLE IF NOT EXISTS device_issuers (
     account TEXT NOT NULL, region TEXT NOT NULL, certificate_pem TEXT NOT NULL, key_pem TEXT NOT NULL,
     PRIMARY KEY (account, region));
