@@ -20,13 +20,16 @@ pub struct ApiError {
     /// Whether the connection is to be closed after the answer (the request could not be read
     /// to its end).
     pub close: bool,
+    /// What the log keeps and the client is not told: the fault behind a 500 or a 503 (the
+    /// server prints it when the store cannot be opened at start).
+    pub cause: Option<String>,
 }
 
 impl ApiError {
     /// An error with `status`, `name` and `message`.
     #[must_use]
     pub fn new(status: u16, name: &'static str, message: impl Into<String>) -> Self {
-        Self { status, name, message: message.into(), resource: None, close: false }
+        Self { status, name, message: message.into(), resource: None, close: false, cause: None }
     }
 
     /// The same error, closing the connection after it.
@@ -52,8 +55,19 @@ impl ApiError {
     /// log, not to the client.
     #[must_use]
     pub fn internal(detail: impl fmt::Display) -> Self {
-        tracing::error!(%detail, "internal failure");
-        Self::new(500, "InternalFailureException", "An internal failure occurred.")
+        let cause = detail.to_string();
+        tracing::error!(%cause, "internal failure");
+        Self { cause: Some(cause), ..Self::new(500, "InternalFailureException", "An internal failure occurred.") }
+    }
+
+    /// 503 ServiceUnavailableException for a store that is down, full, out of connections or
+    /// too slow to answer: AWS's answer when a dependency is down, which SDKs retry. The cause
+    /// goes to the log, not to the client.
+    #[must_use]
+    pub fn store_unavailable(cause: impl fmt::Display) -> Self {
+        let cause = cause.to_string();
+        tracing::error!(%cause, "store unavailable");
+        Self { cause: Some(cause), ..Self::unavailable("The service is temporarily unavailable.") }
     }
 
     /// 503 ServiceUnavailableException.
@@ -96,8 +110,25 @@ impl From<iot_ca::Error> for ApiError {
     fn from(e: iot_ca::Error) -> Self {
         let ex = e.exception();
         let resource = ex.resource_id.clone().zip(ex.resource_arn.clone());
-        Self { status: ex.http_status(), name: ex.name(), message: ex.message, resource, close: false }
+        Self { status: ex.http_status(), name: ex.name(), message: ex.message, resource, close: false, cause: None }
     }
+}
+
+/// `e` and every error beneath it, as one line (`postgres::Error` says only "db error" and
+/// keeps the server's message in its source).
+#[must_use]
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut line = e.to_string();
+    let mut next = e.source();
+    while let Some(inner) = next {
+        let text = inner.to_string();
+        if !line.ends_with(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        next = inner.source();
+    }
+    line
 }
 
 impl fmt::Display for ApiError {

@@ -40,6 +40,8 @@ pub struct Limits {
     pub max_connections: usize,
     /// After SIGTERM, how long in-flight requests have to finish.
     pub shutdown_deadline: Duration,
+    /// How long a request may take once read and verified; past it, 503.
+    pub request_deadline: Duration,
 }
 
 impl Default for Limits {
@@ -49,6 +51,7 @@ impl Default for Limits {
             body_timeout: Duration::from_secs(10),
             max_connections: 256,
             shutdown_deadline: Duration::from_secs(10),
+            request_deadline: Duration::from_secs(10),
         }
     }
 }
@@ -142,7 +145,13 @@ async fn serve_request<S: Store>(
     let routed = routed?;
     let principal = parts.headers.get("x-amzn-principal").map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let call = Call { route: routed, scope, query: &raw_query, body: &body, principal: principal.as_deref() };
-    handle(&app.store, call, &app.config).await
+    let deadline = app.limits.request_deadline;
+    tokio::time::timeout(deadline, handle(&app.store, call, &app.config)).await.unwrap_or_else(|_| {
+        Err(ApiError::store_unavailable(format_args!(
+            "the request did not finish within the {:.1} s deadline",
+            deadline.as_secs_f64()
+        )))
+    })
 }
 
 fn too_large(size: &str) -> ApiError {

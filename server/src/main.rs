@@ -11,12 +11,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use iot_ca_server::error::ApiError;
 use iot_ca_server::hook::Hooks;
 use iot_ca_server::http::{App, Limits, serve};
 use iot_ca_server::service::ServiceConfig;
 use iot_ca_server::service::issuers::Issuer;
 use iot_ca_server::sigv4::Credentials;
-use iot_ca_server::store::{IssuerRecord, PostgresStore, SqliteStore, Store};
+use iot_ca_server::store::{IssuerRecord, PostgresStore, SqliteStore, Store, StoreLimits};
 
 /// Longest duration a timeout flag takes: a day (a larger one is a typo, and
 /// `Duration::from_secs_f64` would panic past its range).
@@ -86,6 +87,14 @@ struct Args {
     /// input there; an unmapped target, an error or no answer within 5 s denies.
     #[arg(long, env = "IOT_CA_PRE_PROVISIONING_HOOK", value_delimiter = ',')]
     pre_provisioning_hook: Vec<String>,
+    /// Seconds a request may take once read (the store's wait for a connection or a lock
+    /// included); past it, 503 ServiceUnavailableException rather than a hang.
+    #[arg(long, env = "IOT_CA_REQUEST_DEADLINE", value_parser = secs, default_value = "10")]
+    request_deadline: Duration,
+    /// PostgreSQL connections this process holds at most; requests beyond wait for one within
+    /// the request deadline.
+    #[arg(long, env = "IOT_CA_STORE_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..=1000), default_value = "16")]
+    store_connections: u32,
     /// After SIGTERM, seconds for requests in flight to finish.
     #[arg(long, env = "IOT_CA_SHUTDOWN_DEADLINE", value_parser = secs, default_value = "10")]
     shutdown_deadline: Duration,
@@ -98,7 +107,12 @@ impl Args {
             body_timeout: self.body_timeout,
             max_connections: self.max_connections,
             shutdown_deadline: self.shutdown_deadline,
+            request_deadline: self.request_deadline,
         }
+    }
+
+    fn store_limits(&self) -> StoreLimits {
+        StoreLimits { connections: self.store_connections, deadline: self.request_deadline }
     }
 }
 
@@ -109,6 +123,12 @@ fn issuer(paths: Option<&(PathBuf, PathBuf)>, flag: &str) -> Result<Option<Issue
     let record = IssuerRecord { certificate_pem: read(cert)?, key_pem: read(key)? };
     Issuer::from_record(&record).map_err(|e| format!("{flag}: {e}"))?;
     Ok(Some(record))
+}
+
+/// Why the store did not open, with its cause (the database's own words), not the client's
+/// message.
+fn opening(store: &str, e: &ApiError) -> String {
+    format!("store {store}: {}", e.cause.as_deref().unwrap_or(&e.message))
 }
 
 fn read(path: &PathBuf) -> Result<String, String> {
@@ -162,12 +182,12 @@ async fn start(args: Args) -> Result<(), String> {
     };
     if let Some(path) = args.store.strip_prefix("sqlite:") {
         let store =
-            SqliteStore::open(path.as_ref()).await.map_err(|e| format!("store {}: {}", args.store, e.message))?;
+            SqliteStore::open_with(path.as_ref(), args.store_limits()).await.map_err(|e| opening(&args.store, &e))?;
         eprintln!("iot-ca-server: store sqlite:{path}");
         run(args, store, credentials, config).await
     } else if args.store.starts_with("postgres://") || args.store.starts_with("postgresql://") {
         let store =
-            PostgresStore::open(&args.store).await.map_err(|e| format!("store {}: {}", args.store, e.message))?;
+            PostgresStore::open_with(&args.store, args.store_limits()).await.map_err(|e| opening(&args.store, &e))?;
         eprintln!("iot-ca-server: store postgres (shared)");
         run(args, store, credentials, config).await
     } else {

@@ -15,6 +15,7 @@
 //! between.
 
 use std::future::Future;
+use std::time::Duration;
 
 use iot_ca::{CertificateId, CreationKey, MarkerKey, SortOrder};
 
@@ -31,6 +32,43 @@ pub mod things;
 pub use postgres::PostgresStore;
 pub use sql::{SCHEMA_VERSION, Tx};
 pub use sqlite::SqliteStore;
+
+/// How many connections a store holds and how long one call may take: the server's
+/// `--store-connections` and `--request-deadline`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreLimits {
+    /// PostgreSQL: connections per process at most; calls beyond wait for one, within the
+    /// deadline (an unbounded pool met "sorry, too many clients already").
+    pub connections: u32,
+    /// How long one call may wait (for a connection, for SQLite's write lock) and run; past it
+    /// the call answers ServiceUnavailableException instead of hanging on a store that does
+    /// not answer. PostgreSQL's `statement_timeout` is set to it as well, so a statement stuck
+    /// behind a lock ends on the server too.
+    pub deadline: Duration,
+}
+
+impl Default for StoreLimits {
+    fn default() -> Self {
+        Self { connections: 16, deadline: Duration::from_secs(10) }
+    }
+}
+
+/// `call` within `deadline`, or ServiceUnavailableException. What the call started on a
+/// blocking thread may still finish afterwards: a 503 says the outcome is unknown, never that a
+/// write did not happen (SDKs retry, and every write here is idempotent or refused as a
+/// duplicate).
+async fn within<T>(
+    deadline: Duration,
+    engine: &str,
+    call: impl Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    tokio::time::timeout(deadline, call).await.unwrap_or_else(|_| {
+        Err(ApiError::store_unavailable(format_args!(
+            "{engine}: no answer within the {:.1} s deadline",
+            deadline.as_secs_f64()
+        )))
+    })
+}
 
 /// Which CA a device certificate registration looks for.
 #[derive(Clone, Debug)]

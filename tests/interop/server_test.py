@@ -711,6 +711,7 @@ def main():
     store = f"sqlite:{work / 'registry.sqlite3'}"
     checks = Checks()
     started = time.monotonic()
+    import faults_checks
     import templates_checks
     import things_checks
 
@@ -732,6 +733,7 @@ def main():
     slow_client_checks(checks, args, store, work, credentials)
     connection_limit_checks(checks, args, store, work, credentials)
     in_flight_checks(checks, args, store, work, credentials)
+    faults_checks.sqlite_checks(checks, args, work, credentials)
 
     if postgres_available(args.postgres_bin):
         pg = Postgres(args.postgres_bin)
@@ -744,6 +746,7 @@ def main():
             for s in servers:
                 s.stop()
             pg.stop()
+        faults_checks.postgres_checks(checks, args, work, credentials)
     else:
         print("!" * 72)
         print(f"!!! SKIPPED: PostgreSQL binaries not found in {args.postgres_bin}: no PostgreSQL checks ran")

@@ -15,13 +15,8 @@ use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use postgres::{GenericClient, NoTls, Statement};
 
 use super::sql::{Row, SCHEMA_VERSION, Tx, Value, dollar_params};
-use super::{Store, sql};
-use crate::error::ApiError;
-
-/// Connections in the pool at most.
-const POOL_SIZE: u32 = 16;
-/// How long a request waits for a free connection.
-const POOL_WAIT: Duration = Duration::from_secs(30);
+use super::{Store, StoreLimits, sql, within};
+use crate::error::{ApiError, chain};
 
 /// Prepared statements kept per connection at most (the operations have a few dozen texts).
 const STATEMENTS_KEPT: usize = 256;
@@ -59,13 +54,30 @@ type Pool = r2d2::Pool<Manager>;
 pub struct PostgresStore {
     pool: Pool,
     marker_key: MarkerKey,
+    deadline: Duration,
 }
 
+/// A PostgreSQL error as the answer: a unique violation is ResourceAlreadyExistsException; a
+/// database that cannot serve (the connection lost or refused, too many clients, disk full,
+/// shutting down, a statement past its deadline, an I/O error) is ServiceUnavailableException;
+/// anything else is an internal failure. The log keeps the server's own message.
 fn db(e: &postgres::Error) -> ApiError {
     if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) {
         return ApiError::new(409, "ResourceAlreadyExistsException", "The resource already exists.");
     }
-    ApiError::internal(format_args!("postgres: {e}"))
+    let cause = format!("postgres: {}", chain(e));
+    if unavailable(e) { ApiError::store_unavailable(cause) } else { ApiError::internal(cause) }
+}
+
+/// Whether `e` says the database cannot serve now, rather than that a statement is wrong.
+fn unavailable(e: &postgres::Error) -> bool {
+    // SQLSTATE classes: 08 connection exception, 53 insufficient resources (disk full, out of
+    // memory, too many connections), 57 operator intervention (shutdown, statement_timeout's
+    // query_canceled), 58 system error (I/O).
+    let class = e.code().map(|c| &c.code()[..2]);
+    e.is_closed()
+        || matches!(class, Some("08" | "53" | "57" | "58"))
+        || (class.is_none() && std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()))
 }
 
 impl ToSql for Value {
@@ -191,26 +203,40 @@ fn prepare(client: &mut postgres::Client) -> Result<MarkerKey, ApiError> {
 }
 
 impl PostgresStore {
-    /// Connects to `url` (`postgres://user@host:port/db`) and creates the schema when absent.
+    /// Connects to `url` (`postgres://user@host:port/db`) with the default [`StoreLimits`] and
+    /// creates the schema when absent.
     ///
     /// # Errors
     /// The database cannot be reached, or holds a schema newer than this server's.
     pub async fn open(url: &str) -> Result<Self, ApiError> {
-        let config: postgres::Config = url.parse().map_err(|e| db(&e))?;
+        Self::open_with(url, StoreLimits::default()).await
+    }
+
+    /// The same, with at most `limits.connections` connections, each call within
+    /// `limits.deadline` (the wait for a connection included), and that deadline as the
+    /// connections' `statement_timeout` and connect timeout.
+    ///
+    /// # Errors
+    /// The database cannot be reached, or holds a schema newer than this server's.
+    pub async fn open_with(url: &str, limits: StoreLimits) -> Result<Self, ApiError> {
+        let mut config: postgres::Config = url.parse().map_err(|e| db(&e))?;
+        let millis = limits.deadline.as_millis();
+        config.connect_timeout(limits.deadline).options(&format!("-c statement_timeout={millis}"));
+        let deadline = limits.deadline;
         tokio::task::spawn_blocking(move || {
             let pool = r2d2::Pool::builder()
-                .max_size(POOL_SIZE)
+                .max_size(limits.connections)
                 .min_idle(Some(1))
-                .connection_timeout(POOL_WAIT)
+                .connection_timeout(limits.deadline)
                 // A check-out test is a round trip per request; a closed connection is still
                 // noticed (`has_broken`) and replaced.
                 .test_on_check_out(false)
                 .error_handler(Box::new(r2d2::LoggingErrorHandler))
                 .build_unchecked(Manager(config));
-            let mut conn = pool.get().map_err(|e| ApiError::internal(format_args!("postgres: {e}")))?;
+            let mut conn = pool.get().map_err(|e| ApiError::store_unavailable(format_args!("postgres: {e}")))?;
             let marker_key = prepare(&mut conn.client)?;
             drop(conn);
-            Ok(Self { pool, marker_key })
+            Ok(Self { pool, marker_key, deadline })
         })
         .await
         .map_err(ApiError::internal)?
@@ -222,12 +248,18 @@ impl PostgresStore {
         f: impl FnOnce(&mut Connection) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(|e| ApiError::internal(format_args!("postgres pool: {e}")))?;
-            f(&mut conn)
-        })
-        .await
-        .map_err(ApiError::internal)?
+        let call = async move {
+            tokio::task::spawn_blocking(move || {
+                // r2d2 waits for a connection within the deadline and names the last connect
+                // error ("sorry, too many clients already") when none comes.
+                let mut conn =
+                    pool.get().map_err(|e| ApiError::store_unavailable(format_args!("postgres pool: {e}")))?;
+                f(&mut conn)
+            })
+            .await
+            .map_err(ApiError::internal)?
+        };
+        within(self.deadline, "postgres", call).await
     }
 }
 

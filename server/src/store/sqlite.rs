@@ -12,7 +12,16 @@
 //! one each, nothing is answered before it is on disk, and writers queue in arrival order
 //! instead of polling SQLite's busy lock (whose back-off of up to 100 ms made the slow tail).
 //! If the commit fails, every write of the group is answered with the error.
+//!
+//! The file is the one the server was started with, checked on every call: a read first, a
+//! write group after its commit and before any answer. If its path is gone, names another file
+//! or the file lost its SQLite header (deleted, replaced, truncated while the server runs, when
+//! SQLite would go on writing into an unlinked inode or read an empty database), the call
+//! answers ServiceUnavailableException and the log says which, so no write is acknowledged
+//! that a restart would not find.
 
+use std::fs::File;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender};
@@ -24,7 +33,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
 
 use super::sql::{Row, SCHEMA_VERSION, Tx, Value};
-use super::{Store, sql};
+use super::{Store, StoreLimits, sql, within};
 use crate::error::ApiError;
 
 /// Read connections kept for reuse.
@@ -34,12 +43,63 @@ pub const MAX_GROUP: usize = 64;
 
 /// The SQLite store.
 pub struct SqliteStore {
-    path: PathBuf,
+    /// The file the server was started with.
+    file: Arc<StoreFile>,
     /// Idle read connections (a pool, not a lock on any rule: each call runs on its own).
     pool: Arc<Mutex<Vec<Connection>>>,
     /// The writer thread's queue.
     writer: Sender<Box<dyn Write>>,
     marker_key: MarkerKey,
+    deadline: Duration,
+}
+
+/// The store's file as it was opened: its path, its identity (device, inode) and a handle to
+/// read its header through.
+struct StoreFile {
+    path: PathBuf,
+    identity: (u64, u64),
+    handle: File,
+    /// How long SQLite waits for a lock.
+    busy: Duration,
+}
+
+/// The first bytes of every SQLite database file.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+impl StoreFile {
+    fn open(path: &Path, busy: Duration) -> Result<Self, ApiError> {
+        let handle = File::open(path).map_err(|e| ApiError::store_unavailable(format_args!("sqlite: {e}")))?;
+        let meta = handle.metadata().map_err(|e| ApiError::store_unavailable(format_args!("sqlite: {e}")))?;
+        Ok(Self { path: path.to_owned(), identity: (meta.dev(), meta.ino()), handle, busy })
+    }
+
+    /// Whether the path still names the file opened at start, with its SQLite header: a stat
+    /// and a 16-byte read, a few microseconds.
+    fn check(&self) -> Result<(), ApiError> {
+        let problem = match std::fs::metadata(&self.path) {
+            Err(e) => format!("cannot be found at its path ({e}): deleted or moved"),
+            Ok(meta) if (meta.dev(), meta.ino()) != self.identity => "now names another file: replaced".to_owned(),
+            Ok(_) => {
+                let mut head = [0u8; 16];
+                match self.handle.read_exact_at(&mut head, 0) {
+                    Ok(()) if &head == SQLITE_HEADER => return Ok(()),
+                    _ => "has lost its SQLite header: truncated or overwritten".to_owned(),
+                }
+            }
+        };
+        Err(ApiError::store_unavailable(format_args!(
+            "sqlite: the store file {} {problem}; answering 503 until the server is restarted on a good file",
+            self.path.display()
+        )))
+    }
+
+    fn connect(&self) -> Result<Connection, ApiError> {
+        let conn = Connection::open(&self.path).map_err(db)?;
+        conn.busy_timeout(self.busy).map_err(db)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(db)?;
+        Ok(conn)
+    }
 }
 
 /// A write waiting for the writer thread.
@@ -86,7 +146,7 @@ where
 }
 
 /// The writer thread: commits what is waiting, in groups, until the store is dropped.
-fn writer(mut conn: Connection, queue: &Receiver<Box<dyn Write>>) {
+fn writer(mut conn: Connection, file: &StoreFile, queue: &Receiver<Box<dyn Write>>) {
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP
@@ -94,7 +154,10 @@ fn writer(mut conn: Connection, queue: &Receiver<Box<dyn Write>>) {
         {
             group.push(next);
         }
-        let failed = commit_group(&mut conn, &mut group).err();
+        // Checked before the group (so nothing is written beside a file moved over the path,
+        // whose WAL SQLite would share by name) and after its commit, before any answer (a
+        // group committed into a file that is no longer the store's is answered 503).
+        let failed = file.check().and_then(|()| commit_group(&mut conn, &mut group)).and_then(|()| file.check()).err();
         for write in group {
             write.answer(failed.as_ref());
         }
@@ -115,34 +178,57 @@ fn commit_group(conn: &mut Connection, group: &mut [Box<dyn Write>]) -> Result<(
     tx.commit().map_err(db)
 }
 
+/// A SQLite error as the answer: a unique violation is ResourceAlreadyExistsException; a file
+/// that cannot serve (busy past the deadline, disk full, an I/O error, unopenable, read-only,
+/// not or no longer a database) is ServiceUnavailableException; anything else is an internal
+/// failure.
 fn db(e: rusqlite::Error) -> ApiError {
+    use rusqlite::ErrorCode as C;
     use rusqlite::ffi::{SQLITE_CONSTRAINT_PRIMARYKEY, SQLITE_CONSTRAINT_UNIQUE};
-    if let rusqlite::Error::SqliteFailure(code, _) = &e
-        && matches!(code.extended_code, SQLITE_CONSTRAINT_PRIMARYKEY | SQLITE_CONSTRAINT_UNIQUE)
-    {
+    let rusqlite::Error::SqliteFailure(code, _) = &e else {
+        return ApiError::internal(format_args!("sqlite: {e}"));
+    };
+    if matches!(code.extended_code, SQLITE_CONSTRAINT_PRIMARYKEY | SQLITE_CONSTRAINT_UNIQUE) {
         return ApiError::new(409, "ResourceAlreadyExistsException", "The resource already exists.");
     }
-    ApiError::internal(format_args!("sqlite: {e}"))
-}
-
-fn open(path: &Path) -> Result<Connection, ApiError> {
-    let conn = Connection::open(path).map_err(db)?;
-    conn.busy_timeout(Duration::from_secs(30)).map_err(db)?;
-    conn.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
-    conn.pragma_update(None, "synchronous", "FULL").map_err(db)?;
-    Ok(conn)
+    let cause = format!("sqlite: {e}");
+    match code.code {
+        C::DatabaseBusy
+        | C::DatabaseLocked
+        | C::DiskFull
+        | C::SystemIoFailure
+        | C::CannotOpen
+        | C::ReadOnly
+        | C::NotADatabase
+        | C::DatabaseCorrupt
+        | C::FileLockingProtocolFailed
+        | C::OutOfMemory => ApiError::store_unavailable(cause),
+        _ => ApiError::internal(cause),
+    }
 }
 
 impl SqliteStore {
-    /// Opens (creating when absent) the store at `path`, with its schema.
+    /// Opens (creating when absent) the store at `path`, with its schema and the default
+    /// [`StoreLimits`].
     ///
     /// # Errors
     /// The file cannot be opened, or holds a schema newer than this server's.
     pub async fn open(path: &Path) -> Result<Self, ApiError> {
+        Self::open_with(path, StoreLimits::default()).await
+    }
+
+    /// The same, each call within `limits.deadline` (SQLite's wait for its lock included).
+    ///
+    /// # Errors
+    /// The file cannot be opened, or holds a schema newer than this server's.
+    pub async fn open_with(path: &Path, limits: StoreLimits) -> Result<Self, ApiError> {
         let path = path.to_owned();
-        let opened = path.clone();
-        let (conn, marker_key) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
-            let mut conn = open(&opened)?;
+        let deadline = limits.deadline;
+        let (conn, file, marker_key) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+            // Opened once to create the file when absent, so its identity can be taken.
+            drop(Connection::open(&path).map_err(db)?);
+            let file = StoreFile::open(&path, deadline)?;
+            let mut conn = file.connect()?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
             tx.execute_batch(&sql::schema("BLOB", "INTEGER", "INTEGER")).map_err(db)?;
             let version: Option<i64> = tx
@@ -175,16 +261,18 @@ impl SqliteStore {
                 stored.try_into().map_err(|_| ApiError::internal("the stored marker key is not 32 bytes"))?;
             super::provisioning::migrate_templates(&mut SqliteTx(&tx))?;
             tx.commit().map_err(db)?;
-            Ok((conn, MarkerKey::new(key)))
+            file.check()?;
+            Ok((conn, Arc::new(file), MarkerKey::new(key)))
         })
         .await
         .map_err(ApiError::internal)??;
         let (writer, queue) = std::sync::mpsc::channel();
+        let written = Arc::clone(&file);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || self::writer(conn, &queue))
+            .spawn(move || self::writer(conn, &written, &queue))
             .map_err(ApiError::internal)?;
-        Ok(Self { path, pool: Arc::new(Mutex::new(Vec::new())), writer, marker_key })
+        Ok(Self { file, pool: Arc::new(Mutex::new(Vec::new())), writer, marker_key, deadline })
     }
 
     /// Runs `f` on a pooled connection on a blocking thread.
@@ -193,23 +281,27 @@ impl SqliteStore {
         f: impl FnOnce(&mut Connection) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let pool = Arc::clone(&self.pool);
-        let path = self.path.clone();
-        tokio::task::spawn_blocking(move || {
-            let pooled = pool.lock().map_err(|_| ApiError::internal("sqlite pool poisoned"))?.pop();
-            let mut conn = match pooled {
-                Some(c) => c,
-                None => open(&path)?,
-            };
-            let out = f(&mut conn);
-            if let Ok(mut idle) = pool.lock()
-                && idle.len() < POOL_SIZE
-            {
-                idle.push(conn);
-            }
-            out
-        })
-        .await
-        .map_err(ApiError::internal)?
+        let file = Arc::clone(&self.file);
+        let call = async move {
+            tokio::task::spawn_blocking(move || {
+                file.check()?;
+                let pooled = pool.lock().map_err(|_| ApiError::internal("sqlite pool poisoned"))?.pop();
+                let mut conn = match pooled {
+                    Some(c) => c,
+                    None => file.connect()?,
+                };
+                let out = f(&mut conn);
+                if let Ok(mut idle) = pool.lock()
+                    && idle.len() < POOL_SIZE
+                {
+                    idle.push(conn);
+                }
+                out
+            })
+            .await
+            .map_err(ApiError::internal)?
+        };
+        within(self.deadline, "sqlite", call).await
     }
 
     /// Runs `f` on the writer thread inside a `BEGIN IMMEDIATE` transaction (shared with the
@@ -222,7 +314,8 @@ impl SqliteStore {
         let (reply, answer) = oneshot::channel();
         let pending = Pending { work: Some(f), result: None, reply };
         self.writer.send(Box::new(pending)).map_err(|_| ApiError::internal("the sqlite writer has stopped"))?;
-        answer.await.map_err(|_| ApiError::internal("the sqlite writer dropped a write"))?
+        let answer = async { answer.await.map_err(|_| ApiError::internal("the sqlite writer dropped a write"))? };
+        within(self.deadline, "sqlite", answer).await
     }
 }
 
@@ -404,7 +497,7 @@ mod tests {
         let path = dir.path().join("s.sqlite3");
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         runtime.block_on(SqliteStore::open(&path)).unwrap();
-        let mut conn = open(&path).unwrap();
+        let mut conn = StoreFile::open(&path, Duration::from_secs(1)).unwrap().connect().unwrap();
         // A group of two good writes and one that ends the transaction under the group's feet,
         // so the savepoint release and the commit fail.
         let (mut group, mut answers): (Vec<Box<dyn Write>>, Vec<_>) = (Vec::new(), Vec::new());
@@ -428,5 +521,95 @@ mod tests {
             assert_eq!(answer.blocking_recv().unwrap().unwrap_err().name, "InternalFailureException");
         }
         assert!(rows(&path, "c-").is_empty());
+    }
+
+    fn put(key: &'static str) -> impl FnOnce(&mut dyn Tx) -> Result<(), ApiError> + Send + 'static {
+        move |tx| {
+            tx.execute("INSERT INTO meta (key, value) VALUES (?1, x'00')", &[Value::Text(key.into())])?;
+            Ok(())
+        }
+    }
+
+    fn count(tx: &mut dyn Tx) -> Result<i64, ApiError> {
+        tx.query("SELECT COUNT(*) FROM meta", &[])?[0].int(0)
+    }
+
+    fn assert_unavailable<T: core::fmt::Debug>(r: Result<T, ApiError>, cause: &str) {
+        let e = r.unwrap_err();
+        assert_eq!((e.status, e.name), (503, "ServiceUnavailableException"), "{e}");
+        assert!(e.cause.as_deref().unwrap_or("").contains(cause), "{:?} lacks {cause}", e.cause);
+    }
+
+    /// The file deleted (with its WAL and index) while the server runs: SQLite would commit
+    /// into the unlinked inode and a restart would find nothing. Writes and reads answer 503,
+    /// and nothing answered 200 is missing after a restart.
+    #[tokio::test]
+    async fn a_deleted_store_file_answers_503_not_a_lost_200() {
+        let (dir, store) = store().await;
+        let path = dir.path().join("s.sqlite3");
+        store.write(put("before")).await.unwrap();
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        assert_unavailable(store.write(put("after")).await, "deleted or moved");
+        assert_unavailable(store.read(count).await, "deleted or moved");
+    }
+
+    /// Another database moved over the path: 503, and the other file is not written.
+    #[tokio::test]
+    async fn a_replaced_store_file_answers_503() {
+        let (dir, store) = store().await;
+        let path = dir.path().join("s.sqlite3");
+        let other = dir.path().join("other.sqlite3");
+        drop(SqliteStore::open(&other).await.unwrap());
+        std::fs::rename(&other, &path).unwrap();
+        assert_unavailable(store.write(put("after")).await, "replaced");
+        assert_unavailable(store.read(count).await, "replaced");
+        assert!(rows(&path, "after").is_empty());
+    }
+
+    /// The file truncated in place (same inode): 503 at once, not a read that hangs.
+    #[tokio::test]
+    async fn a_truncated_store_file_answers_503() {
+        let (dir, store) = store().await;
+        let path = dir.path().join("s.sqlite3");
+        store.write(put("before")).await.unwrap();
+        std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(0).unwrap();
+        assert_unavailable(store.read(count).await, "truncated");
+        assert_unavailable(store.write(put("after")).await, "truncated");
+    }
+
+    /// A full disk (SQLite's SQLITE_FULL, here from max_page_count on the writer's connection)
+    /// is 503 with SQLite's words in the log, not "An internal failure occurred.".
+    #[tokio::test]
+    async fn a_full_disk_is_503() {
+        let (_dir, store) = store().await;
+        let filled = store
+            .write_group(|tx| {
+                let pages: i64 = tx.query_row("PRAGMA page_count", [], |r| r.get(0)).map_err(db)?;
+                tx.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| r.get::<_, i64>(0)).map_err(db)?;
+                tx.execute("INSERT INTO meta (key, value) VALUES ('big', zeroblob(1000000))", []).map_err(db)?;
+                Ok(())
+            })
+            .await;
+        assert_unavailable(filled, "full");
+    }
+
+    /// A write lock held elsewhere past the deadline: the call answers 503 in about the
+    /// deadline, not after SQLite's old 30 s busy wait.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_lock_held_past_the_deadline_is_503() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite3");
+        let limits = StoreLimits { deadline: Duration::from_millis(300), ..StoreLimits::default() };
+        let store = SqliteStore::open_with(&path, limits).await.unwrap();
+        let holder = Connection::open(&path).unwrap();
+        holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let started = std::time::Instant::now();
+        let e = store.write(put("blocked")).await.unwrap_err();
+        assert_eq!((e.status, e.name), (503, "ServiceUnavailableException"), "{e}");
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        holder.execute_batch("ROLLBACK").unwrap();
+        store.write(put("free")).await.unwrap();
     }
 }
