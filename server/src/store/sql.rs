@@ -213,6 +213,12 @@ CREATE TABLE IF NOT EXISTS provisioning_templates (
 CREATE TABLE IF NOT EXISTS claim_issuers (
     account TEXT NOT NULL, region TEXT NOT NULL, certificate_pem TEXT NOT NULL, key_pem TEXT NOT NULL,
     PRIMARY KEY (account, region));
+-- The device endpoint (store/devices.rs): a device's certificate and CAs looked up across the
+-- accounts of a region, and the TLS root and server certificates it serves.
+CREATE INDEX IF NOT EXISTS certificates_by_region_id ON certificates (region, id);
+CREATE INDEX IF NOT EXISTS ca_by_region_subject ON ca_certificates (region, subject);
+CREATE TABLE IF NOT EXISTS tls_identities (
+    name TEXT PRIMARY KEY, certificate_pem TEXT NOT NULL, key_pem TEXT NOT NULL);
 ";
 
 /// [`SCHEMA`] with the column types of one database.
