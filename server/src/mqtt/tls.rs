@@ -7,14 +7,20 @@
 //! without requiring one, accepts any chain, and checks only that the client holds the key of
 //! the certificate it presented (the handshake signature); the registry decides after the
 //! handshake, at CONNECT.
+//!
+//! The signature is checked against the certificate's public key as the library reads it, not
+//! through webpki's end-entity parser, which refuses X.509 v1 certificates: `openssl x509 -req`
+//! without extensions makes v1 device certificates, and AWS IoT accepts them.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use der::Decode;
+use der::asn1::{AnyRef, BitStringRef};
 use rustls::client::danger::HandshakeSignatureValid;
-use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms, verify_tls12_signature, verify_tls13_signature};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms, verify_tls13_signature_with_raw_key};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, SubjectPublicKeyInfoDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme};
 
@@ -72,13 +78,26 @@ impl ClientCertVerifier for AnyClientCertificate {
         Ok(ClientCertVerified::assertion())
     }
 
+    /// As rustls' `verify_tls12_signature`: every algorithm the provider maps the scheme to whose
+    /// public-key algorithm is the key's is tried.
     fn verify_tls12_signature(
         &self,
         message: &[u8],
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.algorithms)
+        let spki = public_key_of(cert)?;
+        let (algorithm, key) = spki_parts(&spki)?;
+        let candidates = self.algorithms.mapping.iter().filter(|(scheme, _)| *scheme == dss.scheme);
+        let verified = candidates
+            .flat_map(|(_, algorithms)| algorithms.iter())
+            .filter(|a| a.public_key_alg_id().as_ref() == algorithm)
+            .any(|a| a.verify_signature(key, message, dss.signature()).is_ok());
+        if verified {
+            Ok(HandshakeSignatureValid::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::BadSignature))
+        }
     }
 
     fn verify_tls13_signature(
@@ -87,12 +106,38 @@ impl ClientCertVerifier for AnyClientCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.algorithms)
+        let spki = public_key_of(cert)?;
+        verify_tls13_signature_with_raw_key(
+            message,
+            &SubjectPublicKeyInfoDer::from(spki.as_slice()),
+            dss,
+            &self.algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
     }
+}
+
+fn bad_encoding() -> rustls::Error {
+    rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding)
+}
+
+/// The certificate's SubjectPublicKeyInfo (DER), read by the library's strict parser (the one
+/// the connect decision reads it with).
+fn public_key_of(cert: &CertificateDer<'_>) -> Result<Vec<u8>, rustls::Error> {
+    let parsed = iot_ca::ParsedCertificate::from_der(cert.as_ref().to_vec()).map_err(|_| bad_encoding())?;
+    Ok(parsed.spki_der().to_vec())
+}
+
+/// A SubjectPublicKeyInfo's AlgorithmIdentifier contents and its key bits (RFC 5280 §4.1).
+fn spki_parts(spki: &[u8]) -> Result<(&[u8], &[u8]), rustls::Error> {
+    let outer = AnyRef::from_der(spki).map_err(|_| bad_encoding())?;
+    let mut reader = der::SliceReader::new(outer.value()).map_err(|_| bad_encoding())?;
+    let algorithm = AnyRef::decode(&mut reader).map_err(|_| bad_encoding())?;
+    let key = BitStringRef::decode(&mut reader).map_err(|_| bad_encoding())?;
+    Ok((algorithm.value(), key.as_bytes().ok_or_else(bad_encoding)?))
 }
 
 /// What the endpoint presents: its certificate chain and key, and the root a device trusts
@@ -265,6 +310,18 @@ fn new_server(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_public_key_splits_into_its_algorithm_and_bits() {
+        use rcgen::PublicKeyData;
+        let key = rcgen::KeyPair::generate().unwrap();
+        let spki = key.subject_public_key_info();
+        let (algorithm, bits) = spki_parts(&spki).unwrap();
+        assert_eq!(algorithm, rustls::pki_types::alg_id::ECDSA_P256.as_ref());
+        assert_eq!(bits, key.public_key_raw());
+        assert!(spki_parts(&spki[..spki.len() - 1]).is_err());
+        assert!(public_key_of(&CertificateDer::from(vec![0x30, 0x00])).is_err());
+    }
 
     #[test]
     fn server_certificates_name_the_endpoint_its_accounts_and_loopback() {
