@@ -651,6 +651,7 @@ impl<S: Store> Session<S> {
             rand::Rng::fill_bytes(&mut rand::rng(), &mut bytes);
             let id = format!("iot-ca-{}", hex::encode(bytes));
             request.client_id.clone_from(&id);
+            self.client_id = Some(id.clone());
             assigned = Some(id);
         }
         if request.will_retain {

@@ -24,7 +24,7 @@ use crate::error::ApiError;
 pub const MAX_CANDIDATE_ROWS: i64 = 100;
 
 /// Certificates [`certificate_statuses`] asks about in one statement.
-const STATUS_CHUNK: usize = 200;
+pub const STATUS_CHUNK: usize = 200;
 
 /// What one account's registry knows of a device that is connecting: the facts the connect
 /// decision is made on, if that account turns out to be the device's.
@@ -200,11 +200,20 @@ pub fn certificate_statuses(
     region: &Region,
     wanted: &[(AccountId, CertificateId)],
 ) -> Result<Vec<Option<CertificateStatus>>, ApiError> {
+    statuses_in_chunks(tx, region, wanted, STATUS_CHUNK)
+}
+
+fn statuses_in_chunks(
+    tx: &mut dyn Tx,
+    region: &Region,
+    wanted: &[(AccountId, CertificateId)],
+    chunk_size: usize,
+) -> Result<Vec<Option<CertificateStatus>>, ApiError> {
     let mut ids: Vec<&str> = wanted.iter().map(|(_, id)| id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
     let mut statuses: BTreeMap<(String, String), CertificateStatus> = BTreeMap::new();
-    for chunk in ids.chunks(STATUS_CHUNK) {
+    for chunk in ids.chunks(chunk_size.max(1)) {
         let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("?{}", i + 2)).collect();
         let sql = format!(
             "SELECT account, id, record FROM certificates WHERE region = ?1 AND id IN ({})",
@@ -262,4 +271,96 @@ pub fn tls_identity_or_insert(
         params![name, fresh.certificate_pem.as_str(), fresh.key_pem.as_str()],
     )?;
     tls_identity(tx, name)?.ok_or_else(|| ApiError::internal("the TLS identity vanished"))
+}
+
+#[cfg(test)]
+mod tests {
+    use iot_ca::{CertificateFacts, Policy, UnixTime};
+
+    use super::*;
+    use crate::store::{SqliteStore, Store};
+
+    fn account(n: u8) -> AccountId {
+        AccountId::parse(&format!("{n}").repeat(12)).unwrap()
+    }
+
+    fn region() -> Region {
+        Region::parse("us-east-1").unwrap()
+    }
+
+    /// A self-signed certificate registered without a CA in `account`, as its description.
+    fn record(account: &AccountId, name: &str, status: &str) -> CertificateDescription {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec![name.to_owned()]).unwrap();
+        params.distinguished_name.push(rcgen::DnType::CommonName, name);
+        let now = std::time::SystemTime::now();
+        let at = |t: std::time::SystemTime| {
+            let secs = t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+            time::OffsetDateTime::from_unix_timestamp(i64::try_from(secs).unwrap()).unwrap()
+        };
+        params.not_before = at(now - std::time::Duration::from_secs(86_400));
+        params.not_after = at(now + std::time::Duration::from_secs(86_400));
+        let pem = params.self_signed(&key).unwrap().pem();
+        let body = serde_json::json!({"certificatePem": pem, "status": status}).to_string();
+        let request = iot_ca::wire::register_certificate_without_ca_request_from_json(&body).unwrap();
+        let checked =
+            iot_ca::check_certificate_without_ca(&request, Policy::default(), UnixTime::from_system_time(now)).unwrap();
+        let scope = AccountScope::new(account.clone(), region());
+        iot_ca::admit_certificate(checked, &CertificateFacts::new(), &scope, &mut rand::rng()).unwrap().description
+    }
+
+    async fn store() -> (SqliteStore, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        (SqliteStore::open(&dir.path().join("s.sqlite3")).await.unwrap(), dir)
+    }
+
+    #[tokio::test]
+    async fn registrations_are_once_and_statuses_read_across_accounts() {
+        let (store, _dir) = store().await;
+        let (one, two) = (account(1), account(2));
+        let active = record(&one, "active", "ACTIVE");
+        let revoked = record(&two, "revoked", "REVOKED");
+        let gone = record(&one, "gone", "ACTIVE");
+        for (owner, d) in [(&one, &active), (&two, &revoked)] {
+            let (scope, d1, d2) = (AccountScope::new(owner.clone(), region()), d.clone(), d.clone());
+            let scope2 = scope.clone();
+            assert!(store.write(move |tx| register_jitr(tx, &scope, &d1)).await.unwrap());
+            let parameters = TemplateParameters::default();
+            assert!(!store.write(move |tx| provision_jitp(tx, &scope2, &d2, &parameters)).await.unwrap(), "twice");
+        }
+        let wanted = vec![
+            (one.clone(), active.certificate_id.clone()),
+            (two.clone(), revoked.certificate_id.clone()),
+            (one.clone(), gone.certificate_id.clone()),
+            // The right certificate in the wrong account is not there.
+            (two.clone(), active.certificate_id.clone()),
+        ];
+        for chunk in [1, 2, STATUS_CHUNK] {
+            let wanted = wanted.clone();
+            let statuses = store.read(move |tx| statuses_in_chunks(tx, &region(), &wanted, chunk)).await.unwrap();
+            assert_eq!(statuses, [Some(CertificateStatus::Active), Some(CertificateStatus::Revoked), None, None]);
+        }
+        let id = active.certificate_id.clone();
+        let found = store.read(move |tx| connect_candidates(tx, &region(), &id, b"no such issuer")).await.unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].account, one);
+        assert_eq!(found[0].record.as_ref().map(|r| r.status), Some(CertificateStatus::Active));
+        let elsewhere = active.certificate_id.clone();
+        let other_region = Region::parse("eu-west-1").unwrap();
+        let none = store.read(move |tx| connect_candidates(tx, &other_region, &elsewhere, b"")).await.unwrap();
+        assert!(none.is_empty(), "registries are per region");
+    }
+
+    #[tokio::test]
+    async fn the_first_tls_identity_stored_wins() {
+        let (store, _dir) = store().await;
+        let first = TlsIdentityRecord { certificate_pem: "first".into(), key_pem: "k1".into() };
+        let second = TlsIdentityRecord { certificate_pem: "second".into(), key_pem: "k2".into() };
+        assert!(store.read(|tx| tls_identity(tx, "root")).await.unwrap().is_none());
+        let kept = store.write(move |tx| tls_identity_or_insert(tx, "root", &first)).await.unwrap();
+        assert_eq!(kept.certificate_pem, "first");
+        let kept = store.write(move |tx| tls_identity_or_insert(tx, "root", &second)).await.unwrap();
+        assert_eq!((kept.certificate_pem.as_str(), kept.key_pem.as_str()), ("first", "k1"));
+        assert!(!format!("{kept:?}").contains("k1"), "the key stays out of Debug");
+    }
 }
