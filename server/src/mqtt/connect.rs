@@ -55,13 +55,10 @@ impl Verdict {
         Self::Refuse { certificate_id, account, reason: reason.into(), unavailable: false }
     }
 
-    fn unavailable(certificate_id: CertificateId, account: Option<AccountId>) -> Self {
-        Self::Refuse {
-            certificate_id: Some(certificate_id),
-            account,
-            reason: "the registry could not be reached; try again".into(),
-            unavailable: true,
-        }
+    /// The server's fault: the store failed (`store`), or the decision's thread did.
+    fn unavailable(certificate_id: CertificateId, account: Option<AccountId>, store: bool) -> Self {
+        let reason = if store { "the registry could not be reached; try again" } else { "internal failure; try again" };
+        Self::Refuse { certificate_id: Some(certificate_id), account, reason: reason.into(), unavailable: true }
     }
 }
 
@@ -93,20 +90,20 @@ pub async fn decide<S: Store>(endpoint: &Arc<Endpoint<S>>, chain: Vec<Vec<u8>>, 
                 format!("the presented certificate chain does not read: {e}"),
             );
         }
-        Err(_) => return Verdict::unavailable(certificate_id, None),
+        Err(_) => return Verdict::unavailable(certificate_id, None, false),
     };
     let (region, id, issuer) =
         (endpoint.config.region.clone(), certificate_id.clone(), connection.issuer_der().to_vec());
     let candidates = match endpoint.store.read(move |tx| devices::connect_candidates(tx, &region, &id, &issuer)).await {
         Ok(c) => c,
-        Err(_) => return Verdict::unavailable(certificate_id, None),
+        Err(_) => return Verdict::unavailable(certificate_id, None, true),
     };
     let named = sni.as_deref().and_then(|s| sni_account(s, &endpoint.config.endpoint_address)).map(str::to_owned);
     let region = endpoint.config.region.clone();
     let decider = Arc::clone(&connection);
     let decided = blocking(move || choose_and_decide(&decider, candidates, named.as_deref(), &region)).await;
     let Ok(Decided { account, decision }) = decided else {
-        return Verdict::unavailable(certificate_id, None);
+        return Verdict::unavailable(certificate_id, None, false);
     };
     let decision = match decision {
         Ok(d) => d,
@@ -216,7 +213,7 @@ async fn act<S: Store>(endpoint: &Arc<Endpoint<S>>, decision: ConnectDecision, a
         ConnectDecision::Jitr { record, event } => {
             let written = scope.clone();
             if endpoint.store.write(move |tx| devices::register_jitr(tx, &written, &record)).await.is_err() {
-                return Verdict::unavailable(certificate_id, Some(account));
+                return Verdict::unavailable(certificate_id, Some(account), true);
             }
             announce(endpoint, &account, &event);
             Verdict::refuse(
@@ -237,7 +234,7 @@ async fn act<S: Store>(endpoint: &Arc<Endpoint<S>>, decision: ConnectDecision, a
                 .await
                 .is_err()
             {
-                return Verdict::unavailable(certificate_id, Some(account));
+                return Verdict::unavailable(certificate_id, Some(account), true);
             }
             Verdict::refuse(
                 Some(certificate_id),

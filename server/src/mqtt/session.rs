@@ -139,7 +139,14 @@ pub(super) async fn serve<S: Store>(
     shutdown: watch::Receiver<bool>,
 ) {
     let _ = tcp.set_nodelay(true);
-    let handshake = timeout(endpoint.config.limits.handshake_timeout, acceptor.accept(tcp)).await;
+    let mut stop = shutdown.clone();
+    let handshake = tokio::select! {
+        handshake = timeout(endpoint.config.limits.handshake_timeout, acceptor.accept(tcp)) => handshake,
+        () = stopped(&mut stop) => {
+            tracing::info!(%peer, reason = "the server is shutting down", "mqtt closed");
+            return;
+        }
+    };
     let tls = match handshake {
         Ok(Ok(tls)) => tls,
         Ok(Err(e)) => {
