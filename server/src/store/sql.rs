@@ -221,7 +221,7 @@ CREATE TABLE IF NOT EXISTS tls_identities (
     name TEXT PRIMARY KEY, certificate_pem TEXT NOT NULL, key_pem TEXT NOT NULL);
 ";
 
-/// [`SCHEMA`] with the column types of one database.
+/// The schema (`SCHEMA`) with the column types of one database.
 pub fn schema(bytes: &str, int: &str, boolean: &str) -> String {
     SCHEMA.replace("{bytes}", bytes).replace("{int}", int).replace("{bool}", boolean)
 }
