@@ -3,9 +3,10 @@
 //!
 //! Every structure a device can grow is bounded: [`MAX_SUBSCRIPTIONS`] filters per connection,
 //! [`QUEUE_MESSAGES`] messages and [`QUEUE_BYTES`] bytes waiting for each connection. A
-//! subscriber that does not keep up is **disconnected** (MQTT 5 DISCONNECT 0x97 Quota exceeded)
-//! rather than fed with gaps: a publisher never waits for it, and nobody else is slowed. Its
-//! messages in the queue are dropped with it (there are no persistent sessions).
+//! subscriber that does not keep up is **disconnected** rather than fed with gaps: MQTT 5
+//! DISCONNECT 0x97 Quota exceeded when it can still be written to, a close when its socket is
+//! full too. A publisher never waits for it, and nobody else is slowed. Its messages in the
+//! queue are dropped with it (there are no persistent sessions).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

@@ -220,6 +220,19 @@ async fn next_delivery(inbox: &mut Option<Inbox>) -> Option<Delivery> {
     }
 }
 
+/// Why the broker ended a connection, as its reason string says it.
+fn kick_reason(kick: &Kick) -> String {
+    match kick {
+        Kick::Slow => format!(
+            "the device did not read its messages fast enough (over {QUEUE_MESSAGES} messages or {QUEUE_BYTES} \
+             bytes waiting)"
+        ),
+        Kick::TakenOver => "another connection connected with the same client id".to_owned(),
+        Kick::Certificate(Some(status)) => format!("the certificate is now {status}"),
+        Kick::Certificate(None) => "the certificate was deleted".to_owned(),
+    }
+}
+
 async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }
@@ -282,15 +295,20 @@ impl<S: Store> Session<S> {
         loop {
             if !self.write.is_empty() {
                 let bytes = std::mem::take(&mut self.write);
-                let written = timeout(WRITE_TIMEOUT, async {
-                    self.tls.write_all(&bytes).await?;
-                    self.tls.flush().await
-                })
-                .await;
+                let (tls, kicks) = (&mut self.tls, &mut self.kicks);
+                // A write the device does not read stalls here; a kick meanwhile (its queue
+                // filled up, most likely) ends it at once: no DISCONNECT can get through.
+                let written = tokio::select! {
+                    written = timeout(WRITE_TIMEOUT, async {
+                        tls.write_all(&bytes).await?;
+                        tls.flush().await
+                    }) => written.map_err(|_| format!("a write to the device took over {} s", WRITE_TIMEOUT.as_secs())),
+                    Some(kick) = next_kick(kicks) => Err(format!("{} while a write to the device was stalled", kick_reason(&kick))),
+                };
                 match written {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => self.end(format!("writing to the device failed: {e}")),
-                    Err(_) => self.end(format!("a write to the device took over {} s", WRITE_TIMEOUT.as_secs())),
+                    Err(reason) => self.end(reason),
                 }
             }
             if self.closing {
@@ -325,6 +343,9 @@ impl<S: Store> Session<S> {
                     let used = self.feed(data).await;
                     self.pending = data.get(used..).unwrap_or_default().to_vec();
                     self.buf = buf;
+                }
+                Input::Read(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    self.end("the device closed the connection (without TLS close_notify)");
                 }
                 Input::Read(Err(e)) => self.end(format!("reading from the device failed: {e}")),
                 Input::Deliver(delivery) => self.deliver(&delivery),
@@ -455,25 +476,12 @@ impl<S: Store> Session<S> {
     }
 
     fn kicked(&mut self, kick: &Kick) {
-        match kick {
-            Kick::Slow => self.disconnect(
-                DisconnectReasonCode::QuotaExceeded,
-                &format!(
-                    "the device did not read its messages fast enough (over {QUEUE_MESSAGES} messages or \
-                     {QUEUE_BYTES} bytes waiting)"
-                ),
-            ),
-            Kick::TakenOver => self.disconnect(
-                DisconnectReasonCode::SessionTakenOver,
-                "another connection connected with the same client id",
-            ),
-            Kick::Certificate(Some(status)) => {
-                self.disconnect(DisconnectReasonCode::NotAuthorized, &format!("the certificate is now {status}"));
-            }
-            Kick::Certificate(None) => {
-                self.disconnect(DisconnectReasonCode::NotAuthorized, "the certificate was deleted");
-            }
-        }
+        let code = match kick {
+            Kick::Slow => DisconnectReasonCode::QuotaExceeded,
+            Kick::TakenOver => DisconnectReasonCode::SessionTakenOver,
+            Kick::Certificate(_) => DisconnectReasonCode::NotAuthorized,
+        };
+        self.disconnect(code, &kick_reason(kick));
     }
 
     fn deadline_passed(&mut self) {
