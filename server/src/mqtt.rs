@@ -128,7 +128,7 @@ pub async fn serve<S: Store>(
 ) -> bool {
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     let (shutdown_tx, shutdown) = watch::channel(false);
-    let permits = Arc::new(Semaphore::new(endpoint.config.limits.max_connections));
+    let permits = Arc::new(Semaphore::new(endpoint.config.limits.max_connections.min(Semaphore::MAX_PERMITS)));
     let mut connections = JoinSet::new();
     let watcher = tokio::spawn(status::watch_statuses(Arc::clone(&endpoint), shutdown.clone()));
     tokio::pin!(stop);

@@ -22,9 +22,11 @@ pub struct TokenBucket {
 }
 
 impl TokenBucket {
-    /// A full bucket of `rate` tokens a second, at `now`.
+    /// A full bucket of `rate` tokens a second, at `now` (a rate that is not a positive number
+    /// is taken as one token a second).
     #[must_use]
     pub fn new(rate: f64, now: Instant) -> Self {
+        let rate = if rate.is_finite() && rate > 0.0 { rate } else { 1.0 };
         Self { rate, tokens: rate, at: now }
     }
 
@@ -34,7 +36,8 @@ impl TokenBucket {
         let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
         self.at = now;
         self.tokens = (self.tokens + elapsed * self.rate).min(self.rate) - 1.0;
-        (self.tokens < 0.0).then(|| Duration::from_secs_f64(-self.tokens / self.rate))
+        (self.tokens < 0.0)
+            .then(|| Duration::try_from_secs_f64(-self.tokens / self.rate).unwrap_or(Duration::from_secs(1)))
     }
 }
 
@@ -60,5 +63,15 @@ mod tests {
             assert_eq!(bucket.take(much_later), None);
         }
         assert!(bucket.take(much_later).is_some());
+    }
+
+    #[test]
+    fn a_rate_that_is_not_one_does_not_panic() {
+        let now = Instant::now();
+        for rate in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let mut bucket = TokenBucket::new(rate, now);
+            assert_eq!(bucket.take(now), None);
+            assert!(bucket.take(now).is_some());
+        }
     }
 }
