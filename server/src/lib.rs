@@ -8,12 +8,15 @@
 //! * [`store`]: the [`store::Store`] trait and its SQLite and PostgreSQL implementations, which
 //!   keep the registry's rules atomic in SQL.
 //! * [`error`]: every error in AWS's REST-JSON shape.
+//! * [`mqtt`]: the device endpoint, MQTT 3.1.1 and 5 over mutual TLS, where devices connect
+//!   and just-in-time registration and provisioning happen.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod error;
 pub mod hook;
 pub mod http;
+pub mod mqtt;
 pub mod route;
 pub mod service;
 pub mod sigv4;

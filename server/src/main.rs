@@ -11,13 +11,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use iot_ca::Region;
 use iot_ca_server::error::ApiError;
 use iot_ca_server::hook::Hooks;
 use iot_ca_server::http::{App, Limits, serve};
+use iot_ca_server::mqtt::{self, Endpoint, MqttConfig, MqttLimits, ServerIdentity};
 use iot_ca_server::service::ServiceConfig;
 use iot_ca_server::service::issuers::Issuer;
 use iot_ca_server::sigv4::Credentials;
 use iot_ca_server::store::{IssuerRecord, PostgresStore, SqliteStore, Store, StoreLimits};
+use tokio::sync::watch;
 
 /// Longest duration a timeout flag takes: a day (a larger one is a typo, and
 /// `Duration::from_secs_f64` would panic past its range).
@@ -35,6 +38,11 @@ fn secs(value: &str) -> Result<Duration, String> {
 /// A positive count.
 fn positive(value: &str) -> Result<usize, String> {
     value.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| format!("{value:?} is not a positive integer"))
+}
+
+/// A region name (`us-east-1`, `cn-north-1`, …).
+fn region(value: &str) -> Result<Region, String> {
+    Region::parse(value).map_err(|e| e.to_string())
 }
 
 /// `CERT.pem,KEY.pem`.
@@ -95,9 +103,31 @@ struct Args {
     /// the request deadline.
     #[arg(long, env = "IOT_CA_STORE_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..=1000), default_value = "16")]
     store_connections: u32,
-    /// After SIGTERM, seconds for requests in flight to finish.
+    /// After SIGTERM, seconds for requests in flight to finish and device connections to
+    /// close (MQTT 5 devices are sent DISCONNECT 0x8B first).
     #[arg(long, env = "IOT_CA_SHUTDOWN_DEADLINE", value_parser = secs, default_value = "10")]
     shutdown_deadline: Duration,
+    /// Also serve the device endpoint, MQTT 3.1.1 and 5 over mutual TLS, on this address
+    /// (e.g. 127.0.0.1:8883; port 0 picks a free one); prints `mqtt listening on ADDR`.
+    #[arg(long, env = "IOT_CA_MQTT_LISTEN")]
+    mqtt_listen: Option<SocketAddr>,
+    /// The region whose registries devices connect to.
+    #[arg(long, env = "IOT_CA_MQTT_REGION", value_parser = region, default_value = "us-east-1")]
+    mqtt_region: Region,
+    /// The device endpoint's certificate chain (PEM); without it the server makes a root and a
+    /// certificate for --endpoint-address, localhost and 127.0.0.1, kept in the store.
+    #[arg(long, env = "IOT_CA_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "IOT_CA_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Write the root the device endpoint's certificate chains to (PEM) here, for devices'
+    /// CA file; only with the certificate the server makes.
+    #[arg(long, env = "IOT_CA_TLS_ROOT_OUT", conflicts_with = "tls_cert")]
+    tls_root_out: Option<PathBuf>,
+    /// Device connections served at once; more are closed before TLS.
+    #[arg(long, env = "IOT_CA_MQTT_MAX_CONNECTIONS", value_parser = positive, default_value = "10000")]
+    mqtt_max_connections: usize,
 }
 
 impl Args {
@@ -135,6 +165,43 @@ fn read(path: &PathBuf) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
+/// Completes when `stop` says so (or its sender is gone).
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+/// The device endpoint, ready to serve: its listener, its endpoint and its TLS.
+struct Mqtt<S> {
+    listener: tokio::net::TcpListener,
+    endpoint: Arc<Endpoint<Arc<S>>>,
+    tls: Arc<rustls::ServerConfig>,
+}
+
+async fn prepare_mqtt<S: Store>(args: &Args, store: &Arc<S>, addr: SocketAddr) -> Result<Mqtt<S>, String> {
+    let identity = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            ServerIdentity::from_pem(&read(cert)?, &read(key)?).map_err(|e| format!("--tls-cert/--tls-key: {e}"))?
+        }
+        _ => ServerIdentity::kept_in(&**store, &args.endpoint_address)
+            .await
+            .map_err(|e| format!("the device endpoint's TLS certificate: {}", e.message))?,
+    };
+    if let (Some(out), Some(root)) = (&args.tls_root_out, &identity.root_pem) {
+        std::fs::write(out, root).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    }
+    let tls = identity.server_config()?;
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr} (mqtt): {e}"))?;
+    let limits = MqttLimits {
+        max_connections: args.mqtt_max_connections,
+        shutdown_deadline: args.shutdown_deadline,
+        ..MqttLimits::default()
+    };
+    let config =
+        MqttConfig { region: args.mqtt_region.clone(), endpoint_address: args.endpoint_address.clone(), limits };
+    Ok(Mqtt { listener, endpoint: Arc::new(Endpoint::new(Arc::clone(store), config)), tls })
+}
+
 async fn stop_signal() {
     let term = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -152,13 +219,35 @@ async fn stop_signal() {
 }
 
 async fn run<S: Store>(args: Args, store: S, credentials: Credentials, config: ServiceConfig) -> Result<(), String> {
+    let store = Arc::new(store);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let mqtt = match args.mqtt_listen {
+        Some(mqtt_addr) => Some(prepare_mqtt(&args, &store, mqtt_addr).await?),
+        None => None,
+    };
     let app = Arc::new(App { store, credentials, config, limits: args.limits() });
+    let (stop_tx, stop) = watch::channel(false);
+    tokio::spawn(async move {
+        stop_signal().await;
+        let _ = stop_tx.send(true);
+    });
     println!("listening on http://{addr}");
-    serve(listener, app, stop_signal()).await;
+    match mqtt {
+        Some(Mqtt { listener: mqtt_listener, endpoint, tls }) => {
+            let mqtt_addr = mqtt_listener.local_addr().map_err(|e| e.to_string())?;
+            println!("mqtt listening on {mqtt_addr}");
+            tokio::join!(
+                serve(listener, app, stopped(stop.clone())),
+                mqtt::serve(mqtt_listener, endpoint, tls, stopped(stop))
+            );
+        }
+        None => {
+            serve(listener, app, stopped(stop)).await;
+        }
+    }
     Ok(())
 }
 

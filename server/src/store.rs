@@ -15,12 +15,14 @@
 //! between.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use iot_ca::{CertificateId, CreationKey, MarkerKey, SortOrder};
 
 use crate::error::ApiError;
 
+pub mod devices;
 pub mod fleet;
 pub mod ops;
 mod postgres;
@@ -128,4 +130,25 @@ pub trait Store: Send + Sync + 'static {
         &self,
         f: impl FnOnce(&mut dyn Tx) -> Result<T, ApiError> + Send + 'static,
     ) -> impl Future<Output = Result<T, ApiError>> + Send;
+}
+
+/// A store shared by reference: the HTTP API and the device endpoint serve one registry.
+impl<S: Store> Store for Arc<S> {
+    fn marker_key(&self) -> &MarkerKey {
+        (**self).marker_key()
+    }
+
+    fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, ApiError> + Send + 'static,
+    ) -> impl Future<Output = Result<T, ApiError>> + Send {
+        (**self).read(f)
+    }
+
+    fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, ApiError> + Send + 'static,
+    ) -> impl Future<Output = Result<T, ApiError>> + Send {
+        (**self).write(f)
+    }
 }

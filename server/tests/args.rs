@@ -41,12 +41,19 @@ fn every_flag_has_an_environment_variable() {
         "IOT_CA_BODY_TIMEOUT",
         "IOT_CA_MAX_CONNECTIONS",
         "IOT_CA_SHUTDOWN_DEADLINE",
+        "IOT_CA_MQTT_LISTEN",
+        "IOT_CA_MQTT_REGION",
+        "IOT_CA_TLS_CERT",
+        "IOT_CA_TLS_KEY",
+        "IOT_CA_TLS_ROOT_OUT",
+        "IOT_CA_MQTT_MAX_CONNECTIONS",
     ] {
         assert!(help.contains(name), "--help does not name {name}");
     }
 }
 
-/// A timeout too large for a `Duration`, or not positive, is a usage error, not a panic.
+/// A timeout too large for a `Duration`, or not positive, is a usage error, not a panic; so are
+/// a region that is not one, and --tls-cert without --tls-key.
 #[test]
 fn out_of_range_values_exit_2_with_the_reason() {
     for (flag, value, expected) in [
@@ -56,6 +63,9 @@ fn out_of_range_values_exit_2_with_the_reason() {
         ("--body-timeout", "NaN", "not between 0 (excluded) and 86400 seconds"),
         ("--max-connections", "0", "is not a positive integer"),
         ("--claim-issuer", "only-one.pem", "expected CERT.pem,KEY.pem"),
+        ("--mqtt-max-connections", "0", "is not a positive integer"),
+        ("--mqtt-region", "not a region!", "--mqtt-region"),
+        ("--tls-cert", "cert.pem", "--tls-key"),
     ] {
         let out = server().args(["--listen", "127.0.0.1:0", flag, value]).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -83,4 +93,15 @@ fn issuers_that_cannot_sign_are_refused_at_start() {
         assert_eq!(out.status.code(), Some(2), "{flag} {value}: {stderr}");
         assert!(stderr.contains(flag) && stderr.contains(expected), "{flag} {value}: {stderr}");
     }
+}
+
+/// The root is the server's to write only when the server made it.
+#[test]
+fn tls_root_out_goes_with_the_certificate_the_server_makes() {
+    let out = server()
+        .args(["--listen", "127.0.0.1:0", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-root-out", "r.pem"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--tls-root-out"));
 }

@@ -116,6 +116,17 @@ impl Connection {
         self.sni
     }
 
+    /// Whether `ca` signed the device certificate: its subject is the certificate's issuer,
+    /// byte for byte, and its key verifies the certificate's signature (the strong set without
+    /// SHA-1, this connection's policy's backend). Validity is not looked at: that is
+    /// [`decide_connect`]'s. A caller that keeps several registries (accounts) asks this of
+    /// each registry's CAs with the device's issuer as subject, to find the registries the
+    /// device belongs to before deciding against one of them.
+    #[must_use]
+    pub fn is_signed_by(&self, ca: &RegisteredCa) -> bool {
+        ca.signature_verifies(self.policy.backend(), &self.device)
+    }
+
     fn presents(&self, ca: &CertificateId) -> bool {
         self.presented_cas.contains(ca)
     }
@@ -512,4 +523,55 @@ fn signing_ca<'a>(connection: &Connection, cas: &'a [RegisteredCa], now: UnixTim
     signers
         .find(|ca| ca.status() == CaStatus::Active && ca.auto_registration_status() == AutoRegistrationStatus::Enable)
         .or(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::enums::CaStatus;
+
+    /// A CA named `name` with a fresh P-256 key (rcgen), and its key.
+    fn ca(name: &str) -> (rcgen::CertificateParams, rcgen::KeyPair, Vec<u8>) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(rcgen::DnType::CommonName, name);
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign];
+        let der = params.self_signed(&key).unwrap().der().to_vec();
+        (params, key, der)
+    }
+
+    /// A device certificate issued by `issuer`, valid from `not_before` (year) to `not_after`.
+    fn device(issuer: &(rcgen::CertificateParams, rcgen::KeyPair, Vec<u8>), not_after_year: i32) -> Connection {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["device".to_owned()]).unwrap();
+        params.distinguished_name.push(rcgen::DnType::CommonName, "device");
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(not_after_year, 1, 1);
+        let signer = rcgen::Issuer::from_params(&issuer.0, &issuer.1);
+        let der = params.signed_by(&key, &signer).unwrap().der().to_vec();
+        Connection::from_der(vec![der]).unwrap()
+    }
+
+    fn registered(ca: &(rcgen::CertificateParams, rcgen::KeyPair, Vec<u8>)) -> RegisteredCa {
+        RegisteredCa::from_der(ca.2.clone(), CaStatus::Active).unwrap()
+    }
+
+    #[test]
+    fn is_signed_by_needs_the_issuer_name_and_the_key() {
+        let root = ca("Fleet Root");
+        let connection = device(&root, 2099);
+        assert!(connection.is_signed_by(&registered(&root)));
+        // Same subject, another key (a re-keyed CA): the signature does not verify.
+        assert!(!connection.is_signed_by(&registered(&ca("Fleet Root"))));
+        // Another subject: the names differ.
+        assert!(!connection.is_signed_by(&registered(&ca("Other Root"))));
+    }
+
+    #[test]
+    fn is_signed_by_ignores_validity() {
+        // Expired in 2021: still signed by the root (the decision refuses it, with its reason).
+        let root = ca("Fleet Root");
+        assert!(device(&root, 2021).is_signed_by(&registered(&root)));
+    }
 }

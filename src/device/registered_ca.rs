@@ -10,7 +10,7 @@ use crate::model::enums::{AutoRegistrationStatus, CaStatus};
 use crate::model::registration_config::RegistrationConfig;
 use crate::x509::backend::Backend;
 use crate::x509::cert::ParsedCertificate;
-use crate::x509::key::PublicKey;
+use crate::x509::key::{PublicKey, verify_strong};
 use crate::x509::pem;
 use crate::x509::time::UnixTime;
 
@@ -128,6 +128,15 @@ impl RegisteredCa {
     #[must_use]
     pub fn registration_config(&self) -> Option<&RegistrationConfig> {
         self.registration_config.as_ref()
+    }
+
+    /// `cert` names this CA as its issuer (byte-equal Names) and carries a signature by this
+    /// CA's key from the strong set without SHA-1, whatever the validity of either (RFC 5280
+    /// §6.1.3 (a)(1) and (a)(2)): who signed a certificate, before anything is decided about it.
+    pub(crate) fn signature_verifies(&self, backend: Backend, cert: &ParsedCertificate) -> bool {
+        cert.issuer_der() == self.subject_der()
+            && verify_strong(backend, &self.key, cert.signature_algorithm_der(), cert.tbs_der(), cert.signature())
+                .is_ok()
     }
 
     /// `cert` names this CA as its issuer (byte-equal Names) and carries a signature by this

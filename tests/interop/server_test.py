@@ -15,6 +15,10 @@ restart after SIGTERM (what was acknowledged is there, the registration code too
 bound (503 in AWS's shape); a request in flight when SIGTERM arrives (answered, and kept). With PostgreSQL binaries present, the concurrency checks run again against
 two server processes sharing one throwaway cluster. Prints `N passed, N failed`; exits non-zero
 on any failure.
+
+Then the device endpoint (`--mqtt-listen`) with clients nobody here wrote, in mqtt_checks.py:
+mosquitto_pub/mosquitto_sub (--mosquitto-pub/--mosquitto-sub, else PATH), paho-mqtt and awsiotsdk
+(installed in the python running this), on SQLite and on two processes sharing PostgreSQL.
 """
 import argparse
 import concurrent.futures
@@ -32,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 
 import boto3
 import botocore.auth
@@ -40,6 +45,7 @@ import botocore.awsrequest
 import botocore.credentials
 import botocore.exceptions
 
+import mqtt_checks
 from pgcluster import Postgres, available as postgres_available, free_port
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -700,7 +706,11 @@ def main():
     ap.add_argument("--cli", required=True)
     ap.add_argument("--aws", required=True)
     ap.add_argument("--postgres-bin", default="", help="PostgreSQL binaries (e.g. /usr/lib/postgresql/15/bin)")
+    ap.add_argument("--mosquitto-pub", default="", help="mosquitto_pub 2.x (default: from PATH)")
+    ap.add_argument("--mosquitto-sub", default="", help="mosquitto_sub 2.x (default: from PATH)")
     args = ap.parse_args()
+    helpers = types.SimpleNamespace(Server=Server, client=client, self_signed_ca=self_signed_ca,
+                                    device_cert=device_cert, der_sha256=der_sha256, ACCOUNT=ACCOUNT)
 
     work = pathlib.Path(tempfile.mkdtemp(prefix="iot-ca-server-interop-"))
     credentials = work / "credentials.json"
@@ -734,6 +744,7 @@ def main():
     connection_limit_checks(checks, args, store, work, credentials)
     in_flight_checks(checks, args, store, work, credentials)
     faults_checks.sqlite_checks(checks, args, work, credentials)
+    mqtt_checks.run(helpers, checks, args, work, credentials)
 
     if postgres_available(args.postgres_bin):
         pg = Postgres(args.postgres_bin)
@@ -742,6 +753,9 @@ def main():
             servers = [Server(args.server, pg.url, work, f"pg{i}", credentials) for i in range(2)]
             concurrency_checks(checks, [s.endpoint for s in servers], work, "postgres")
             things_checks.concurrency_checks(checks, [s.endpoint for s in servers], "postgres")
+            for s in servers:
+                s.stop()
+            mqtt_checks.run_postgres(helpers, checks, args, work, credentials, pg.url)
         finally:
             for s in servers:
                 s.stop()

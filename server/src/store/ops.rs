@@ -17,18 +17,18 @@ use super::{CaLookup, IssuerRecord, Keyset};
 use crate::error::ApiError;
 
 /// The scope's two key columns.
-fn keys(scope: &AccountScope) -> (&str, &str) {
+pub(super) fn keys(scope: &AccountScope) -> (&str, &str) {
     (scope.account().as_str(), scope.region().as_str())
 }
 
 /// Reads a stored CA record.
-fn ca_from_record(text: &str) -> Result<CaCertificateDescription, ApiError> {
+pub(super) fn ca_from_record(text: &str) -> Result<CaCertificateDescription, ApiError> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(ApiError::internal)?;
     iot_ca::wire::ca_record_from_json(&value).map_err(ApiError::internal)
 }
 
 /// Reads a stored device certificate record.
-fn certificate_from_record(text: &str) -> Result<CertificateDescription, ApiError> {
+pub(super) fn certificate_from_record(text: &str) -> Result<CertificateDescription, ApiError> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(ApiError::internal)?;
     iot_ca::wire::certificate_record_from_json(&value).map_err(ApiError::internal)
 }
@@ -57,7 +57,7 @@ fn ca_record_text(d: &CaCertificateDescription) -> String {
     iot_ca::wire::ca_record_to_json(d).to_string()
 }
 
-fn certificate_record_text(d: &CertificateDescription) -> String {
+pub(super) fn certificate_record_text(d: &CertificateDescription) -> String {
     iot_ca::wire::certificate_record_to_json(d).to_string()
 }
 
@@ -104,7 +104,7 @@ fn lock_ca(tx: &mut dyn Tx, scope: &AccountScope, id: &str) -> Result<(), ApiErr
 }
 
 /// The lock every write of device certificate `id` takes first.
-fn lock_certificate(tx: &mut dyn Tx, scope: &AccountScope, id: &str) -> Result<(), ApiError> {
+pub(super) fn lock_certificate(tx: &mut dyn Tx, scope: &AccountScope, id: &str) -> Result<(), ApiError> {
     let (a, r) = keys(scope);
     tx.lock(&format!("certificate/{a}/{r}/{id}"))
 }

@@ -261,9 +261,15 @@ CREATE TABLE IF NOT EXISTS thing_principals (
     account TEXT NOT NULL, region TEXT NOT NULL, thing_name TEXT NOT NULL, principal TEXT NOT NULL,
     PRIMARY KEY (account, region, thing_name, principal));
 CREATE INDEX IF NOT EXISTS principals_by_principal ON thing_principals (account, region, principal, thing_name);
+-- The device endpoint (store/devices.rs): a device's certificate and CAs looked up across the
+-- accounts of a region, and the TLS root and server certificates it serves.
+CREATE INDEX IF NOT EXISTS certificates_by_region_id ON certificates (region, id);
+CREATE INDEX IF NOT EXISTS ca_by_region_subject ON ca_certificates (region, subject);
+CREATE TABLE IF NOT EXISTS tls_identities (
+    name TEXT PRIMARY KEY, certificate_pem TEXT NOT NULL, key_pem TEXT NOT NULL);
 ";
 
-/// [`SCHEMA`] with the column types of one database.
+/// The schema (`SCHEMA`) with the column types of one database.
 pub fn schema(bytes: &str, int: &str, boolean: &str) -> String {
     SCHEMA.replace("{bytes}", bytes).replace("{int}", int).replace("{bool}", boolean)
 }
