@@ -1,5 +1,5 @@
 //! The store's operations on provisioning templates and their versions, and the one place a
-//! provisioning plan is applied: every write of a [`Plan`] in the transaction the caller runs
+//! provisioning plan is applied: every write of a [`Plan`](iot_ca::Plan) in the transaction the caller runs
 //! it in, so RegisterThing, JITP and fleet provisioning create all of what a template says or
 //! nothing. Written once over a [`Tx`] as `ops.rs` is.
 
