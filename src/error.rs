@@ -1268,6 +1268,19 @@ pub enum ProvisioningError {
         /// Why (the hook's answer, its failure, or no mapping for the target).
         reason: String,
     },
+    /// A fleet provisioning request on a connection made with a provisioning claim that has
+    /// expired since.
+    ClaimExpired {
+        /// The claim's notAfter.
+        expired_at: crate::x509::time::UnixTime,
+    },
+    /// RegisterThing of another template than the one the connection's claim was issued for.
+    ClaimTemplate {
+        /// The claim's template.
+        claim_template: String,
+        /// The template asked for.
+        template_name: String,
+    },
 }
 
 impl fmt::Display for ProvisioningError {
@@ -1294,6 +1307,14 @@ impl fmt::Display for ProvisioningError {
             Self::HookRefused { target_arn, reason } => {
                 write!(f, "the pre-provisioning hook {target_arn} did not allow provisioning: {reason}")
             }
+            Self::ClaimExpired { expired_at } => {
+                write!(f, "the provisioning claim this connection was made with expired at {expired_at}")
+            }
+            Self::ClaimTemplate { claim_template, template_name } => write!(
+                f,
+                "the provisioning claim this connection was made with is for the template {claim_template}, \
+                 not {template_name}"
+            ),
         }
     }
 }

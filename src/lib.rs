@@ -155,8 +155,8 @@ pub use provisioning::claim::{
     create_provisioning_claim,
 };
 pub use provisioning::fleet::{
-    MAX_OWNERSHIP_TOKEN_CHARS, OWNERSHIP_TOKEN_LIFETIME_SECS, TokenProblem, bind_fleet_template, open_ownership_token,
-    ownership_token_expiry, seal_ownership_token, sweeps,
+    ClaimRecord, MAX_OWNERSHIP_TOKEN_CHARS, OWNERSHIP_TOKEN_LIFETIME_SECS, TokenProblem, bind_fleet_template,
+    check_fleet_caller, open_ownership_token, ownership_token_expiry, seal_ownership_token, sweeps,
 };
 pub use provisioning::plan::{Plan, PlanFacts, PlanWrite, plan};
 pub use provisioning::template::{

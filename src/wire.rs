@@ -51,8 +51,8 @@ pub use templates::{
     create_template_response_to_json, create_template_version_request_from_rest,
     create_template_version_response_to_json, list_template_versions_response_to_json, list_templates_query_from_rest,
     list_templates_response_to_json, plan_to_json, register_thing_request_from_json, register_thing_response_to_json,
-    template_parameters_from_json, template_record_from_json, template_record_to_json, template_to_json,
-    template_version_id_from_path, template_version_to_json, update_template_request_from_rest,
+    template_parameters_from_json, template_parameters_to_json, template_record_from_json, template_record_to_json,
+    template_to_json, template_version_id_from_path, template_version_to_json, update_template_request_from_rest,
 };
 pub use things::{
     ThingFilter, add_thing_to_thing_group_request_from_json, create_policy_request_from_rest,

@@ -177,7 +177,12 @@ struct Mqtt<S> {
     tls: Arc<rustls::ServerConfig>,
 }
 
-async fn prepare_mqtt<S: Store>(args: &Args, store: &Arc<S>, addr: SocketAddr) -> Result<Mqtt<S>, String> {
+async fn prepare_mqtt<S: Store>(
+    args: &Args,
+    store: &Arc<S>,
+    addr: SocketAddr,
+    service: &ServiceConfig,
+) -> Result<Mqtt<S>, String> {
     let identity = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {
             ServerIdentity::from_pem(&read(cert)?, &read(key)?).map_err(|e| format!("--tls-cert/--tls-key: {e}"))?
@@ -197,8 +202,12 @@ async fn prepare_mqtt<S: Store>(args: &Args, store: &Arc<S>, addr: SocketAddr) -
         shutdown_deadline: args.shutdown_deadline,
         ..MqttLimits::default()
     };
-    let config =
-        MqttConfig { region: args.mqtt_region.clone(), endpoint_address: args.endpoint_address.clone(), limits };
+    let config = MqttConfig {
+        region: args.mqtt_region.clone(),
+        endpoint_address: args.endpoint_address.clone(),
+        limits,
+        service: service.clone(),
+    };
     Ok(Mqtt { listener, endpoint: Arc::new(Endpoint::new(Arc::clone(store), config)), tls })
 }
 
@@ -225,7 +234,7 @@ async fn run<S: Store>(args: Args, store: S, credentials: Credentials, config: S
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let mqtt = match args.mqtt_listen {
-        Some(mqtt_addr) => Some(prepare_mqtt(&args, &store, mqtt_addr).await?),
+        Some(mqtt_addr) => Some(prepare_mqtt(&args, &store, mqtt_addr, &config).await?),
         None => None,
     };
     let app = Arc::new(App { store, credentials, config, limits: args.limits() });
@@ -239,6 +248,7 @@ async fn run<S: Store>(args: Args, store: S, credentials: Credentials, config: S
         Some(Mqtt { listener: mqtt_listener, endpoint, tls }) => {
             let mqtt_addr = mqtt_listener.local_addr().map_err(|e| e.to_string())?;
             println!("mqtt listening on {mqtt_addr}");
+            tokio::spawn(mqtt::provisioning::sweeper(Arc::clone(&endpoint)));
             tokio::join!(
                 serve(listener, app, stopped(stop.clone())),
                 mqtt::serve(mqtt_listener, endpoint, tls, stopped(stop))

@@ -97,6 +97,8 @@ pub struct MqttConfig {
     pub endpoint_address: String,
     /// The limits.
     pub limits: MqttLimits,
+    /// What fleet provisioning issues and asks with: the device issuer, the hooks.
+    pub service: crate::service::ServiceConfig,
 }
 
 /// Everything a device connection is served with.

@@ -159,10 +159,15 @@ impl Server {
         if let Some(ca) = with_ca {
             chain.push_str(&ca.pem);
         }
+        self.tls_pem(&chain, &device.key)
+    }
+
+    /// Mutual TLS with a certificate chain and key given as PEM (ones the server issued).
+    fn tls_pem(&self, chain: &str, key: &str) -> Transport {
         Transport::tls_with_config(TlsConfiguration::Simple {
             ca: self.root.clone().into_bytes(),
             alpn: None,
-            client_auth: Some((chain.into_bytes(), device.key.clone().into_bytes())),
+            client_auth: Some((chain.as_bytes().to_vec(), key.as_bytes().to_vec())),
         })
     }
 }
@@ -264,6 +269,30 @@ impl Device5 {
         self.next(|e| matches!(e, Ok(Packet5::PubAck(_))).then_some(())).await;
     }
 
+    /// The next message, its payload as bytes.
+    async fn message_bytes(&mut self) -> (String, Vec<u8>) {
+        self.next(|e| match e {
+            Ok(Packet5::Publish(p)) => Some((String::from_utf8(p.topic.to_vec()).unwrap(), p.payload.to_vec())),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Publishes `payload` to a fleet provisioning topic and reads its answer (after
+    /// subscribing to the topic's answers): (accepted, the answer as JSON).
+    async fn ask(&mut self, topic: &str, payload: &Value) -> (bool, Value) {
+        use iot_ca::wire::{PayloadFormat, fleet_payload_to_value, fleet_value_to_payload};
+        let format = if topic.ends_with("/cbor") { PayloadFormat::Cbor } else { PayloadFormat::Json };
+        self.client.publish(topic, QoS5::AtLeastOnce, false, fleet_value_to_payload(format, payload)).await.unwrap();
+        let (answered, bytes) = self.message_bytes().await;
+        let accepted = match answered.strip_prefix(topic) {
+            Some("/accepted") => true,
+            Some("/rejected") => false,
+            _ => panic!("{answered} answers {topic}"),
+        };
+        (accepted, fleet_payload_to_value(format, &bytes).unwrap())
+    }
+
     /// The next message: (topic, payload).
     async fn message(&mut self) -> (String, String) {
         self.next(|e| match e {
@@ -360,17 +389,19 @@ async fn active_devices_connect_and_messages_stay_in_their_account() {
     assert_eq!(sub.message().await, ("dt/d1/temp".into(), "21.5".into()));
     assert!(other.quiet_for(Duration::from_millis(500)).await, "a subscriber of another account got the message");
 
-    // The reserved topics: the fleet-provisioning placeholder answers the requester only, and
-    // a reserved topic not served ends the connection with the reason.
+    // The reserved topics: fleet provisioning answers the requester only, and a reserved
+    // topic not served ends the connection with the reason.
     publ.subscribe("$aws/certificates/create/json/rejected").await;
-    publ.client.publish("$aws/certificates/create/json", QoS5::AtLeastOnce, false, "{}").await.unwrap();
+    sub.subscribe("$aws/certificates/create/json/rejected").await;
+    publ.client.publish("$aws/certificates/create/json", QoS5::AtLeastOnce, false, r#"{"x": 1}"#).await.unwrap();
     let (topic, payload) = publ.message().await;
     assert_eq!(topic, "$aws/certificates/create/json/rejected");
     let payload: Value = serde_json::from_str(&payload).unwrap();
     assert_eq!(
         (payload["statusCode"].as_i64(), payload["errorCode"].as_str()),
-        (Some(503), Some("ServiceUnavailable"))
+        (Some(400), Some("InvalidRequestException"))
     );
+    assert!(sub.quiet_for(Duration::from_millis(300)).await, "another device heard the answer");
     publ.client.subscribe("$aws/things/t/shadow/update", QoS5::AtLeastOnce).await.unwrap();
     let ended = publ.ended().await;
     assert!(ended.contains("NotAuthorized") && ended.contains("reserved topic"), "{ended}");
@@ -537,4 +568,106 @@ async fn the_connection_bound_holds_and_sigterm_tells_mqtt_5_devices() {
     .unwrap();
     assert!(status.0.success(), "{:?}", status.0);
     assert!(status.1.log().contains("mqtt stopped: every connection closed"), "{}", status.1.log());
+}
+
+/// Fleet provisioning by claim, as the AWS IoT Device SDK's samples run it: CreateProvisioningClaim
+/// over HTTP, the claim connects, CreateKeysAndCertificate (JSON) and CreateCertificateFromCsr
+/// (CBOR) over MQTT give PENDING_ACTIVATION certificates with tokens, RegisterThing provisions
+/// the template's thing and activates the certificate, and the device connects with it. The
+/// refusals: a token used twice, another template than the claim's, a token of another
+/// certificate's account, a missing parameter.
+#[tokio::test]
+async fn fleet_provisioning_by_claim() {
+    let server = start();
+    let template = json!({
+        "Parameters": {"SerialNumber": {"Type": "String"}, "AWS::IoT::Certificate::Id": {"Type": "String"}},
+        "Resources": {
+            "thing": {"Type": "AWS::IoT::Thing", "Properties": {
+                "ThingName": {"Fn::Join": ["", ["sensor-", {"Ref": "SerialNumber"}]]}}},
+            "certificate": {"Type": "AWS::IoT::Certificate", "Properties": {
+                "CertificateId": {"Ref": "AWS::IoT::Certificate::Id"}, "Status": "ACTIVE"}}
+        },
+        "DeviceConfiguration": {"Fallback": "none"}
+    });
+    for name in ["fleet", "other"] {
+        let body = json!({
+            "templateName": name, "templateBody": template.to_string(), "enabled": true,
+            "provisioningRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/Provisioning"),
+        });
+        let (code, answer) = server.call(TEST, "POST", "/provisioning-templates", "", body).await;
+        assert_eq!(code, 200, "{answer}");
+    }
+    let (code, claim) =
+        server.call(TEST, "POST", "/provisioning-templates/fleet/provisioning-claim", "", Value::Null).await;
+    assert_eq!(code, 200, "{claim}");
+    let claim_tls =
+        server.tls_pem(claim["certificatePem"].as_str().unwrap(), claim["keyPair"]["PrivateKey"].as_str().unwrap());
+    let mut device = connect5(&server, "claimed", claim_tls).await.unwrap();
+    for filter in [
+        "$aws/certificates/create/json/+",
+        "$aws/certificates/create-from-csr/cbor/+",
+        "$aws/provisioning-templates/fleet/provision/json/+",
+        "$aws/provisioning-templates/other/provision/json/+",
+    ] {
+        device.subscribe(filter).await;
+    }
+
+    let (accepted, created) = device.ask("$aws/certificates/create/json", &json!({})).await;
+    assert!(accepted, "{created}");
+    let id = created["certificateId"].as_str().unwrap().to_owned();
+    let token = created["certificateOwnershipToken"].as_str().unwrap().to_owned();
+    let (pem, private_key) = (created["certificatePem"].as_str().unwrap(), created["privateKey"].as_str().unwrap());
+    let provisioned_tls = server.tls_pem(pem, private_key);
+    assert!(private_key.contains("PRIVATE KEY"));
+    assert_eq!(server.status(&id).await, "PENDING_ACTIVATION");
+
+    // The claim runs its own template only.
+    let register = json!({"certificateOwnershipToken": token, "parameters": {"SerialNumber": "42"}});
+    let (accepted, refused) = device.ask("$aws/provisioning-templates/other/provision/json", &register).await;
+    assert!(!accepted);
+    assert_eq!((refused["statusCode"].as_i64(), refused["errorCode"].as_str()), (Some(403), Some("AccessDenied")));
+    // A parameter the template needs is missing: refused, and the token still works after.
+    let (accepted, refused) = device
+        .ask("$aws/provisioning-templates/fleet/provision/json", &json!({"certificateOwnershipToken": token}))
+        .await;
+    assert!(!accepted);
+    assert_eq!(refused["statusCode"].as_i64(), Some(400), "{refused}");
+    assert!(refused["errorMessage"].as_str().unwrap().contains("SerialNumber"), "{refused}");
+
+    let (accepted, provisioned) = device.ask("$aws/provisioning-templates/fleet/provision/json", &register).await;
+    assert!(accepted, "{provisioned}");
+    assert_eq!(provisioned, json!({"thingName": "sensor-42", "deviceConfiguration": {"Fallback": "none"}}));
+    assert_eq!(server.status(&id).await, "ACTIVE");
+    let (code, principals) = server.call(TEST, "GET", "/things/sensor-42/principals", "", Value::Null).await;
+    assert_eq!(code, 200, "{principals}");
+    assert!(principals["principals"][0].as_str().unwrap().ends_with(&id), "{principals}");
+
+    // A token works once.
+    let (accepted, refused) = device.ask("$aws/provisioning-templates/fleet/provision/json", &register).await;
+    assert!(!accepted);
+    assert_eq!(
+        (refused["statusCode"].as_i64(), refused["errorCode"].as_str()),
+        (Some(400), Some("InvalidCertificateOwnershipToken"))
+    );
+    assert_eq!(refused["errorMessage"], "the certificate ownership token was used already");
+    let (accepted, refused) = device
+        .ask(
+            "$aws/provisioning-templates/fleet/provision/json",
+            &json!({"certificateOwnershipToken": "", "parameters": {"SerialNumber": "1"}}),
+        )
+        .await;
+    assert!(!accepted);
+    assert_eq!(refused["errorMessage"], "Certificate ownership token cannot be empty.");
+
+    // CreateCertificateFromCsr over CBOR.
+    let key = rcgen::KeyPair::generate().unwrap();
+    let csr = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap().serialize_request(&key).unwrap();
+    let (accepted, created) = device
+        .ask("$aws/certificates/create-from-csr/cbor", &json!({"certificateSigningRequest": csr.pem().unwrap()}))
+        .await;
+    assert!(accepted, "{created}");
+    assert_eq!(server.status(created["certificateId"].as_str().unwrap()).await, "PENDING_ACTIVATION");
+
+    // The provisioned certificate connects.
+    connect5(&server, "sensor-42", provisioned_tls).await.unwrap();
 }

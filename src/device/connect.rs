@@ -22,6 +22,7 @@ use crate::model::policy::Policy;
 use crate::model::registration_config::{RegistrationConfig, TemplateBody};
 use crate::model::scope::{AccountId, AccountScope};
 use crate::model::template::TemplateName;
+use crate::provisioning::fleet::ClaimRecord;
 use crate::provisioning::template::{BoundTemplate, ProvisioningTemplate};
 use crate::x509::cert::ParsedCertificate;
 use crate::x509::pem;
@@ -174,6 +175,7 @@ pub struct ConnectFacts {
     record: Option<CertificateRecord>,
     cas: Vec<RegisteredCa>,
     template_body: Option<TemplateBody>,
+    claim: Option<ClaimRecord>,
 }
 
 impl ConnectFacts {
@@ -202,6 +204,14 @@ impl ConnectFacts {
     #[must_use]
     pub fn with_template_body(mut self, body: TemplateBody) -> Self {
         self.template_body = Some(body);
+        self
+    }
+
+    /// The account issued the device certificate as a provisioning claim
+    /// (CreateProvisioningClaim): it connects unregistered until the claim expires.
+    #[must_use]
+    pub fn with_claim(mut self, claim: ClaimRecord) -> Self {
+        self.claim = Some(claim);
         self
     }
 }
@@ -241,6 +251,11 @@ pub enum RefuseReason {
     /// The template is not one the engine runs, or cannot be bound to the certificate's
     /// parameters.
     Template(TemplateError),
+    /// The certificate is a provisioning claim that has expired.
+    ClaimExpired {
+        /// The claim's notAfter.
+        expired_at: UnixTime,
+    },
 }
 
 impl fmt::Display for RefuseReason {
@@ -264,6 +279,7 @@ impl fmt::Display for RefuseReason {
                 write!(f, "the template parameter {name} has no value in the certificate and no Default")
             }
             Self::Template(e) => e.fmt(f),
+            Self::ClaimExpired { expired_at } => write!(f, "the provisioning claim expired at {expired_at}"),
         }
     }
 }
@@ -390,7 +406,8 @@ impl ConnectDecision {
 /// Decides a connection (AWS IoT Developer Guide, JITR and JITP):
 ///
 /// 1. A registered certificate connects when ACTIVE; PENDING_ACTIVATION is refused with the
-///    registration event again; any other status is refused.
+///    registration event again; any other status is refused. A provisioning claim the account
+///    issued connects until it expires.
 /// 2. An unregistered one is refused when it breaks the device-certificate rules at `now`,
 ///    when no registered CA in `facts` signed it, or when that CA is INACTIVE or does not
 ///    allow auto-registration.
@@ -440,6 +457,15 @@ pub fn decide_connect<R: CryptoRng + ?Sized>(
                     event,
                 }
             }
+        };
+    }
+    // A provisioning claim is not registered: it connects while it lives, to get the device
+    // its own certificate (fleet provisioning).
+    if let Some(claim) = &facts.claim {
+        return if claim.is_live(now) {
+            ConnectDecision::Connect { certificate_id }
+        } else {
+            refuse(None, RefuseReason::ClaimExpired { expired_at: claim.expiration })
         };
     }
     let device = match DeviceCertificate::check(connection.device.clone(), now) {
@@ -573,5 +599,29 @@ mod tests {
         // Expired in 2021: still signed by the root (the decision refuses it, with its reason).
         let root = ca("Fleet Root");
         assert!(device(&root, 2021).is_signed_by(&registered(&root)));
+    }
+
+    /// A claim connects unregistered while it lives, and is refused with its expiry after; a
+    /// record of the certificate, were there one, is decided first.
+    #[test]
+    fn a_claim_connects_until_it_expires() {
+        let root = ca("Claim Issuer");
+        let connection = device(&root, 2099);
+        let scope = AccountScope::new(
+            AccountId::parse("123456789012").unwrap(),
+            crate::model::scope::Region::parse("us-east-1").unwrap(),
+        );
+        let expires = UnixTime::from_secs(1_800_000_000);
+        let facts = ConnectFacts::new().with_claim(ClaimRecord::new(TemplateName::parse("fleet").unwrap(), expires));
+        let mut rng = <chacha20::ChaCha20Rng as rand::SeedableRng>::seed_from_u64(7);
+        let decision = decide_connect(&connection, &facts, &scope, &mut rng, expires);
+        assert_eq!(decision.name(), "CONNECT");
+        let late = decide_connect(&connection, &facts, &scope, &mut rng, expires.checked_add(1).unwrap());
+        match late {
+            ConnectDecision::Refuse { reason, .. } => {
+                assert_eq!(reason, RefuseReason::ClaimExpired { expired_at: expires });
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

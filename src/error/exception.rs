@@ -232,7 +232,9 @@ fn provisioning_exception(e: &ProvisioningError, display: String) -> Exception {
         // Fleet provisioning's, answered over MQTT (see `Error::rejection`); were one to reach
         // the REST API, it is the request's fault.
         ProvisioningError::OwnershipToken { .. } => Exception::new(K::InvalidRequest, display),
-        ProvisioningError::HookRefused { .. } => Exception::new(K::Unauthorized, display),
+        ProvisioningError::HookRefused { .. }
+        | ProvisioningError::ClaimExpired { .. }
+        | ProvisioningError::ClaimTemplate { .. } => Exception::new(K::Unauthorized, display),
     }
 }
 
@@ -400,7 +402,11 @@ impl Error {
         let ex = self.exception();
         let (status_code, error_code) = match self {
             Self::Provisioning(ProvisioningError::OwnershipToken { .. }) => (400, "InvalidCertificateOwnershipToken"),
-            Self::Provisioning(ProvisioningError::HookRefused { .. }) => (403, "AccessDenied"),
+            Self::Provisioning(
+                ProvisioningError::HookRefused { .. }
+                | ProvisioningError::ClaimExpired { .. }
+                | ProvisioningError::ClaimTemplate { .. },
+            ) => (403, "AccessDenied"),
             _ => (ex.http_status(), ex.name()),
         };
         let error_message = match self {

@@ -241,6 +241,8 @@ fn samples() -> Vec<Error> {
             ProvisioningError::TemplateInUse { template_name: name(), cas: 1 },
             ProvisioningError::OwnershipToken { problem: crate::provisioning::fleet::TokenProblem::Empty },
             ProvisioningError::HookRefused { target_arn: arn(), reason: "no".into() },
+            ProvisioningError::ClaimExpired { expired_at: crate::UnixTime::from_secs(0) },
+            ProvisioningError::ClaimTemplate { claim_template: "a".into(), template_name: "b".into() },
         ]
         .map(Error::Provisioning),
     );
@@ -428,7 +430,11 @@ fn expected(e: &Error) -> ExceptionKind {
             K::DeleteConflict
         }
         Error::Provisioning(ProvisioningError::OwnershipToken { .. }) => K::InvalidRequest,
-        Error::Provisioning(ProvisioningError::HookRefused { .. }) => K::Unauthorized,
+        Error::Provisioning(
+            ProvisioningError::HookRefused { .. }
+            | ProvisioningError::ClaimExpired { .. }
+            | ProvisioningError::ClaimTemplate { .. },
+        ) => K::Unauthorized,
         Error::Template(TemplateError {
             problem:
                 TemplateProblem::TooLong { .. }

@@ -136,6 +136,59 @@ pub fn ownership_token_expiry(now: UnixTime) -> Result<UnixTime, Error> {
         .ok_or_else(|| crate::x509::issue::IssueError::TimeOutOfRange { time: now }.into())
 }
 
+/// A provisioning claim the account issued (CreateProvisioningClaim), as the caller's store keeps
+/// it: its certificate connects without being registered, until it expires, and may run its
+/// own template only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimRecord {
+    /// The template the claim was issued for.
+    pub template_name: TemplateName,
+    /// The claim certificate's notAfter.
+    pub expiration: UnixTime,
+}
+
+impl ClaimRecord {
+    /// A claim for `template_name`, expiring at `expiration`.
+    #[must_use]
+    pub fn new(template_name: TemplateName, expiration: UnixTime) -> Self {
+        Self { template_name, expiration }
+    }
+
+    /// Whether the claim still answers at `now` (its notAfter included).
+    #[must_use]
+    pub fn is_live(&self, now: UnixTime) -> bool {
+        now <= self.expiration
+    }
+}
+
+/// Whether a fleet provisioning request may run for its connection: one made with a claim's
+/// certificate only while the claim is live, and RegisterThing only of the claim's template
+/// (AWS: an expired claim cannot connect, and a claim's policy allows its template's topics
+/// only; **our rule** that this holds without a policy). A connection made with a registered
+/// certificate (`claim` is `None`) may run any, as the claim policy it would have on AWS is
+/// not evaluated here.
+///
+/// # Errors
+/// [`ProvisioningError::ClaimExpired`], [`ProvisioningError::ClaimTemplate`] (AccessDenied).
+pub fn check_fleet_caller(
+    claim: Option<&ClaimRecord>,
+    template: Option<&TemplateName>,
+    now: UnixTime,
+) -> Result<(), Error> {
+    let Some(claim) = claim else { return Ok(()) };
+    if !claim.is_live(now) {
+        return Err(ProvisioningError::ClaimExpired { expired_at: claim.expiration }.into());
+    }
+    match template {
+        Some(t) if *t != claim.template_name => Err(ProvisioningError::ClaimTemplate {
+            claim_template: claim.template_name.to_string(),
+            template_name: t.to_string(),
+        }
+        .into()),
+        _ => Ok(()),
+    }
+}
+
 /// Whether a certificate made over MQTT, whose token expired at `token_expires`, goes at `now`:
 /// still PENDING_ACTIVATION (nobody provisioned it) and the token expired (AWS deletes it).
 #[must_use]
@@ -183,6 +236,27 @@ mod tests {
             Err(Error::Provisioning(ProvisioningError::OwnershipToken { problem })) => problem,
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_claim_runs_its_own_template_while_it_lives() {
+        let name = TemplateName::parse("fleet").unwrap();
+        let claim = ClaimRecord::new(name.clone(), NOW);
+        assert_eq!(check_fleet_caller(Some(&claim), Some(&name), NOW), Ok(()));
+        assert_eq!(check_fleet_caller(Some(&claim), None, NOW), Ok(()));
+        assert_eq!(check_fleet_caller(None, Some(&TemplateName::parse("other").unwrap()), NOW), Ok(()));
+        let other = check_fleet_caller(Some(&claim), Some(&TemplateName::parse("other").unwrap()), NOW).unwrap_err();
+        assert_eq!(
+            other,
+            Error::Provisioning(ProvisioningError::ClaimTemplate {
+                claim_template: "fleet".into(),
+                template_name: "other".into()
+            })
+        );
+        assert_eq!((other.rejection().status_code, other.rejection().error_code), (403, "AccessDenied"));
+        let late = check_fleet_caller(Some(&claim), None, NOW.checked_add(1).unwrap()).unwrap_err();
+        assert_eq!(late, Error::Provisioning(ProvisioningError::ClaimExpired { expired_at: NOW }));
+        assert_eq!(late.rejection().error_code, "AccessDenied");
     }
 
     #[test]

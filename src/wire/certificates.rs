@@ -232,6 +232,7 @@ pub fn refuse_reason_code(reason: &RefuseReason) -> &'static str {
         RefuseReason::TemplateNotFound { .. } => "TEMPLATE_NOT_FOUND",
         RefuseReason::TemplateParameterMissing { .. } => "TEMPLATE_PARAMETER_MISSING",
         RefuseReason::Template(_) => "TEMPLATE_INVALID",
+        RefuseReason::ClaimExpired { .. } => "CLAIM_EXPIRED",
     }
 }
 

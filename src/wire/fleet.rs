@@ -63,20 +63,15 @@ pub fn fleet_request_topic(topic: &str) -> Option<(FleetRequest, PayloadFormat)>
     }
 }
 
-/// Whether `filter` is a topic (or filter) a fleet provisioning client subscribes to: a request
-/// topic's `/accepted` or `/rejected`, possibly ending in a `+` or `#` for them.
+/// Whether `filter` is one a fleet provisioning client subscribes to: a request topic's
+/// `/accepted` or `/rejected`, or `+` or `#` in their place. A request topic itself is not
+/// (nothing is published on it to anyone).
 #[must_use]
 pub fn is_fleet_response_filter(filter: &str) -> bool {
-    let base = filter
-        .strip_suffix("/accepted")
-        .or_else(|| filter.strip_suffix("/rejected"))
-        .or_else(|| filter.strip_suffix("/+"))
-        .or_else(|| filter.strip_suffix("/#"))
-        .unwrap_or(filter);
-    fleet_request_topic(base).is_some()
-        || base == "$aws/certificates/create"
-        || base == "$aws/certificates/create-from-csr"
-        || base.strip_prefix("$aws/provisioning-templates/").is_some_and(|r| r.ends_with("/provision"))
+    ["/accepted", "/rejected", "/+", "/#"]
+        .iter()
+        .find_map(|answer| filter.strip_suffix(answer))
+        .is_some_and(|request| fleet_request_topic(request).is_some())
 }
 
 /// A request payload as a JSON value: JSON text, or CBOR; an empty payload is `{}` (AWS:
@@ -212,6 +207,9 @@ mod tests {
         assert!(is_fleet_response_filter("$aws/certificates/create/json/accepted"));
         assert!(is_fleet_response_filter("$aws/provisioning-templates/t/provision/cbor/rejected"));
         assert!(!is_fleet_response_filter("$aws/things/t/shadow/get/accepted"));
+        assert!(is_fleet_response_filter("$aws/certificates/create-from-csr/json/+"));
+        assert!(!is_fleet_response_filter("$aws/certificates/create/json"));
+        assert!(!is_fleet_response_filter("$aws/certificates/create/#"));
         assert_eq!(fleet_payload_to_value(PayloadFormat::Json, b"").unwrap(), json!({}));
         let value = json!({"certificateOwnershipToken": "tok", "parameters": {"SerialNumber": "1"}});
         let cbor = fleet_value_to_payload(PayloadFormat::Cbor, &value);

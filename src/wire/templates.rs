@@ -329,6 +329,12 @@ pub fn list_template_versions_response_to_json(
     Value::Object(out)
 }
 
+/// A `parameters` map as JSON (the pre-provisioning hook's input).
+#[must_use]
+pub fn template_parameters_to_json(parameters: &TemplateParameters) -> Value {
+    Value::Object(parameters.iter().map(|(k, v)| (k.to_owned(), Value::String(v.to_owned()))).collect())
+}
+
 /// A `parameters` map (RegisterThing, fleet provisioning): names 0..=2048 and values 0..=4096
 /// characters, at most [`MAX_PARAMETERS`].
 ///

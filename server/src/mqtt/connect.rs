@@ -130,7 +130,9 @@ fn choose_and_decide(
                 .collect::<Vec<_>>();
             (c, signers)
         })
-        .filter(|(c, signers)| c.record.is_some() || !signers.is_empty() || Some(c.account.as_str()) == named)
+        .filter(|(c, signers)| {
+            c.record.is_some() || c.claim.is_some() || !signers.is_empty() || Some(c.account.as_str()) == named
+        })
         .collect();
     let chosen = match named {
         Some(account) => theirs.into_iter().find(|(c, _)| c.account.as_str() == account),
@@ -151,6 +153,9 @@ fn choose_and_decide(
             let mut facts = ConnectFacts::new();
             if let Some(record) = &candidate.record {
                 facts = facts.with_record(CertificateRecord::from(record));
+            }
+            if let Some(claim) = &candidate.claim {
+                facts = facts.with_claim(claim.clone());
             }
             for ca in signers {
                 let template = ca.registration_config().and_then(iot_ca::RegistrationConfig::template_name);

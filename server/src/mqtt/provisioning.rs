@@ -1,18 +1,40 @@
-//! Fleet provisioning over MQTT: where a PUBLISH to `$aws/certificates/create/{json,cbor}`,
+//! Fleet provisioning over MQTT (AWS IoT Developer Guide, "Device provisioning MQTT API"): a
+//! PUBLISH to `$aws/certificates/create/{json,cbor}`,
 //! `$aws/certificates/create-from-csr/{json,cbor}` or
-//! `$aws/provisioning-templates/<name>/provision/{json,cbor}` is answered.
+//! `$aws/provisioning-templates/<name>/provision/{json,cbor}` is answered on `<topic>/accepted`
+//! or `<topic>/rejected`, to the requesting connection only (the session delivers through its
+//! own subscriptions: a device that publishes before subscribing gets nothing, as on AWS).
 //!
-//! **Placeholder.** This build answers every request on `<request topic>/rejected` with
-//! `{"statusCode": 503, "errorCode": "ServiceUnavailable", "errorMessage": "fleet provisioning
-//! is not served by this build"}` (CBOR on the `/cbor` topics). The fleet-provisioning API
-//! (CreateKeysAndCertificate, CreateCertificateFromCsr, RegisterThing over MQTT) replaces
-//! [`handle`]'s body; its signature is the seam: the connection routes every such PUBLISH here
-//! and delivers what comes back to the requesting connection only, through its own
-//! subscriptions (a device that publishes before subscribing gets nothing, as with AWS IoT).
+//! - **CreateKeysAndCertificate / CreateCertificateFromCsr**: the device issuer signs a
+//!   certificate (a new RSA-2048 key, or the CSR's key), stored PENDING_ACTIVATION with an
+//!   ownership token that answers for one hour (`iot_ca::seal_ownership_token`).
+//! - **RegisterThing**: the token opened (its certificate, account, region and hour), the
+//!   template checked (exists, FLEET_PROVISIONING, enabled), its pre-provisioning hook asked
+//!   (`--pre-provisioning-hook`), the template bound to the device's parameters and the hook's
+//!   overrides; then in one transaction the token used (a token works once), the facts read,
+//!   the plan made and applied: the thing, its groups, the policies, the attachments and the
+//!   certificate's status, all of them or none.
+//!
+//! A connection made with a provisioning claim may run its own template only, while the claim
+//! lives (`iot_ca::check_fleet_caller`). Every refusal is `{statusCode, errorCode,
+//! errorMessage}` from the library's one mapping (`iot_ca::Error::rejection`), and is logged
+//! with the request's certificate and reason. Certificates nobody provisioned are deleted by
+//! [`sweeper`] after their token expires.
 
-use iot_ca::{AccountScope, CertificateId};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
-use crate::store::Store;
+use iot_ca::wire::{self, FleetRequest};
+use iot_ca::{
+    AccountScope, CertificateId, CertificateStatus, ClaimRecord, ProvisioningError, TemplateName, TokenProblem,
+    UnixTime,
+};
+use serde_json::{Value, json};
+
+use super::Endpoint;
+use crate::error::ApiError;
+use crate::service::issuers;
+use crate::store::{Store, fleet, ops, provisioning};
 
 /// An answer to deliver to the requesting connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,82 +45,233 @@ pub struct Answer {
     pub payload: Vec<u8>,
 }
 
-/// Answers one fleet-provisioning request: `payload` published to `topic` by a connection of
-/// `scope`'s account with certificate `certificate_id`.
-///
-/// For now: `<topic>/rejected` with status 503 ServiceUnavailable (see the module docs).
-pub async fn handle<S: Store>(
-    store: &S,
-    scope: &AccountScope,
-    certificate_id: &CertificateId,
-    topic: &str,
-    payload: &[u8],
-) -> Vec<Answer> {
-    let _ = (store, scope, certificate_id, payload);
-    let message = "fleet provisioning is not served by this build";
-    let payload = if topic.ends_with("/cbor") {
-        cbor_error(503, "ServiceUnavailable", message)
-    } else {
-        serde_json::json!({ "statusCode": 503, "errorCode": "ServiceUnavailable", "errorMessage": message })
-            .to_string()
-            .into_bytes()
-    };
-    vec![Answer { topic: format!("{topic}/rejected"), payload }]
+/// Who asks: the connection's account, its certificate and client id.
+#[derive(Clone, Copy, Debug)]
+pub struct Requester<'a> {
+    /// The connection's account and region.
+    pub scope: &'a AccountScope,
+    /// The certificate the connection was made with (a claim, or a registered certificate).
+    pub certificate_id: &'a CertificateId,
+    /// The MQTT client id (the hook's `clientId`).
+    pub client_id: &'a str,
 }
 
-/// A CBOR head (RFC 8949 §3): major type `major`, argument `n`.
-fn cbor_head(out: &mut Vec<u8>, major: u8, n: u64) {
-    let major = major << 5;
-    match n {
-        0..=23 => out.push(major | n as u8),
-        24..=0xff => out.extend([major | 24, n as u8]),
-        0x100..=0xffff => {
-            out.push(major | 25);
-            out.extend((n as u16).to_be_bytes());
-        }
-        0x1_0000..=0xffff_ffff => {
-            out.push(major | 26);
-            out.extend((n as u32).to_be_bytes());
-        }
-        _ => {
-            out.push(major | 27);
-            out.extend(n.to_be_bytes());
+/// Why a request is refused: the library's (with its MQTT codes) or the server's.
+enum Refusal {
+    Library(iot_ca::Error),
+    Server(ApiError),
+}
+
+impl From<iot_ca::Error> for Refusal {
+    fn from(e: iot_ca::Error) -> Self {
+        Self::Library(e)
+    }
+}
+
+impl From<ApiError> for Refusal {
+    fn from(e: ApiError) -> Self {
+        Self::Server(e)
+    }
+}
+
+impl From<ProvisioningError> for Refusal {
+    fn from(e: ProvisioningError) -> Self {
+        Self::Library(e.into())
+    }
+}
+
+impl Refusal {
+    fn value(&self) -> Value {
+        match self {
+            Self::Library(e) => wire::rejection_to_value(&e.rejection()),
+            Self::Server(e) => json!({ "statusCode": e.status, "errorCode": e.name, "errorMessage": e.message }),
         }
     }
 }
 
-fn cbor_text(out: &mut Vec<u8>, text: &str) {
-    cbor_head(out, 3, text.len() as u64);
-    out.extend_from_slice(text.as_bytes());
+fn now() -> UnixTime {
+    UnixTime::from_system_time(SystemTime::now())
 }
 
-/// `{statusCode, errorCode, errorMessage}` as a CBOR map.
-fn cbor_error(status: u16, code: &str, message: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    cbor_head(&mut out, 5, 3);
-    cbor_text(&mut out, "statusCode");
-    cbor_head(&mut out, 0, u64::from(status));
-    cbor_text(&mut out, "errorCode");
-    cbor_text(&mut out, code);
-    cbor_text(&mut out, "errorMessage");
-    cbor_text(&mut out, message);
-    out
+fn token_refused(problem: TokenProblem) -> Refusal {
+    ProvisioningError::OwnershipToken { problem }.into()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Answers one fleet provisioning request: `payload` published to `topic` by `who`.
+pub async fn handle<S: Store>(endpoint: &Endpoint<S>, who: Requester<'_>, topic: &str, payload: &[u8]) -> Vec<Answer> {
+    let Some((request, format)) = wire::fleet_request_topic(topic) else { return Vec::new() };
+    let answered = match wire::fleet_payload_to_value(format, payload) {
+        Ok(value) => answer(endpoint, who, &request, &value).await,
+        Err(e) => Err(e.into()),
+    };
+    let (level, value) = match answered {
+        Ok(value) => ("accepted", value),
+        Err(refusal) => {
+            let value = refusal.value();
+            tracing::info!(
+                certificate_id = %who.certificate_id,
+                account = %who.scope.account(),
+                topic,
+                error_code = %value["errorCode"].as_str().unwrap_or("-"),
+                reason = %value["errorMessage"].as_str().unwrap_or("-"),
+                "fleet provisioning refused"
+            );
+            ("rejected", value)
+        }
+    };
+    vec![Answer { topic: format!("{topic}/{level}"), payload: wire::fleet_value_to_payload(format, &value) }]
+}
 
-    #[test]
-    fn cbor_answers_are_a_three_entry_map() {
-        let bytes = cbor_error(503, "ServiceUnavailable", "no");
-        // a3 (map of 3), 6a "statusCode", 19 01f7 (503), 69 "errorCode", 72 "ServiceUnavailable", ...
-        assert_eq!(bytes[0], 0xa3);
-        assert_eq!(&bytes[1..12], b"\x6astatusCode");
-        assert_eq!(&bytes[12..15], &[0x19, 0x01, 0xf7]);
-        assert!(bytes.ends_with(b"\x6cerrorMessage\x62no"));
-        let mut long = Vec::new();
-        cbor_head(&mut long, 3, 300);
-        assert_eq!(long, [0x79, 0x01, 0x2c]);
+async fn answer<S: Store>(
+    endpoint: &Endpoint<S>,
+    who: Requester<'_>,
+    request: &FleetRequest,
+    value: &Value,
+) -> Result<Value, Refusal> {
+    let at = now();
+    let claim = connection_claim(endpoint, who).await?;
+    match request {
+        FleetRequest::CreateKeysAndCertificate => {
+            wire::create_keys_request_from_value(value)?;
+            iot_ca::check_fleet_caller(claim.as_ref(), None, at)?;
+            let (issued, token) = issue(endpoint, who.scope, None, at).await?;
+            Ok(wire::create_keys_accepted(&issued, &token))
+        }
+        FleetRequest::CreateCertificateFromCsr => {
+            let csr = wire::create_from_csr_request_from_value(value)?;
+            iot_ca::check_fleet_caller(claim.as_ref(), None, at)?;
+            let (issued, token) = issue(endpoint, who.scope, Some(csr), at).await?;
+            Ok(wire::create_from_csr_accepted(&issued, &token))
+        }
+        FleetRequest::RegisterThing(name) => {
+            let (token, parameters) = wire::register_thing_fleet_request_from_value(value)?;
+            iot_ca::check_fleet_caller(claim.as_ref(), Some(name), at)?;
+            register_thing(endpoint, who, name, &token, parameters, at).await
+        }
+        _ => Err(ApiError::invalid_request("This fleet provisioning request is not served.").into()),
+    }
+}
+
+/// The claim the connection was made with, if its certificate is one this account issued.
+async fn connection_claim<S: Store>(
+    endpoint: &Endpoint<S>,
+    who: Requester<'_>,
+) -> Result<Option<ClaimRecord>, Refusal> {
+    let (region, id) = (who.scope.region().clone(), who.certificate_id.clone());
+    let found = endpoint.store.read(move |tx| fleet::claim(tx, &region, &id)).await?;
+    Ok(found.filter(|(account, _)| account == who.scope.account()).map(|(_, claim)| claim))
+}
+
+/// A certificate from the device issuer, PENDING_ACTIVATION, stored with its token's row.
+async fn issue<S: Store>(
+    endpoint: &Endpoint<S>,
+    scope: &AccountScope,
+    csr: Option<String>,
+    at: UnixTime,
+) -> Result<(iot_ca::IssuedCertificate, String), Refusal> {
+    let configured = endpoint.config.service.device_issuer.as_ref();
+    let status = CertificateStatus::PendingActivation;
+    let issued = issuers::issue_device_certificate(&endpoint.store, scope, configured, csr, status, at).await?;
+    let expires = iot_ca::ownership_token_expiry(at)?;
+    let token =
+        iot_ca::seal_ownership_token(endpoint.store.marker_key(), scope, &issued.description.certificate_id, expires);
+    let (scope, description) = (scope.clone(), issued.description.clone());
+    endpoint.store.write(move |tx| fleet::insert_fleet_certificate(tx, &scope, &description, expires)).await?;
+    Ok((issued, token))
+}
+
+async fn register_thing<S: Store>(
+    endpoint: &Endpoint<S>,
+    who: Requester<'_>,
+    name: &TemplateName,
+    token: &str,
+    parameters: iot_ca::TemplateParameters,
+    at: UnixTime,
+) -> Result<Value, Refusal> {
+    let scope = who.scope.clone();
+    let (certificate_id, _) = iot_ca::open_ownership_token(endpoint.store.marker_key(), &scope, token, at)?;
+    let (read, looked_up, id) = (scope.clone(), name.clone(), certificate_id.clone());
+    let (stored, certificate) = endpoint
+        .store
+        .read(move |tx| {
+            Ok((provisioning::template_with_body(tx, &read, &looked_up)?, ops::certificate(tx, &read, &id)?))
+        })
+        .await?;
+    // The template is checked before its hook is asked: a missing, disabled or JITP template
+    // calls nothing.
+    iot_ca::check_claim_template(name, stored.as_ref().map(|(t, _)| t.facts()))?;
+    let certificate = certificate.ok_or_else(|| token_refused(TokenProblem::Used))?;
+    let overrides = match stored.as_ref().and_then(|(t, _)| t.pre_provisioning_hook.as_ref()) {
+        None => iot_ca::TemplateParameters::default(),
+        Some(hook) => {
+            let input = json!({
+                "claimCertificateId": who.certificate_id.as_str(),
+                "certificateId": certificate_id.as_str(),
+                "certificatePem": certificate.certificate_pem,
+                "templateArn": stored.as_ref().map(|(t, _)| t.template_arn.as_str()),
+                "clientId": who.client_id,
+                "parameters": wire::template_parameters_to_json(&parameters),
+            });
+            endpoint.config.service.hooks.ask(&hook.target_arn, &input).await?
+        }
+    };
+    let bound = iot_ca::bind_fleet_template(
+        name,
+        stored.as_ref().map(|(t, body)| (t, body.as_str())),
+        &parameters,
+        &overrides,
+        &certificate_id,
+    )?;
+    let plan = endpoint
+        .store
+        .write(move |tx| {
+            // The token is used in the transaction that provisions: of two RegisterThing with
+            // one token, one provisions and the other is told the token was used.
+            if !fleet::take_token(tx, &scope, &certificate_id)? {
+                return Ok(Err(token_refused(TokenProblem::Used)));
+            }
+            let Some(certificate) = ops::certificate(tx, &scope, &certificate_id)? else {
+                return Ok(Err(token_refused(TokenProblem::Used)));
+            };
+            let facts = provisioning::plan_facts(tx, &scope, &bound, Some(certificate), true)?;
+            // A plan refused (a FAIL override, a missing thing type, …) is an error of the
+            // transaction: nothing of it is kept, the token included, so the device may retry.
+            let plan = iot_ca::plan(&bound, &facts, &scope, &mut rand::rng(), at)?;
+            provisioning::apply(tx, &scope, &plan.writes, None)?;
+            Ok(Ok(plan))
+        })
+        .await??;
+    Ok(wire::register_thing_accepted(&plan))
+}
+
+/// How often [`sweeper`] runs, and how many tokens one run looks at at most.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+const SWEEP_BATCH: u32 = 500;
+
+/// Deletes, every minute, the certificates made over MQTT that nobody provisioned before their
+/// ownership token expired (`iot_ca::sweeps`), on every store the endpoint serves; each process
+/// sweeping the same store finds the rows the others have not taken yet.
+pub async fn sweeper<S: Store>(endpoint: Arc<Endpoint<S>>) {
+    let mut every = tokio::time::interval(SWEEP_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        loop {
+            let at = now();
+            match endpoint.store.write(move |tx| fleet::sweep(tx, at, SWEEP_BATCH)).await {
+                Ok((looked, deleted)) => {
+                    if deleted > 0 {
+                        tracing::info!(deleted, "fleet provisioning: certificates nobody provisioned deleted");
+                    }
+                    if looked < SWEEP_BATCH as usize {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "fleet provisioning sweep failed; next in a minute");
+                    break;
+                }
+            }
+        }
     }
 }

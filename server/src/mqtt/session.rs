@@ -828,14 +828,11 @@ impl<S: Store> Session<S> {
             }
             Use::FleetProvisioning => {
                 let certificate_id = self.certificate_id.clone().unwrap_or_else(|| CertificateId::of_der(&[]));
-                let answers = provisioning::handle(
-                    &self.endpoint.store,
-                    &scope,
-                    &certificate_id,
-                    &incoming.topic,
-                    incoming.payload.as_slice(),
-                )
-                .await;
+                let client_id = self.client_id.clone().unwrap_or_default();
+                let who =
+                    provisioning::Requester { scope: &scope, certificate_id: &certificate_id, client_id: &client_id };
+                let answers =
+                    provisioning::handle(&self.endpoint, who, &incoming.topic, incoming.payload.as_slice()).await;
                 for answer in answers {
                     let delivery = Delivery {
                         topic: answer.topic.as_str().into(),

@@ -74,27 +74,6 @@ fn is_reserved(topic: &str) -> bool {
     topic.starts_with(AWS_PREFIX) || topic == "$aws"
 }
 
-fn is_format(level: &str) -> bool {
-    level == "json" || level == "cbor"
-}
-
-fn is_answer(level: &str) -> bool {
-    matches!(level, "accepted" | "rejected" | "+" | "#")
-}
-
-/// The fleet-provisioning request topic `levels` name (after `$aws/`), without the answer
-/// level: `certificates/create/{json,cbor}`, `certificates/create-from-csr/{json,cbor}`,
-/// `provisioning-templates/<name>/provision/{json,cbor}` (AWS IoT fleet provisioning MQTT API).
-fn fleet_request(levels: &[&str]) -> bool {
-    match levels {
-        ["certificates", "create" | "create-from-csr", format] => is_format(format),
-        ["provisioning-templates", name, "provision", format] => {
-            !name.is_empty() && !name.contains(['+', '#']) && is_format(format)
-        }
-        _ => false,
-    }
-}
-
 /// What a PUBLISH to `topic` (valid) is: ordinary, a fleet-provisioning request, or a
 /// reserved topic not served (the registered-certificate events are published by the
 /// endpoint, never by a device).
@@ -103,8 +82,7 @@ pub fn publish_use(topic: &str) -> Use {
     if !is_reserved(topic) {
         return Use::Ordinary;
     }
-    let levels: Vec<&str> = topic.split('/').skip(1).collect();
-    if fleet_request(&levels) { Use::FleetProvisioning } else { Use::Forbidden }
+    if iot_ca::wire::fleet_request_topic(topic).is_some() { Use::FleetProvisioning } else { Use::Forbidden }
 }
 
 /// What a SUBSCRIBE to `filter` (valid) is: ordinary; reserved and allowed
@@ -119,8 +97,7 @@ pub fn subscribe_use(filter: &str) -> Use {
     let levels: Vec<&str> = filter.split('/').skip(1).collect();
     let allowed = match levels.as_slice() {
         ["events", "certificates", "registered", ca] => !ca.is_empty(),
-        [request @ .., answer] => is_answer(answer) && fleet_request(request),
-        [] => false,
+        _ => iot_ca::wire::is_fleet_response_filter(filter),
     };
     if allowed { Use::Reserved } else { Use::Forbidden }
 }

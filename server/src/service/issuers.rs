@@ -3,7 +3,7 @@
 //! is the one given at start, or one made on first use and kept in the store (every process
 //! sharing the store then uses the one stored first). Keys are P-256.
 
-use iot_ca::{AccountScope, ParsedCertificate, PublicKey, UnixTime};
+use iot_ca::{AccountScope, CertificateStatus, IssueParams, IssuedCertificate, ParsedCertificate, PublicKey, UnixTime};
 
 use super::{blocking, now};
 use crate::error::ApiError;
@@ -90,4 +90,52 @@ pub async fn scope_issuer<S: Store>(
     let made = blocking(move || fresh(kind, at)).await??;
     let scope = scope.clone();
     store.write(move |tx| ops::issuer_or_insert(tx, &scope, kind, &made)).await
+}
+
+/// A device certificate from the scope's device issuer (`configured`, or the stored one), with
+/// `status`: for a new RSA-2048 key pair when `csr` is `None` (CreateKeysAndCertificate), else
+/// for the key of the CSR, which is checked first (CreateCertificateFromCsr, RegisterThing's
+/// CSR, fleet provisioning). The key generation and signatures run off the async workers.
+///
+/// # Errors
+/// The CSR's (CertificateValidation / InvalidRequest), the issuance's, the store's.
+pub async fn issue_device_certificate<S: Store>(
+    store: &S,
+    scope: &AccountScope,
+    configured: Option<&IssuerRecord>,
+    csr: Option<String>,
+    status: CertificateStatus,
+    at: UnixTime,
+) -> Result<IssuedCertificate, ApiError> {
+    let record = scope_issuer(store, scope, IssuerKind::Device, configured).await?;
+    let scope = scope.clone();
+    blocking(move || -> Result<IssuedCertificate, ApiError> {
+        let issuer = Issuer::from_record(&record).map_err(ApiError::internal)?;
+        let params = IssueParams::new(&issuer.certificate, status);
+        let mut rng = rand::rng();
+        let issued = match csr {
+            None => iot_ca::create_keys_and_certificate::<_, p256::ecdsa::DerSignature, _>(
+                &params,
+                &issuer.key,
+                &scope,
+                &mut rng,
+                at,
+            )?,
+            Some(pem) => {
+                let csr = iot_ca::ParsedCsr::from_pem(&pem)
+                    .and_then(|c| c.verify(params.backend))
+                    .map_err(iot_ca::Error::from)?;
+                iot_ca::create_certificate_from_csr::<_, p256::ecdsa::DerSignature, _>(
+                    &params,
+                    &csr,
+                    &issuer.key,
+                    &scope,
+                    &mut rng,
+                    at,
+                )?
+            }
+        };
+        Ok(issued)
+    })
+    .await?
 }

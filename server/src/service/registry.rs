@@ -3,14 +3,13 @@
 //! pure functions inside the store's transaction (`store::things`), answered in AWS's shapes.
 
 use iot_ca::wire::{self, TimeFormat};
-use iot_ca::{CertificateStatus, IssueParams, Page, PolicyName, ThingError, ThingGroupName, ThingName, ThingTypeName};
+use iot_ca::{CertificateStatus, Page, PolicyName, ThingError, ThingGroupName, ThingName, ThingTypeName};
 use serde_json::{Value, json};
 
-use super::issuers::{self, Issuer};
-use super::{Call, ServiceConfig, blocking, now};
+use super::issuers;
+use super::{Call, ServiceConfig, now};
 use crate::error::ApiError;
 use crate::route::Operation;
-use crate::store::ops::IssuerKind;
 use crate::store::{Keyset, Store, things};
 
 const TIMES: TimeFormat = TimeFormat::EpochSeconds;
@@ -300,50 +299,14 @@ pub(super) async fn handle<S: Store>(store: &S, call: Call<'_>, config: &Service
             let page = Page::from_rows(rows.iter().collect(), &list, &key, &listing);
             Ok(wire::list_principal_things_response_to_json(&page))
         }
-        Operation::CreateKeysAndCertificate => {
+        Operation::CreateKeysAndCertificate | Operation::CreateCertificateFromCsr => {
             let status = status_of(query)?;
-            let record =
-                issuers::scope_issuer(store, &scope, IssuerKind::Device, config.device_issuer.as_ref()).await?;
-            let at = now();
-            let issued_scope = scope.clone();
-            let issued = blocking(move || -> Result<iot_ca::IssuedCertificate, ApiError> {
-                let issuer = Issuer::from_record(&record).map_err(ApiError::internal)?;
-                Ok(iot_ca::create_keys_and_certificate::<_, p256::ecdsa::DerSignature, _>(
-                    &IssueParams::new(&issuer.certificate, status),
-                    &issuer.key,
-                    &issued_scope,
-                    &mut rand::rng(),
-                    at,
-                )?)
-            })
-            .await??;
-            let description = issued.description.clone();
-            store.write(move |tx| crate::store::ops::insert_certificate(tx, &scope, &description)).await?;
-            Ok(wire::issued_certificate_to_json(&issued))
-        }
-        Operation::CreateCertificateFromCsr => {
-            let status = status_of(query)?;
-            let csr = wire::certificate_signing_request_from_json(text(body)?)?;
-            let record =
-                issuers::scope_issuer(store, &scope, IssuerKind::Device, config.device_issuer.as_ref()).await?;
-            let at = now();
-            let issued_scope = scope.clone();
-            let issued = blocking(move || -> Result<iot_ca::IssuedCertificate, ApiError> {
-                let issuer = Issuer::from_record(&record).map_err(ApiError::internal)?;
-                let params = IssueParams::new(&issuer.certificate, status);
-                let csr = iot_ca::ParsedCsr::from_pem(&csr)
-                    .and_then(|c| c.verify(params.backend))
-                    .map_err(iot_ca::Error::from)?;
-                Ok(iot_ca::create_certificate_from_csr::<_, p256::ecdsa::DerSignature, _>(
-                    &params,
-                    &csr,
-                    &issuer.key,
-                    &issued_scope,
-                    &mut rand::rng(),
-                    at,
-                )?)
-            })
-            .await??;
+            let csr = match route.operation {
+                Operation::CreateCertificateFromCsr => Some(wire::certificate_signing_request_from_json(text(body)?)?),
+                _ => None,
+            };
+            let configured = config.device_issuer.as_ref();
+            let issued = issuers::issue_device_certificate(store, &scope, configured, csr, status, now()).await?;
             let description = issued.description.clone();
             store.write(move |tx| crate::store::ops::insert_certificate(tx, &scope, &description)).await?;
             Ok(wire::issued_certificate_to_json(&issued))

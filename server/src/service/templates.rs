@@ -4,16 +4,15 @@
 
 use iot_ca::wire::{self, TimeFormat};
 use iot_ca::{
-    BoundCertificateSource, CertificateStatus, IssueParams, Page, Policy, ProvisioningTemplate, RegisteredCa,
-    TemplateName,
+    BoundCertificateSource, CertificateStatus, Page, Policy, ProvisioningTemplate, RegisteredCa, TemplateName,
 };
 use serde_json::{Value, json};
 
-use super::issuers::{self, Issuer};
+use super::issuers;
 use super::{Call, ServiceConfig, blocking, now};
 use crate::error::ApiError;
 use crate::route::Operation;
-use crate::store::ops::{self, IssuerKind};
+use crate::store::ops;
 use crate::store::{CaLookup, Keyset, Store, provisioning};
 
 const TIMES: TimeFormat = TimeFormat::EpochSeconds;
@@ -194,25 +193,10 @@ async fn register_thing<S: Store>(
         None => Ready::None,
         Some(BoundCertificateSource::Id(id)) => Ready::Stored(id.clone()),
         Some(BoundCertificateSource::Csr(csr)) => {
-            let record =
-                issuers::scope_issuer(store, &scope, IssuerKind::Device, config.device_issuer.as_ref()).await?;
-            let (csr, issued_scope) = (csr.clone(), scope.clone());
-            let issued = blocking(move || -> Result<iot_ca::IssuedCertificate, ApiError> {
-                let issuer = Issuer::from_record(&record).map_err(ApiError::internal)?;
-                let params = IssueParams::new(&issuer.certificate, CertificateStatus::Inactive);
-                let csr = iot_ca::ParsedCsr::from_pem(&csr)
-                    .and_then(|c| c.verify(params.backend))
-                    .map_err(iot_ca::Error::from)?;
-                Ok(iot_ca::create_certificate_from_csr::<_, p256::ecdsa::DerSignature, _>(
-                    &params,
-                    &csr,
-                    &issuer.key,
-                    &issued_scope,
-                    &mut rand::rng(),
-                    at,
-                )?)
-            })
-            .await??;
+            let configured = config.device_issuer.as_ref();
+            let status = CertificateStatus::Inactive;
+            let issued =
+                issuers::issue_device_certificate(store, &scope, configured, Some(csr.clone()), status, at).await?;
             Ready::Issued(Box::new(issued.description))
         }
         Some(BoundCertificateSource::Pem { pem, ca_pem }) => {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use iot_ca::{
     AccountId, AccountScope, BoundTemplate, CaCertificateDescription, CertificateDescription, CertificateId,
-    CertificateStatus, Region, TemplateBody, TemplateName, UnixTime,
+    CertificateStatus, ClaimRecord, Region, TemplateBody, TemplateName, UnixTime,
 };
 
 use super::ops::{self, ca_from_record, certificate_from_record, certificate_record_text, keys, lock_certificate};
@@ -39,18 +39,20 @@ pub struct Candidate {
     pub cas: Vec<CaCertificateDescription>,
     /// The bodies of the provisioning templates those CAs' registrationConfig name.
     pub templates: Vec<(TemplateName, TemplateBody)>,
+    /// The provisioning claim it issued as this certificate, if it did.
+    pub claim: Option<ClaimRecord>,
 }
 
 impl Candidate {
     fn new(account: AccountId) -> Self {
-        Self { account, record: None, cas: Vec::new(), templates: Vec::new() }
+        Self { account, record: None, cas: Vec::new(), templates: Vec::new(), claim: None }
     }
 }
 
 /// The accounts of `region` a device certificate may belong to, each with what it knows: the
 /// registries that hold the certificate `id`, and those with a CA whose subject is `issuer`
-/// (DER). Every source of candidates is read here, in this one place: the account whose claim
-/// issuer signed a provisioning claim is the next one (fleet provisioning).
+/// (DER), and the one that issued it as a provisioning claim (fleet provisioning). Every source
+/// of candidates is read here, in this one place.
 ///
 /// # Errors
 /// The store's; a stored record that does not read back is InternalFailure.
@@ -63,6 +65,9 @@ pub fn connect_candidates(
     let mut found: BTreeMap<String, Candidate> = BTreeMap::new();
     holders_of_certificate(tx, region, id, &mut found)?;
     holders_of_issuer(tx, region, issuer, &mut found)?;
+    if let Some((account, claim)) = super::fleet::claim(tx, region, id)? {
+        candidate(&mut found, account.as_str())?.claim = Some(claim);
+    }
     for candidate in found.values_mut() {
         templates_named(tx, region, candidate)?;
     }

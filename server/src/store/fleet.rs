@@ -5,7 +5,9 @@
 //! RegisterThing that uses it: a token works once), and the sweep that deletes what nobody
 //! provisioned before its token expired.
 
-use iot_ca::{AccountId, AccountScope, CertificateDescription, CertificateId, Region, TemplateName, UnixTime};
+use iot_ca::{
+    AccountId, AccountScope, CertificateDescription, CertificateId, ClaimRecord, Region, TemplateName, UnixTime,
+};
 
 use super::ops;
 use super::sql::{Tx, params};
@@ -32,22 +34,24 @@ pub fn record_claim(
     Ok(())
 }
 
-/// The account (and template) of a live claim in `region`: one CreateProvisioningClaim issued
-/// whose notAfter is not past at `now`.
-pub fn live_claim(
+/// The claim `claim` of `region`, live or not, with the account that issued it (the caller
+/// decides on its expiry: `iot_ca::ClaimRecord::is_live`).
+pub fn claim(
     tx: &mut dyn Tx,
     region: &Region,
     claim: &CertificateId,
-    now: UnixTime,
-) -> Result<Option<(AccountId, TemplateName)>, ApiError> {
+) -> Result<Option<(AccountId, ClaimRecord)>, ApiError> {
     let row = tx.query_opt(
-        "SELECT account, template_name FROM claims WHERE region = ?1 AND id = ?2 AND not_after >= ?3",
-        params![region.as_str(), claim.as_str(), now.as_secs()],
+        "SELECT account, template_name, not_after FROM claims WHERE region = ?1 AND id = ?2",
+        params![region.as_str(), claim.as_str()],
     )?;
     row.map(|row| {
         Ok((
             AccountId::parse(&row.text(0)?).map_err(ApiError::internal)?,
-            TemplateName::parse(&row.text(1)?).map_err(ApiError::internal)?,
+            ClaimRecord::new(
+                TemplateName::parse(&row.text(1)?).map_err(ApiError::internal)?,
+                UnixTime::from_secs(row.int(2)?),
+            ),
         ))
     })
     .transpose()
@@ -83,8 +87,9 @@ pub fn take_token(tx: &mut dyn Tx, scope: &AccountScope, certificate: &Certifica
 /// Deletes the certificates made over MQTT whose token expired before `now` while they were
 /// still PENDING_ACTIVATION (the library's rule, `iot_ca::sweeps`) and attached to no thing or
 /// policy (AWS: "has not been activated and has not been attached"), and the expired tokens.
-/// Answers how many certificates went. At most `limit` tokens a call.
-pub fn sweep(tx: &mut dyn Tx, now: UnixTime, limit: u32) -> Result<usize, ApiError> {
+/// Answers how many expired tokens it looked at (at most `limit`: another call is due when it
+/// is `limit`) and how many certificates went.
+pub fn sweep(tx: &mut dyn Tx, now: UnixTime, limit: u32) -> Result<(usize, usize), ApiError> {
     let rows = tx.query(
         "SELECT account, region, certificate_id, expires FROM ownership_tokens WHERE expires < ?1 LIMIT ?2",
         params![now.as_secs(), i64::from(limit)],
@@ -111,7 +116,7 @@ pub fn sweep(tx: &mut dyn Tx, now: UnixTime, limit: u32) -> Result<usize, ApiErr
         }
         take_token(tx, &scope, &id)?;
     }
-    Ok(deleted)
+    Ok((rows.len(), deleted))
 }
 
 #[cfg(test)]
@@ -167,19 +172,21 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_claim_is_found_in_its_account_until_its_not_after() {
+    async fn a_claim_is_found_in_its_region_with_its_account_and_expiry() {
         let (store, _dir) = store().await;
         let claim = CertificateId::parse(&"ab".repeat(32)).unwrap();
         let template = TemplateName::parse("fleet").unwrap();
         let (c, t) = (claim.clone(), template.clone());
         store.write(move |tx| record_claim(tx, &scope(), &c, &t, UnixTime::from_secs(T))).await.unwrap();
-        for (region, at, found) in [("eu-west-1", T, true), ("eu-west-1", T + 1, false), ("us-east-1", T, false)] {
+        for (region, found) in [("eu-west-1", true), ("us-east-1", false)] {
             let c = claim.clone();
             let region = Region::parse(region).unwrap();
-            let live = store.read(move |tx| live_claim(tx, &region, &c, UnixTime::from_secs(at))).await.unwrap();
-            assert_eq!(live.is_some(), found, "at {at}");
-            if let Some((account, name)) = live {
-                assert_eq!((account, name), (scope().account().clone(), template.clone()));
+            let stored = store.read(move |tx| super::claim(tx, &region, &c)).await.unwrap();
+            assert_eq!(stored.is_some(), found, "{stored:?}");
+            if let Some((account, record)) = stored {
+                assert_eq!(account, *scope().account());
+                assert_eq!(record, ClaimRecord::new(template.clone(), UnixTime::from_secs(T)));
+                assert!(record.is_live(UnixTime::from_secs(T)) && !record.is_live(UnixTime::from_secs(T + 1)));
             }
         }
     }
@@ -218,9 +225,9 @@ mod tests {
             .await
             .unwrap();
         // Nothing expired yet.
-        assert_eq!(store.write(|tx| sweep(tx, UnixTime::from_secs(T + 3_600), 100)).await.unwrap(), 0);
+        assert_eq!(store.write(|tx| sweep(tx, UnixTime::from_secs(T + 3_600), 100)).await.unwrap(), (0, 0));
         // 2 goes; 3's token has not expired.
-        assert_eq!(store.write(|tx| sweep(tx, UnixTime::from_secs(T + 3_601), 100)).await.unwrap(), 1);
+        assert_eq!(store.write(|tx| sweep(tx, UnixTime::from_secs(T + 3_601), 100)).await.unwrap(), (2, 1));
         let ids: Vec<_> = certs.iter().map(|d| d.certificate_id.clone()).collect();
         let kept = store
             .read(move |tx| {
@@ -229,6 +236,6 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(kept, [true, true, false, true]);
-        assert_eq!(store.write(|tx| sweep(tx, UnixTime::from_secs(T + 7_201), 100)).await.unwrap(), 1);
+        assert_eq!(store.write(|tx| sweep(tx, UnixTime::from_secs(T + 7_201), 100)).await.unwrap(), (1, 1));
     }
 }
