@@ -722,6 +722,7 @@ def main():
     checks = Checks()
     started = time.monotonic()
     import faults_checks
+    import fleet_checks
     import templates_checks
     import things_checks
 
@@ -745,6 +746,7 @@ def main():
     in_flight_checks(checks, args, store, work, credentials)
     faults_checks.sqlite_checks(checks, args, work, credentials)
     mqtt_checks.run(helpers, checks, args, work, credentials)
+    fleet_checks.run(helpers, checks, args, work, credentials)
 
     if postgres_available(args.postgres_bin):
         pg = Postgres(args.postgres_bin)
@@ -756,6 +758,7 @@ def main():
             for s in servers:
                 s.stop()
             mqtt_checks.run_postgres(helpers, checks, args, work, credentials, pg.url)
+            fleet_checks.run_postgres(helpers, checks, args, work, credentials, pg.url)
         finally:
             for s in servers:
                 s.stop()

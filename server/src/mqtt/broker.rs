@@ -61,6 +61,8 @@ pub enum Kick {
     TakenOver,
     /// Its certificate is no longer ACTIVE (`Some(status)`), or was deleted (`None`).
     Certificate(Option<iot_ca::CertificateStatus>),
+    /// It connected with a provisioning claim that has expired since.
+    ClaimExpired(iot_ca::UnixTime),
 }
 
 /// A subscription of one connection.

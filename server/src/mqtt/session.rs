@@ -230,6 +230,7 @@ fn kick_reason(kick: &Kick) -> String {
         Kick::TakenOver => "another connection connected with the same client id".to_owned(),
         Kick::Certificate(Some(status)) => format!("the certificate is now {status}"),
         Kick::Certificate(None) => "the certificate was deleted".to_owned(),
+        Kick::ClaimExpired(at) => format!("the provisioning claim it connected with expired at {at}"),
     }
 }
 
@@ -479,7 +480,7 @@ impl<S: Store> Session<S> {
         let code = match kick {
             Kick::Slow => DisconnectReasonCode::QuotaExceeded,
             Kick::TakenOver => DisconnectReasonCode::SessionTakenOver,
-            Kick::Certificate(_) => DisconnectReasonCode::NotAuthorized,
+            Kick::Certificate(_) | Kick::ClaimExpired(_) => DisconnectReasonCode::NotAuthorized,
         };
         self.disconnect(code, &kick_reason(kick));
     }

@@ -5,14 +5,18 @@
 //! DeleteCertificate) ends their connections within about that interval. One query per 200
 //! connected certificates, on a blocking thread.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::SystemTime;
+
+use iot_ca::UnixTime;
 
 use tokio::sync::watch;
 
 use super::Endpoint;
 use super::broker::Kick;
 use crate::store::Store;
-use crate::store::devices;
+use crate::store::{devices, fleet};
 
 /// Re-reads the connected certificates' statuses until `shutdown`.
 pub(super) async fn watch_statuses<S: Store>(endpoint: Arc<Endpoint<S>>, mut shutdown: watch::Receiver<bool>) {
@@ -35,10 +39,41 @@ pub(super) async fn watch_statuses<S: Store>(endpoint: Arc<Endpoint<S>>, mut shu
                 continue;
             }
         };
-        for ((id, _, _), status) in connected.iter().zip(statuses) {
-            match status {
-                Some(iot_ca::CertificateStatus::Active) => {}
-                other => endpoint.broker.kick(*id, Kick::Certificate(other)),
+        let mut unregistered: Vec<_> =
+            connected.iter().zip(&statuses).filter(|(_, s)| s.is_none()).map(|((_, _, id), _)| id.clone()).collect();
+        unregistered.sort();
+        unregistered.dedup();
+        let claims = if unregistered.is_empty() {
+            BTreeMap::new()
+        } else {
+            let region = endpoint.config.region.clone();
+            let read = endpoint.store.read(move |tx| {
+                let mut found = BTreeMap::new();
+                for id in unregistered {
+                    if let Some(claim) = fleet::claim(tx, &region, &id)? {
+                        found.insert(id, claim);
+                    }
+                }
+                Ok(found)
+            });
+            match read.await {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::warn!(error = %e, "re-reading the connected claims failed");
+                    continue;
+                }
+            }
+        };
+        let now = UnixTime::from_system_time(SystemTime::now());
+        for ((connection, account, id), status) in connected.iter().zip(statuses) {
+            match (status, claims.get(id)) {
+                (Some(iot_ca::CertificateStatus::Active), _) => {}
+                (None, Some((owner, claim))) if owner == account => {
+                    if !claim.is_live(now) {
+                        endpoint.broker.kick(*connection, Kick::ClaimExpired(claim.expiration));
+                    }
+                }
+                (other, _) => endpoint.broker.kick(*connection, Kick::Certificate(other)),
             }
         }
     }

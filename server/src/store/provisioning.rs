@@ -5,8 +5,8 @@
 
 use iot_ca::wire::{self};
 use iot_ca::{
-    AccountId, AccountScope, BoundTemplate, CertificateDescription, PlanFacts, PlanWrite, Region, TemplateDescription,
-    TemplateFacts, TemplateName, TemplateVersion, ThingGroupName,
+    AccountId, AccountScope, BoundTemplate, CertificateDescription, PlanFacts, PlanWrite, PolicyName, Region,
+    TemplateDescription, TemplateFacts, TemplateName, TemplateVersion, ThingGroupName,
 };
 
 use super::sql::{Tx, params};
@@ -272,6 +272,22 @@ pub fn plan_facts(
     certificate: Option<CertificateDescription>,
     is_new: bool,
 ) -> Result<PlanFacts, ApiError> {
+    // What the plan decides about is locked before its facts are read, in the order every
+    // writer takes them (certificate, thing, policies by name), so two provisionings of one
+    // thing or policy on two PostgreSQL connections decide one after the other instead of both
+    // creating it (SQLite's single writer holds them already).
+    if let Some(c) = &certificate {
+        super::ops::lock_certificate(tx, scope, c.certificate_id.as_str())?;
+    }
+    if let Some(t) = &bound.thing {
+        things::lock_thing(tx, scope, &t.thing_name)?;
+    }
+    let mut policies: Vec<&PolicyName> = bound.policies.iter().map(|p| &p.policy_name).collect();
+    policies.sort();
+    policies.dedup();
+    for name in policies {
+        things::lock_policy(tx, scope, name)?;
+    }
     let (a, r) = keys(scope);
     let mut facts = PlanFacts::new();
     if let Some(t) = &bound.thing {

@@ -39,20 +39,19 @@ fn insert(tx: &mut dyn Tx, table: &str, scope: &AccountScope, name: &str, text: 
     Ok(())
 }
 
-fn lock_thing(tx: &mut dyn Tx, scope: &AccountScope, name: &ThingName) -> Result<(), ApiError> {
+pub(super) fn lock_thing(tx: &mut dyn Tx, scope: &AccountScope, name: &ThingName) -> Result<(), ApiError> {
     let (a, r) = keys(scope);
     tx.lock(&format!("thing/{a}/{r}/{name}"))
 }
 
-fn lock_policy(tx: &mut dyn Tx, scope: &AccountScope, name: &PolicyName) -> Result<(), ApiError> {
+pub(super) fn lock_policy(tx: &mut dyn Tx, scope: &AccountScope, name: &PolicyName) -> Result<(), ApiError> {
     let (a, r) = keys(scope);
     tx.lock(&format!("policy/{a}/{r}/{name}"))
 }
 
-/// The same lock `ops.rs` takes for a device certificate's writes.
+/// The lock `ops.rs` takes for a device certificate's writes.
 fn lock_certificate(tx: &mut dyn Tx, scope: &AccountScope, arn: &ResourceArn) -> Result<(), ApiError> {
-    let (a, r) = keys(scope);
-    tx.lock(&format!("certificate/{a}/{r}/{}", arn.certificate_id()))
+    super::ops::lock_certificate(tx, scope, arn.certificate_id().as_str())
 }
 
 fn certificate_exists(tx: &mut dyn Tx, scope: &AccountScope, arn: &ResourceArn) -> Result<bool, ApiError> {
