@@ -226,40 +226,82 @@ impl<E: std::fmt::Display> From<E> for Usage {
     }
 }
 
-fn read(path: &Path) -> Result<String, Usage> {
-    std::fs::read_to_string(path).map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))
+/// Largest PEM file read (--ca-cert, --ca-key, --issuer-cert, --issuer-key, --csr), in bytes:
+/// the most a field of `iot_ca::MAX_PEM_CHARS` characters (the service model's `CertificatePem`
+/// max 65536) can take, a character being at most 4 bytes, which is the byte bound the library
+/// itself applies. Every file the library could accept is read whole; its own checks answer
+/// the rest.
+const MAX_PEM_FILE_BYTES: u64 = 4 * iot_ca::MAX_PEM_CHARS as u64;
+
+/// Largest STATE.json read (--registry), in bytes: 64 MiB, a thousand certificates at the
+/// service's largest (`iot_ca::MAX_PEM_CHARS`) or tens of thousands of ordinary ones with their
+/// templates, well past any account a local check is run against, yet a bound that keeps
+/// `--registry /dev/zero` from taking all memory.
+const MAX_REGISTRY_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// What [`read_at_most`] read.
+struct Bounded {
+    /// The bytes read: at most the limit plus one.
+    bytes: Vec<u8>,
+    /// The source held more than the limit (`bytes` then has the limit plus one).
+    more: bool,
+    /// The file's size when it is a regular file; a FIFO or a device has none.
+    regular_len: Option<u64>,
+}
+
+/// Reads at most `limit` bytes of `path`, and one more to tell whether there was more: a
+/// regular file, a FIFO or a device (`/dev/zero`) alike, so no input grows without bound.
+fn read_at_most(path: &Path, limit: u64) -> Result<Bounded, Usage> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| Usage(format!("cannot read {}: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let regular_len = file.metadata().ok().filter(std::fs::Metadata::is_file).map(|m| m.len());
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(cannot)?;
+    let more = bytes.len() as u64 > limit;
+    Ok(Bounded { bytes, more, regular_len })
+}
+
+/// Reads a UTF-8 text file of at most `limit` bytes; `what` names the file in the message
+/// when it holds more. Both faults are the user's choice of file, so usage errors (exit 2).
+fn read(path: &Path, limit: u64, what: &str) -> Result<String, Usage> {
+    let read = read_at_most(path, limit)?;
+    if read.more {
+        return Err(Usage(format!("{}: more than {limit} bytes (the limit for {what})", path.display())));
+    }
+    String::from_utf8(read.bytes).map_err(|e| Usage(format!("{}: not UTF-8: {e}", path.display())))
+}
+
+/// Reads a certificate, key or CSR file (PEM), at most [`MAX_PEM_FILE_BYTES`].
+fn read_pem(path: &Path) -> Result<String, Usage> {
+    read(path, MAX_PEM_FILE_BYTES, "a PEM file")
 }
 
 /// Reads a request document, stopping one byte past the largest the service accepts: a
 /// document that is too large or not UTF-8 is the service's answer (exit 1), not a usage fault.
 fn read_request(path: &Path) -> Result<Result<String, iot_ca::Error>, Usage> {
-    use std::io::Read;
-    let cannot = |e: std::io::Error| Usage(format!("cannot read {}: {e}", path.display()));
-    let file = std::fs::File::open(path).map_err(cannot)?;
-    let size = file.metadata().map(|m| m.len()).ok();
-    let limit = wire::MAX_REQUEST_JSON_BYTES as u64 + 1;
-    let mut bytes = Vec::new();
-    file.take(limit).read_to_end(&mut bytes).map_err(cannot)?;
-    if bytes.len() as u64 == limit {
-        // Report the file's size where it is known, not the bytes read.
-        let len = size.and_then(|s| usize::try_from(s).ok()).unwrap_or(bytes.len());
-        let max = wire::MAX_REQUEST_JSON_BYTES;
-        return Ok(Err(iot_ca::RequestError::DocumentTooLarge { len, max }.into()));
+    let max = wire::MAX_REQUEST_JSON_BYTES;
+    let read = read_at_most(path, max as u64)?;
+    if read.more {
+        return match read.regular_len.and_then(|s| usize::try_from(s).ok()) {
+            // A regular file's size is known: the service's answer, with that size.
+            Some(len) if len > max => Ok(Err(iot_ca::RequestError::DocumentTooLarge { len, max }.into())),
+            // A FIFO or a device (/dev/zero) has no size, nor has a file whose metadata says
+            // less than was read (procfs says 0, or it grew). DocumentTooLarge states a size
+            // ("the request body has N bytes"), and neither 0 nor the bytes read would be true
+            // of /dev/zero, so say only what is known, as a usage error.
+            _ => Err(Usage(format!("{}: more than {max} bytes (the limit for a request document)", path.display()))),
+        };
     }
-    Ok(wire::request_document(&bytes).map(str::to_owned))
+    Ok(wire::request_document(&read.bytes).map(str::to_owned))
 }
 
-/// Reads a presented chain, at most as long as the library accepts plus one byte. Bytes that
-/// are not UTF-8 become U+FFFD, so such a chain is malformed (the service's answer, exit 1)
-/// rather than a usage fault.
+/// Reads a presented chain, at most as long as the library accepts plus one byte, which it
+/// then refuses as too long. Bytes that are not UTF-8 become U+FFFD, so such a chain is
+/// malformed (the service's answer, exit 1) rather than a usage fault.
 fn read_chain(path: &Path) -> Result<String, Usage> {
-    use std::io::Read;
-    let cannot = |e: std::io::Error| Usage(format!("cannot read {}: {e}", path.display()));
-    let file = std::fs::File::open(path).map_err(cannot)?;
-    let limit = (iot_ca::MAX_CHAIN_CERTIFICATES * 4 * iot_ca::MAX_PEM_CHARS) as u64 + 1;
-    let mut bytes = Vec::new();
-    file.take(limit).read_to_end(&mut bytes).map_err(cannot)?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    let limit = (iot_ca::MAX_CHAIN_CERTIFICATES * 4 * iot_ca::MAX_PEM_CHARS) as u64;
+    Ok(String::from_utf8_lossy(&read_at_most(path, limit)?.bytes).into_owned())
 }
 
 fn write(path: &Path, text: &str) -> Result<(), Usage> {
@@ -301,12 +343,12 @@ fn code(text: &str) -> Result<RegistrationCode, Usage> {
 }
 
 fn certificate_file(path: &Path) -> Result<ParsedCertificate, Usage> {
-    ParsedCertificate::from_pem(&read(path)?).map_err(|e| Usage(format!("{}: {e}", path.display())))
+    ParsedCertificate::from_pem(&read_pem(path)?).map_err(|e| Usage(format!("{}: {e}", path.display())))
 }
 
 fn registry(path: Option<&Path>) -> Result<registry::Registry, Usage> {
     match path {
-        Some(p) => Ok(registry::Registry::from_json(&read(p)?)?),
+        Some(p) => Ok(registry::Registry::from_json(&read(p, MAX_REGISTRY_FILE_BYTES, "a registry file")?)?),
         None => Ok(registry::Registry::default()),
     }
 }
@@ -380,7 +422,7 @@ fn run(command: Command) -> Result<Outcome, Usage> {
                 return Err(Usage(format!("--ca-cert {} is not a CA certificate AWS accepts: {e}", ca_cert.display())));
             }
             let signer =
-                keys::Signer::from_pem(&read(&ca_key)?).map_err(|e| Usage(format!("{}: {e}", ca_key.display())))?;
+                keys::Signer::from_pem(&read_pem(&ca_key)?).map_err(|e| Usage(format!("{}: {e}", ca_key.display())))?;
             let pair = KeyPair::generate(key_algorithm.into(), iot_ca::Backend::preferred(), &mut rng)
                 .map_err(|e| Usage(e.to_string()))?;
             let der = match signer.verification_certificate(
@@ -414,7 +456,7 @@ fn run(command: Command) -> Result<Outcome, Usage> {
             let now = now_or_clock(now.as_deref())?;
             let registry = registry(state.as_deref())?;
             let issuer = certificate_file(&issuer_cert)?;
-            let signer = keys::Signer::from_pem(&read(&issuer_key)?)
+            let signer = keys::Signer::from_pem(&read_pem(&issuer_key)?)
                 .map_err(|e| Usage(format!("{}: {e}", issuer_key.display())))?;
             let result = (|| {
                 let name = TemplateName::parse(&template_name)?;
@@ -432,9 +474,9 @@ fn run(command: Command) -> Result<Outcome, Usage> {
             let now = now_or_clock(now.as_deref())?;
             let scope = account.scope()?;
             let issuer = certificate_file(&issuer_cert)?;
-            let signer = keys::Signer::from_pem(&read(&issuer_key)?)
+            let signer = keys::Signer::from_pem(&read_pem(&issuer_key)?)
                 .map_err(|e| Usage(format!("{}: {e}", issuer_key.display())))?;
-            let text = read(&csr)?;
+            let text = read_pem(&csr)?;
             let status =
                 if set_as_active { iot_ca::CertificateStatus::Active } else { iot_ca::CertificateStatus::Inactive };
             let params = iot_ca::IssueParams::new(&issuer, status);

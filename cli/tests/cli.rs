@@ -287,12 +287,16 @@ fn assert_usage_output(out: &std::process::Output, expected: &str) {
 }
 
 fn verification(dir: &tempfile::TempDir, ca_cert: &str, ca_key: &str) -> Command {
+    verification_of(dir, &data(ca_cert), &data(ca_key))
+}
+
+fn verification_of(dir: &tempfile::TempDir, ca_cert: &std::path::Path, ca_key: &std::path::Path) -> Command {
     let mut cmd = iot_ca();
     cmd.args(["create-verification-certificate", "--registration-code", CODE])
         .arg("--ca-cert")
-        .arg(data(ca_cert))
+        .arg(ca_cert)
         .arg("--ca-key")
-        .arg(data(ca_key))
+        .arg(ca_key)
         .arg("--out-cert")
         .arg(dir.path().join("v.pem"))
         .arg("--out-key")
@@ -376,4 +380,85 @@ fn a_request_that_is_not_utf8_or_too_large_is_the_services_answer() {
     let v = run_json(&mut cmd, 1);
     assert_eq!(v["Error"]["Code"], "InvalidRequestException");
     assert!(v["Error"]["Message"].as_str().unwrap().contains("100000000"), "{v}");
+}
+
+/// Long enough for any bounded read of /dev/zero; an unbounded one never ends and is killed.
+const BOUNDED: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Certificate, key, CSR and registry files are read up to a bound whatever they are
+/// (/dev/zero, a sparse file): past it, a usage error naming the file and the bound.
+#[test]
+fn pem_and_registry_files_past_their_bound_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let pem_max = format!("more than {} bytes (the limit for a PEM file)", 4 * iot_ca::MAX_PEM_CHARS);
+    let zero = std::path::Path::new("/dev/zero");
+    let mut cmd = verification_of(&dir, zero, &data("openssl-ca.key"));
+    assert_usage(cmd.args(["--now", NOW]).timeout(BOUNDED), &format!("/dev/zero: {pem_max}"));
+    let mut cmd = verification_of(&dir, &data("openssl-ca.pem"), zero);
+    assert_usage(cmd.args(["--now", NOW]).timeout(BOUNDED), &pem_max);
+    // A regular file one byte past the bound (sparse, so all zeros) is refused the same way.
+    let big = dir.path().join("big.pem");
+    std::fs::File::create(&big).unwrap().set_len(4 * iot_ca::MAX_PEM_CHARS as u64 + 1).unwrap();
+    let mut cmd = verification_of(&dir, &big, &data("openssl-ca.key"));
+    assert_usage(cmd.args(["--now", NOW]), &format!("big.pem: {pem_max}"));
+    let csr = |csr: &std::path::Path, key: &std::path::Path| {
+        let mut cmd = iot_ca();
+        cmd.args(["create-certificate-from-csr", "--now", NOW])
+            .arg("--csr")
+            .arg(csr)
+            .arg("--issuer-cert")
+            .arg(data("claim-issuer.pem"))
+            .arg("--issuer-key")
+            .arg(key)
+            .timeout(BOUNDED);
+        cmd
+    };
+    assert_usage(&mut csr(zero, &data("claim-issuer.key")), &pem_max);
+    assert_usage(&mut csr(&data("claim-issuer.pem"), zero), &pem_max);
+    let registry_max = format!("/dev/zero: more than {} bytes (the limit for a registry file)", 64 * 1024 * 1024);
+    let request = write_json(&dir, "request.json", &guide_request());
+    let mut cmd = iot_ca();
+    cmd.args(["register", "--registration-code", CODE, "--now", NOW]).arg("--input").arg(&request);
+    assert_usage(cmd.arg("--registry").arg(zero).timeout(BOUNDED), &registry_max);
+    let mut cmd = iot_ca();
+    cmd.args(["connect", "--now", NOW]).arg("--chain").arg(data("openssl-ca.pem"));
+    assert_usage(cmd.arg("--registry").arg(zero).timeout(BOUNDED), &registry_max);
+}
+
+/// A certificate file that is not UTF-8 is a usage error naming the file.
+#[test]
+fn a_pem_file_that_is_not_utf8_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("latin1.pem");
+    std::fs::write(&path, b"\xe9t\xe9\n").unwrap();
+    let mut cmd = verification_of(&dir, &path, &data("openssl-ca.key"));
+    assert_usage(cmd.args(["--now", NOW]), "latin1.pem: not UTF-8");
+}
+
+/// A request document with no size (/dev/zero, a pipe) past the bound is not said to have
+/// "0 bytes" (its metadata) nor any other size: a usage error says it has more than the bound.
+#[test]
+fn a_request_without_a_size_past_the_bound_says_only_more_than() {
+    let dir = tempfile::tempdir().unwrap();
+    let max = iot_ca::wire::MAX_REQUEST_JSON_BYTES;
+    let expected = format!("more than {max} bytes (the limit for a request document)");
+    let register = |input: &str| {
+        let mut cmd = iot_ca();
+        cmd.args(["register", "--registration-code", CODE, "--now", NOW, "--input", input]).timeout(BOUNDED);
+        cmd
+    };
+    let out = register("/dev/zero").output().unwrap();
+    assert_usage_output(&out, &format!("/dev/zero: {expected}"));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(" 0 bytes"), "{out:?}");
+    let mut cmd = iot_ca();
+    cmd.args(["register-certificate", "--now", NOW, "--input", "/dev/zero"])
+        .arg("--registry")
+        .arg(write_json(&dir, "state.json", &json!({})))
+        .timeout(BOUNDED);
+    assert_usage(&mut cmd, &expected);
+    // A pipe (stdin as a FIFO) past the bound is refused the same way.
+    assert_usage(register("/dev/stdin").write_stdin(vec![b' '; max + 4096]), &format!("/dev/stdin: {expected}"));
+    // Within the bound, a pipe is read as a file is.
+    let v = run_json(register("/dev/stdin").write_stdin(guide_request().to_string()), 0);
+    assert_eq!(v["certificateId"], sha256_hex(&text("openssl-ca.pem")).as_str());
 }
