@@ -7,8 +7,8 @@ token and the parameters. Unlike the samples (which take the port 8883 and the s
 and only print what they got) it takes --port and --ca, keeps the new certificate and key, and
 then connects with them, which is the point of provisioning.
 
-The samples themselves are on GitHub only (not in the awsiotsdk package); tests/interop/
-run_sdk_samples.sh runs them unchanged against the server when given a checkout.
+The samples themselves run too, unchanged: sdk_samples.py with the copies in sdk-samples/ (the
+awsiotsdk package does not ship them).
 
 Prints one JSON line: {"certificateId", "thingName", "deviceConfiguration", "reconnected"} or
 {"error", "errorCode", "statusCode", "errorMessage"} (exit 1).

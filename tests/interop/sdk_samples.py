@@ -1,17 +1,16 @@
 """Runs the AWS IoT Device SDK v2 for Python's own fleet provisioning samples, unchanged, against
 iot-ca-server: `fleet_provisioning_basic.py` (CreateKeysAndCertificate) and
-`fleet_provisioning_csr.py` (CreateCertificateFromCsr), from `samples/service_clients/` of a
-checkout of github.com/aws/aws-iot-device-sdk-python-v2 (they are not in the awsiotsdk package,
-so CI, which reaches package registries only, runs sdk_fleet_device.py instead: the same calls).
+`fleet_provisioning_csr.py` (CreateCertificateFromCsr), byte for byte the SDK's
+`samples/service_clients/` (copied into tests/interop/sdk-samples with their provenance: the
+awsiotsdk package does not ship them; CI runs this).
 
 The samples connect to port 8883 and trust the system store: the server listens on
 127.0.0.1:8883 and SSL_CERT_FILE names the root it made (--tls-root-out); --endpoint localhost.
 
-    python tests/interop/sdk_samples.py --samples ~/aws-iot-device-sdk-python-v2/samples/service_clients \\
-        --server target/debug/iot-ca-server
+    python tests/interop/sdk_samples.py --samples tests/interop/sdk-samples --server target/debug/iot-ca-server
 
-Needs boto3 and awsiotsdk in this python; exits non-zero if a sample fails or its device is not
-provisioned (thing, principal, policy, ACTIVE certificate).
+Needs boto3 and awsiotsdk in this python, and openssl for the CSR; exits non-zero if a sample
+fails or its device is not provisioned (thing, principal, policy, ACTIVE certificate).
 """
 import argparse
 import json
