@@ -26,11 +26,13 @@ pub const SERVICE: &str = "iot";
 pub const MAX_SKEW_SECS: i64 = 300;
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
-/// An access key's secret and the account it acts for.
+/// An access key's secret, the account it acts for, and its session token if it is a
+/// temporary key.
 #[derive(Clone)]
 struct Secret {
     secret: String,
     account: AccountId,
+    session_token: Option<String>,
 }
 
 /// The access keys the server accepts.
@@ -49,12 +51,14 @@ impl Credentials {
     pub fn test_key() -> Self {
         let mut keys = HashMap::new();
         if let Ok(account) = AccountId::parse("000000000000") {
-            keys.insert("test".to_owned(), Secret { secret: "test".to_owned(), account });
+            keys.insert("test".to_owned(), Secret { secret: "test".to_owned(), account, session_token: None });
         }
         Self(keys)
     }
 
-    /// Reads `{"accessKeys": [{"accessKeyId", "secretAccessKey", "accountId"}]}`.
+    /// Reads `{"accessKeys": [{"accessKeyId", "secretAccessKey", "accountId", "sessionToken"?}]}`;
+    /// a key with a `sessionToken` is a temporary key, whose requests must carry that token as
+    /// `X-Amz-Security-Token`.
     ///
     /// # Errors
     /// A sentence naming what is missing or malformed.
@@ -72,7 +76,11 @@ impl Credentials {
             let id = field("accessKeyId")?;
             let secret = field("secretAccessKey")?.to_owned();
             let account = AccountId::parse(field("accountId")?).map_err(|e| format!("accessKeys[{i}]: {e}"))?;
-            if out.insert(id.to_owned(), Secret { secret, account }).is_some() {
+            let session_token = match key.get("sessionToken") {
+                None => None,
+                Some(_) => Some(field("sessionToken")?.to_owned()),
+            };
+            if out.insert(id.to_owned(), Secret { secret, account, session_token }).is_some() {
                 return Err(format!("accessKeys[{i}]: accessKeyId {id} is listed twice"));
             }
         }
@@ -324,6 +332,15 @@ fn verify_for(
     let header = request.header("authorization").ok_or_else(ApiError::missing_authentication)?;
     let auth = parse_authorization(header)?;
     let secret = credentials.0.get(auth.key_id).ok_or_else(ApiError::unrecognized_client)?;
+    // A token the key was not given (or none for a temporary key) is a token AWS does not know.
+    let token_matches = match (request.header("x-amz-security-token"), &secret.session_token) {
+        (None, None) => true,
+        (Some(given), Some(token)) => constant_time_eq(given.as_bytes(), token.as_bytes()),
+        _ => false,
+    };
+    if !token_matches {
+        return Err(ApiError::unrecognized_client());
+    }
     if auth.service != service || auth.terminator != "aws4_request" {
         return Err(ApiError::invalid_signature(format!(
             "Credential should be scoped to correct service: '{service}'."
@@ -642,6 +659,43 @@ mod tests {
     }
 
     #[test]
+    fn a_session_token_must_be_the_keys_own() {
+        let name = |r: Result<AccountScope, ApiError>| r.map(|_| ()).unwrap_err().name;
+        let temporary = Credentials::from_json(
+            r#"{"accessKeys": [{"accessKeyId": "ASIA", "secretAccessKey": "s", "accountId": "123456789012",
+                "sessionToken": "tok"}]}"#,
+        )
+        .unwrap();
+        let with = |key: &str, secret: &str, token: &str| {
+            let headers = [("host", "h"), ("x-amz-security-token", token)];
+            sign_headers(key, secret, "us-east-1", "POST", "/tags", "a=b%2Fc", &headers, b"", AT)
+        };
+        // A token on a long-term key (boto3 with a session token, an STS key) is one AWS does
+        // not know; it was silently ignored once.
+        assert_eq!(
+            name(verify(&creds(), &request(&with("test", "test", "tok"), b""), AT)),
+            "UnrecognizedClientException"
+        );
+        let ok = verify(&temporary, &request(&with("ASIA", "s", "tok"), b""), AT);
+        assert!(ok.is_ok(), "{:?}", ok.err());
+        assert_eq!(
+            name(verify(&temporary, &request(&with("ASIA", "s", "tok2"), b""), AT)),
+            "UnrecognizedClientException"
+        );
+        let none = sign_headers("ASIA", "s", "us-east-1", "POST", "/tags", "a=b%2Fc", &[("host", "h")], b"", AT);
+        assert_eq!(name(verify(&temporary, &request(&none, b""), AT)), "UnrecognizedClientException");
+        assert_eq!(
+            Credentials::from_json(
+                r#"{"accessKeys": [{"accessKeyId": "A", "secretAccessKey": "s", "accountId": "123456789012",
+                    "sessionToken": ""}]}"#
+            )
+            .err()
+            .as_deref(),
+            Some("accessKeys[0].sessionToken must be a non-empty string")
+        );
+    }
+
+    #[test]
     fn credentials_files() {
         let c = Credentials::from_json(
             r#"{"accessKeys": [{"accessKeyId": "AK", "secretAccessKey": "s", "accountId": "123456789012"}]}"#,
@@ -783,15 +837,17 @@ mod tests {
                 let canonical = canonical_request(&request, auth.signed_headers, &payload_hash);
                 let date_text = request.header("x-amz-date").unwrap();
                 let to_sign = string_to_sign(date_text, auth.date, auth.region, auth.service, &canonical);
-                let credentials = Credentials::from_json(
-                    &serde_json::json!({"accessKeys": [{
-                        "accessKeyId": context["credentials"]["access_key_id"],
-                        "secretAccessKey": context["credentials"]["secret_access_key"],
-                        "accountId": "000000000000",
-                    }]})
-                    .to_string(),
-                )
-                .unwrap();
+                let mut key = serde_json::json!({
+                    "accessKeyId": context["credentials"]["access_key_id"],
+                    "secretAccessKey": context["credentials"]["secret_access_key"],
+                    "accountId": "000000000000",
+                });
+                // A case signed with a session token is a temporary key's request.
+                if let Some(token) = context["credentials"].get("token") {
+                    key["sessionToken"] = token.clone();
+                }
+                let credentials =
+                    Credentials::from_json(&serde_json::json!({"accessKeys": [key]}).to_string()).unwrap();
                 let now = parse_amz_date(date_text).unwrap();
                 let service = context["service"].as_str().unwrap();
                 if canonical != file(case, "header-canonical-request.txt") {
