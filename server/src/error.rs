@@ -76,6 +76,13 @@ impl ApiError {
         Self::new(503, "ServiceUnavailableException", message)
     }
 
+    /// 429 ThrottlingException "Rate exceeded" (AWS's answer to too many requests; the SDKs
+    /// retry it with backoff).
+    #[must_use]
+    pub fn throttled() -> Self {
+        Self::new(429, "ThrottlingException", "Rate exceeded")
+    }
+
     /// 403 MissingAuthenticationTokenException: no `Authorization` header.
     #[must_use]
     pub fn missing_authentication() -> Self {

@@ -17,8 +17,10 @@ use hyper_util::server::graceful::GracefulShutdown;
 use iot_ca::UnixTime;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
+mod refusals;
+
+use crate::admission::{Admission, Every};
 use crate::error::ApiError;
 use crate::route::route;
 use crate::service::{Call, ServiceConfig, handle};
@@ -38,6 +40,11 @@ pub struct Limits {
     pub body_timeout: Duration,
     /// Connections served at once; one more is answered 503 and closed.
     pub max_connections: usize,
+    /// Connections one IP address may hold at once (at most `max_connections`); one more from
+    /// it is answered 503 and closed, so one client cannot take every slot.
+    pub max_connections_per_peer: usize,
+    /// Time for a new connection's first byte; a connection that says nothing is closed.
+    pub first_byte_timeout: Duration,
     /// After SIGTERM, how long in-flight requests have to finish.
     pub shutdown_deadline: Duration,
     /// How long a request may take once read and verified; past it, 503.
@@ -50,6 +57,8 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
             max_connections: 256,
+            max_connections_per_peer: 64,
+            first_byte_timeout: Duration::from_secs(2),
             shutdown_deadline: Duration::from_secs(10),
             request_deadline: Duration::from_secs(10),
         }
@@ -187,14 +196,7 @@ async fn respond<S: Store>(app: Arc<App<S>>, request: Request<Incoming>) -> Resu
 
 /// Answers a connection over the limit with 503 and closes it.
 async fn refuse(mut stream: tokio::net::TcpStream) {
-    let e = ApiError::unavailable("Too many connections; try again.");
-    let body = e.body().to_string();
-    let text = format!(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nx-amzn-ErrorType: {}\r\n\
-         content-length: {}\r\nconnection: close\r\n\r\n{body}",
-        e.name,
-        body.len()
-    );
+    let text = refusals::raw_response(&ApiError::unavailable("Too many connections; try again."));
     let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(text.as_bytes())).await;
 }
 
@@ -202,7 +204,9 @@ async fn refuse(mut stream: tokio::net::TcpStream) {
 /// shutdown deadline. Answers whether every connection finished in time.
 pub async fn serve<S: Store>(listener: TcpListener, app: Arc<App<S>>, stop: impl Future<Output = ()>) -> bool {
     let graceful = GracefulShutdown::new();
-    let permits = Arc::new(Semaphore::new(app.limits.max_connections));
+    let admission = Admission::new(app.limits.max_connections, app.limits.max_connections_per_peer);
+    let (refused_warning, accept_warning) = (Every::new(Duration::from_secs(1)), Every::new(Duration::from_secs(1)));
+    let first_byte = app.limits.first_byte_timeout;
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(app.limits.header_timeout).keep_alive(true);
     tokio::pin!(stop);
@@ -215,25 +219,44 @@ pub async fn serve<S: Store>(listener: TcpListener, app: Arc<App<S>>, stop: impl
             Ok(v) => v,
             Err(e) => {
                 // Out of descriptors or similar: wait a moment rather than spin.
-                tracing::warn!(error = %e, "accept failed");
+                if let Some(unwritten) = accept_warning.due(Instant::now()) {
+                    tracing::warn!(error = %e, unwritten, "accept failed");
+                }
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
         };
-        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
-            tracing::warn!(%peer, "connection limit reached; answered 503");
-            tokio::spawn(refuse(stream));
-            continue;
+        let slot = match admission.admit(peer.ip()) {
+            Ok(slot) => slot,
+            Err(refused) => {
+                if let Some(unwritten) = refused_warning.due(Instant::now()) {
+                    tracing::warn!(%peer, reason = refused.reason(), unwritten, "connection answered 503");
+                }
+                tokio::spawn(refuse(stream));
+                continue;
+            }
         };
+        // A connection that says nothing within the first-byte timeout is closed before hyper
+        // holds it for the header timeout (idle sockets kept open by one client).
+        let mut probe = [0u8; 1];
         let app = Arc::clone(&app);
-        let connection = builder
-            .serve_connection(TokioIo::new(stream), service_fn(move |request| respond(Arc::clone(&app), request)));
-        let connection = graceful.watch(connection);
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
+            match tokio::time::timeout(first_byte, stream.peek(&mut probe)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => {
+                    tracing::debug!(%peer, "closed: no request within the first-byte timeout");
+                    return;
+                }
+            }
+            let io = TokioIo::new(refusals::Refusals::new(stream));
+            let connection =
+                builder.serve_connection(io, service_fn(move |request| respond(Arc::clone(&app), request)));
+            if let Err(e) = watcher.watch(connection).await {
                 tracing::debug!(%peer, error = %e, "connection ended");
             }
-            drop(permit);
+            drop(slot);
         });
     }
     drop(listener);

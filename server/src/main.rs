@@ -16,8 +16,8 @@ use iot_ca_server::error::ApiError;
 use iot_ca_server::hook::Hooks;
 use iot_ca_server::http::{App, Limits, serve};
 use iot_ca_server::mqtt::{self, Endpoint, MqttConfig, MqttLimits, ServerIdentity};
-use iot_ca_server::service::ServiceConfig;
 use iot_ca_server::service::issuers::Issuer;
+use iot_ca_server::service::{DEFAULT_HEAVY_QUEUE, Heavy, ServiceConfig};
 use iot_ca_server::sigv4::Credentials;
 use iot_ca_server::store::{IssuerRecord, PostgresStore, SqliteStore, Store, StoreLimits};
 use tokio::sync::watch;
@@ -87,6 +87,17 @@ struct Args {
     /// Connections served at once; more are answered 503.
     #[arg(long, env = "IOT_CA_MAX_CONNECTIONS", value_parser = positive, default_value = "256")]
     max_connections: usize,
+    /// Connections one IP address may hold at once; more from it are answered 503, so that one
+    /// client cannot take every slot.
+    #[arg(long, env = "IOT_CA_MAX_CONNECTIONS_PER_PEER", value_parser = positive, default_value = "64")]
+    max_connections_per_peer: usize,
+    /// Seconds a new connection has to send its first byte; one that says nothing is closed.
+    #[arg(long, env = "IOT_CA_FIRST_BYTE_TIMEOUT", value_parser = secs, default_value = "2")]
+    first_byte_timeout: Duration,
+    /// Key generations and issuings that may wait for a core (one runs per core but one); one
+    /// more is answered 429 ThrottlingException, so that cheap requests keep their latency.
+    #[arg(long, env = "IOT_CA_HEAVY_QUEUE", value_parser = clap::value_parser!(u32).range(0..=100_000), default_value_t = DEFAULT_HEAVY_QUEUE as u32)]
+    heavy_queue: u32,
     /// The device endpoint's host name, as DescribeEndpoint answers it.
     #[arg(long, env = "IOT_CA_ENDPOINT_ADDRESS", default_value = "localhost")]
     endpoint_address: String,
@@ -125,9 +136,51 @@ struct Args {
     /// CA file; only with the certificate the server makes.
     #[arg(long, env = "IOT_CA_TLS_ROOT_OUT", conflicts_with = "tls_cert")]
     tls_root_out: Option<PathBuf>,
-    /// Device connections served at once; more are closed before TLS.
-    #[arg(long, env = "IOT_CA_MQTT_MAX_CONNECTIONS", value_parser = positive, default_value = "10000")]
-    mqtt_max_connections: usize,
+    /// Device connections served at once; more are closed before TLS [default: 10000, or as
+    /// many as the process's open-file limit leaves room for].
+    #[arg(long, env = "IOT_CA_MQTT_MAX_CONNECTIONS", value_parser = positive)]
+    mqtt_max_connections: Option<usize>,
+}
+
+/// Descriptors kept aside from the connection bounds: listeners, the store's files, stdio,
+/// the runtime's own, hooks' connections.
+const SPARE_DESCRIPTORS: u64 = 64;
+
+/// The device endpoint's bound when none is given.
+const DEFAULT_MQTT_CONNECTIONS: u64 = 10_000;
+
+/// Checks that the connection bounds fit in the process's open-file limit (raising the soft
+/// limit to the hard one first), and answers the device endpoint's bound: a bound past the
+/// limit would surface later as failed accepts (EMFILE) under load, so it is refused now.
+fn descriptor_budget(args: &Args) -> Result<usize, String> {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let mut soft = limit.current.unwrap_or(u64::MAX);
+    if let (Some(current), hard) = (limit.current, limit.maximum) {
+        let raised = hard.unwrap_or(u64::MAX);
+        if raised > current && setrlimit(Resource::Nofile, Rlimit { current: hard, maximum: hard }).is_ok() {
+            soft = raised;
+        }
+    }
+    let mqtt = args.mqtt_listen.is_some();
+    let fixed = args.max_connections as u64 + u64::from(args.store_connections) + SPARE_DESCRIPTORS;
+    let room = soft.saturating_sub(fixed);
+    let mqtt_bound = match args.mqtt_max_connections {
+        Some(n) => n as u64,
+        None if mqtt => DEFAULT_MQTT_CONNECTIONS.min(room),
+        None => DEFAULT_MQTT_CONNECTIONS,
+    };
+    let needed = fixed + if mqtt { mqtt_bound } else { 0 };
+    if needed > soft || (mqtt && mqtt_bound == 0) {
+        return Err(format!(
+            "--max-connections {}{} with {} store connections need about {needed} open files, and this process may \
+             open {soft} (RLIMIT_NOFILE, its hard limit included): lower the bounds or raise the limit (ulimit -n)",
+            args.max_connections,
+            if mqtt { format!(" and --mqtt-max-connections {mqtt_bound}") } else { String::new() },
+            args.store_connections,
+        ));
+    }
+    Ok(usize::try_from(mqtt_bound).unwrap_or(usize::MAX))
 }
 
 impl Args {
@@ -136,6 +189,8 @@ impl Args {
             header_timeout: self.header_timeout,
             body_timeout: self.body_timeout,
             max_connections: self.max_connections,
+            max_connections_per_peer: self.max_connections_per_peer,
+            first_byte_timeout: self.first_byte_timeout,
             shutdown_deadline: self.shutdown_deadline,
             request_deadline: self.request_deadline,
         }
@@ -161,8 +216,19 @@ fn opening(store: &str, e: &ApiError) -> String {
     format!("store {store}: {}", e.cause.as_deref().unwrap_or(&e.message))
 }
 
+/// Largest file the server reads at start (credentials, issuers, TLS certificate and key):
+/// 1 MiB, far past any of them, so that `/dev/zero` given by mistake is an error, not all memory.
+const MAX_FILE_BYTES: u64 = 1 << 20;
+
 fn read(path: &PathBuf) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    use std::io::Read;
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).map_err(cannot)?.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(cannot)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!("{}: more than {MAX_FILE_BYTES} bytes", path.display()));
+    }
+    String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))
 }
 
 /// Completes when `stop` says so (or its sender is gone).
@@ -197,8 +263,10 @@ async fn prepare_mqtt<S: Store>(
     let tls = identity.server_config()?;
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr} (mqtt): {e}"))?;
+    // Settled by descriptor_budget at start.
+    let mqtt_max_connections = args.mqtt_max_connections.unwrap_or(DEFAULT_MQTT_CONNECTIONS as usize);
     let limits = MqttLimits {
-        max_connections: args.mqtt_max_connections,
+        max_connections: mqtt_max_connections,
         shutdown_deadline: args.shutdown_deadline,
         ..MqttLimits::default()
     };
@@ -261,7 +329,8 @@ async fn run<S: Store>(args: Args, store: S, credentials: Credentials, config: S
     Ok(())
 }
 
-async fn start(args: Args) -> Result<(), String> {
+async fn start(mut args: Args) -> Result<(), String> {
+    args.mqtt_max_connections = Some(descriptor_budget(&args)?);
     let credentials = match &args.credentials {
         Some(path) => {
             let c = Credentials::from_json(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -278,6 +347,7 @@ async fn start(args: Args) -> Result<(), String> {
         device_issuer: issuer(args.device_issuer.as_ref(), "--device-issuer")?,
         endpoint_address: args.endpoint_address.clone(),
         hooks: Hooks::parse(&args.pre_provisioning_hook)?,
+        heavy: Heavy::for_this_machine(args.heavy_queue as usize),
     };
     if let Some(path) = args.store.strip_prefix("sqlite:") {
         let store =
@@ -294,11 +364,22 @@ async fn start(args: Args) -> Result<(), String> {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let args = Args::parse();
     tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false).with_ansi(false).init();
-    match start(args).await {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("iot-ca-server: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(start(args));
+    // Stopped: the shutdown deadline has passed or nothing was left. Work still running on a
+    // blocking thread (a key being generated for a request nobody will be answered) is left,
+    // not waited for: dropping the runtime would wait for it (up to 1.9 s past the deadline).
+    runtime.shutdown_background();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("iot-ca-server: {e}");

@@ -37,13 +37,14 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use iot_ca::Region;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::admission::{Admission, Every};
 use crate::store::Store;
 
 pub mod broker;
@@ -130,7 +131,10 @@ pub async fn serve<S: Store>(
 ) -> bool {
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     let (shutdown_tx, shutdown) = watch::channel(false);
-    let permits = Arc::new(Semaphore::new(endpoint.config.limits.max_connections.min(Semaphore::MAX_PERMITS)));
+    // No share per address here: a fleet behind one NAT is many devices at one address.
+    let max = endpoint.config.limits.max_connections;
+    let admission = Admission::new(max, max);
+    let (refused_warning, accept_warning) = (Every::new(Duration::from_secs(1)), Every::new(Duration::from_secs(1)));
     let mut connections = JoinSet::new();
     let watcher = tokio::spawn(status::watch_statuses(Arc::clone(&endpoint), shutdown.clone()));
     tokio::pin!(stop);
@@ -143,15 +147,22 @@ pub async fn serve<S: Store>(
         let (tcp, peer): (_, SocketAddr) = match accepted {
             Ok(v) => v,
             Err(e) => {
-                tracing::warn!(error = %e, "mqtt accept failed");
+                if let Some(unwritten) = accept_warning.due(Instant::now()) {
+                    tracing::warn!(error = %e, unwritten, "mqtt accept failed");
+                }
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
         };
-        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
-            tracing::warn!(%peer, reason = "the connection limit is reached", "mqtt closed");
-            drop(tcp);
-            continue;
+        let permit = match admission.admit(peer.ip()) {
+            Ok(slot) => slot,
+            Err(refused) => {
+                if let Some(unwritten) = refused_warning.due(Instant::now()) {
+                    tracing::warn!(%peer, reason = refused.reason(), unwritten, "mqtt closed");
+                }
+                drop(tcp);
+                continue;
+            }
         };
         let (endpoint, acceptor, shutdown) = (Arc::clone(&endpoint), acceptor.clone(), shutdown.clone());
         connections.spawn(async move {

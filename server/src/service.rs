@@ -1,6 +1,7 @@
 //! The operations: each decodes its REST pieces with `iot_ca::wire`, decides with the library's
 //! pure functions (CPU-heavy steps on blocking threads), and keeps what the store must keep.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use iot_ca::wire::{self, TimeFormat};
@@ -9,6 +10,7 @@ use iot_ca::{
     RegisteredCa, RegistrationCode, TemplateName, UnixTime,
 };
 use serde_json::{Value, json};
+use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
 
@@ -29,9 +31,59 @@ fn now() -> UnixTime {
     UnixTime::from_system_time(SystemTime::now())
 }
 
-/// Runs CPU-heavy work (certificate checks, signatures, key generation) off the async workers.
+/// Runs CPU work (certificate checks, signatures) off the async workers.
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f).await.map_err(ApiError::internal)
+}
+
+/// Heavy operations that may wait for a worker by default: 64, about the request deadline's
+/// worth of RSA-2048 key generations on one core, and more than 50 devices provisioning at once.
+pub const DEFAULT_HEAVY_QUEUE: usize = 64;
+
+/// The gate of the operations that cost milliseconds of CPU each (key generation and the
+/// signatures of a certificate made for the caller): `workers` run at once, `queue` more wait,
+/// and one past that is 429 ThrottlingException (AWS's answer to too many requests, which the
+/// SDKs retry), so that a flood of them leaves the async workers a core for cheap reads
+/// (200 concurrent CreateProvisioningClaim once took DescribeCACertificate from 1.6 ms to 381 ms).
+#[derive(Clone, Debug)]
+pub struct Heavy {
+    admitted: Arc<Semaphore>,
+    running: Arc<Semaphore>,
+}
+
+impl Heavy {
+    /// `workers` at once (at least one), `queue` waiting.
+    #[must_use]
+    pub fn new(workers: usize, queue: usize) -> Self {
+        let workers = workers.max(1);
+        Self { admitted: Arc::new(Semaphore::new(workers + queue)), running: Arc::new(Semaphore::new(workers)) }
+    }
+
+    /// One worker fewer than the machine's cores (at least one, so the async workers keep a
+    /// core), and `queue` waiting.
+    #[must_use]
+    pub fn for_this_machine(queue: usize) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        Self::new(cores - 1, queue)
+    }
+
+    /// Runs `f` on a blocking thread when a worker is free.
+    ///
+    /// # Errors
+    /// 429 ThrottlingException when the queue is full.
+    pub async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+        let Ok(_admitted) = Arc::clone(&self.admitted).try_acquire_owned() else {
+            return Err(ApiError::throttled());
+        };
+        let _running = self.running.acquire().await.map_err(ApiError::internal)?;
+        blocking(f).await
+    }
+}
+
+impl Default for Heavy {
+    fn default() -> Self {
+        Self::for_this_machine(DEFAULT_HEAVY_QUEUE)
+    }
 }
 
 fn text(body: &[u8]) -> Result<&str, ApiError> {
@@ -65,6 +117,8 @@ pub struct ServiceConfig {
     pub endpoint_address: String,
     /// The pre-provisioning hooks fleet provisioning may call (`--pre-provisioning-hook`).
     pub hooks: Hooks,
+    /// The gate of key generation and issuing.
+    pub heavy: Heavy,
 }
 
 /// One routed, authenticated request.
@@ -88,7 +142,6 @@ pub struct Call<'a> {
 /// The operation's error, in AWS's shape.
 pub async fn handle<S: Store>(store: &S, call: Call<'_>, config: &ServiceConfig) -> Result<Value, ApiError> {
     let Call { route: Route { operation, param }, scope, query, body, principal } = call;
-    let claim_issuer = config.claim_issuer.as_ref();
     match operation {
         Operation::GetRegistrationCode => {
             let read = scope.clone();
@@ -242,7 +295,7 @@ pub async fn handle<S: Store>(store: &S, call: Call<'_>, config: &ServiceConfig)
             let page = iot_ca::list_tags_for_resource(&request, tags.as_ref(), &scope, store.marker_key())?;
             Ok(wire::list_tags_for_resource_response_to_json(&page))
         }
-        Operation::CreateProvisioningClaim => create_claim(store, scope, &param, claim_issuer).await,
+        Operation::CreateProvisioningClaim => create_claim(store, scope, &param, config).await,
         Operation::CreateThing
         | Operation::DescribeThing
         | Operation::UpdateThing
@@ -342,26 +395,29 @@ async fn create_claim<S: Store>(
     store: &S,
     scope: AccountScope,
     name: &str,
-    configured: Option<&IssuerRecord>,
+    config: &ServiceConfig,
 ) -> Result<Value, ApiError> {
     let name = TemplateName::parse(name)?;
     let (read, looked_up) = (scope.clone(), name.clone());
     let template = store.read(move |tx| provisioning::template_facts(tx, &read, &looked_up)).await?;
     iot_ca::check_claim_template(&name, template)?;
-    let record = issuers::scope_issuer(store, &scope, IssuerKind::Claim, configured).await?;
+    let record = issuers::scope_issuer(store, &scope, IssuerKind::Claim, config.claim_issuer.as_ref()).await?;
     let at = now();
     let claimed = name.clone();
-    let claim = blocking(move || -> Result<iot_ca::ProvisioningClaim, ApiError> {
-        let issuer = Issuer::from_record(&record).map_err(ApiError::internal)?;
-        let params = ClaimParams::new(&name, template, &issuer.certificate).with_key_algorithm(KeyAlgorithm::Rsa2048);
-        Ok(iot_ca::create_provisioning_claim::<_, p256::ecdsa::DerSignature, _>(
-            &params,
-            &issuer.key,
-            &mut rand::rng(),
-            at,
-        )?)
-    })
-    .await??;
+    let claim = config
+        .heavy
+        .run(move || -> Result<iot_ca::ProvisioningClaim, ApiError> {
+            let issuer = Issuer::from_record(&record).map_err(ApiError::internal)?;
+            let params =
+                ClaimParams::new(&name, template, &issuer.certificate).with_key_algorithm(KeyAlgorithm::Rsa2048);
+            Ok(iot_ca::create_provisioning_claim::<_, p256::ecdsa::DerSignature, _>(
+                &params,
+                &issuer.key,
+                &mut rand::rng(),
+                at,
+            )?)
+        })
+        .await??;
     // Kept so that a device connecting with the claim is found in this account until it expires.
     let (id, expiration) = (claim.certificate_id.clone(), claim.expiration);
     store.write(move |tx| fleet::record_claim(tx, &scope, &id, &claimed, expiration)).await?;

@@ -47,6 +47,11 @@ fn every_flag_has_an_environment_variable() {
         "IOT_CA_TLS_KEY",
         "IOT_CA_TLS_ROOT_OUT",
         "IOT_CA_MQTT_MAX_CONNECTIONS",
+        "IOT_CA_MAX_CONNECTIONS_PER_PEER",
+        "IOT_CA_FIRST_BYTE_TIMEOUT",
+        "IOT_CA_HEAVY_QUEUE",
+        "IOT_CA_REQUEST_DEADLINE",
+        "IOT_CA_STORE_CONNECTIONS",
     ] {
         assert!(help.contains(name), "--help does not name {name}");
     }
@@ -92,6 +97,29 @@ fn issuers_that_cannot_sign_are_refused_at_start() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{flag} {value}: {stderr}");
         assert!(stderr.contains(flag) && stderr.contains(expected), "{flag} {value}: {stderr}");
+    }
+}
+
+/// Connection bounds past the process's open-file limit are refused at start (they would be
+/// failed accepts, EMFILE, under load); so are files the server would read without end.
+#[test]
+fn bounds_past_the_open_file_limit_and_endless_files_are_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite:{}", dir.path().join("r.sqlite3").display());
+    for args in [
+        &["--max-connections", "100000000"][..],
+        &["--mqtt-listen", "127.0.0.1:0", "--mqtt-max-connections", "100000000"][..],
+    ] {
+        let out = server().args(["--listen", "127.0.0.1:0", "--store", &store]).args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("RLIMIT_NOFILE") && stderr.contains("100000000"), "{args:?}: {stderr}");
+    }
+    for (flag, value) in [("--credentials", "/dev/zero"), ("--claim-issuer", "/dev/zero,/dev/zero")] {
+        let out = server().args(["--listen", "127.0.0.1:0", "--store", &store, flag, value]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(stderr.contains("/dev/zero: more than 1048576 bytes"), "{flag}: {stderr}");
     }
 }
 

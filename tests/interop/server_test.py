@@ -83,7 +83,7 @@ class Server:
         self.log = open(work / f"{name}.log", "a")
         cmd = [binary, "--listen", f"127.0.0.1:{self.port}", "--store", store,
                "--header-timeout", str(HEADER_TIMEOUT), "--body-timeout", str(HEADER_TIMEOUT),
-               "--shutdown-deadline", "5", *extra]
+               *(() if "--shutdown-deadline" in extra else ("--shutdown-deadline", "5")), *extra]
         if credentials:
             cmd += ["--credentials", str(credentials)]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.log, text=True)
@@ -705,6 +705,8 @@ def main():
     ap.add_argument("--server", required=True)
     ap.add_argument("--cli", required=True)
     ap.add_argument("--aws", required=True)
+    ap.add_argument("--server-before", default="",
+                    help="an older iot-ca-server to run the claim flood on too, for a before/after report")
     ap.add_argument("--postgres-bin", default="", help="PostgreSQL binaries (e.g. /usr/lib/postgresql/15/bin)")
     ap.add_argument("--mosquitto-pub", default="", help="mosquitto_pub 2.x (default: from PATH)")
     ap.add_argument("--mosquitto-sub", default="", help="mosquitto_sub 2.x (default: from PATH)")
@@ -745,6 +747,7 @@ def main():
     connection_limit_checks(checks, args, store, work, credentials)
     in_flight_checks(checks, args, store, work, credentials)
     faults_checks.sqlite_checks(checks, args, work, credentials)
+    faults_checks.load_checks(checks, args, work, credentials, before=args.server_before)
     mqtt_checks.run(helpers, checks, args, work, credentials)
     fleet_checks.run(helpers, checks, args, work, credentials)
 

@@ -169,9 +169,9 @@ async fn issue<S: Store>(
     csr: Option<String>,
     at: UnixTime,
 ) -> Result<(iot_ca::IssuedCertificate, String), Refusal> {
-    let configured = endpoint.config.service.device_issuer.as_ref();
     let status = CertificateStatus::PendingActivation;
-    let issued = issuers::issue_device_certificate(&endpoint.store, scope, configured, csr, status, at).await?;
+    let issued =
+        issuers::issue_device_certificate(&endpoint.store, scope, &endpoint.config.service, csr, status, at).await?;
     let expires = iot_ca::ownership_token_expiry(at)?;
     let token =
         iot_ca::seal_ownership_token(endpoint.store.marker_key(), scope, &issued.description.certificate_id, expires);

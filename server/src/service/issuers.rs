@@ -5,7 +5,7 @@
 
 use iot_ca::{AccountScope, CertificateStatus, IssueParams, IssuedCertificate, ParsedCertificate, PublicKey, UnixTime};
 
-use super::{blocking, now};
+use super::{ServiceConfig, blocking, now};
 use crate::error::ApiError;
 use crate::store::ops::{self, IssuerKind};
 use crate::store::{IssuerRecord, Store};
@@ -102,40 +102,42 @@ pub async fn scope_issuer<S: Store>(
 pub async fn issue_device_certificate<S: Store>(
     store: &S,
     scope: &AccountScope,
-    configured: Option<&IssuerRecord>,
+    config: &ServiceConfig,
     csr: Option<String>,
     status: CertificateStatus,
     at: UnixTime,
 ) -> Result<IssuedCertificate, ApiError> {
-    let record = scope_issuer(store, scope, IssuerKind::Device, configured).await?;
+    let record = scope_issuer(store, scope, IssuerKind::Device, config.device_issuer.as_ref()).await?;
     let scope = scope.clone();
-    blocking(move || -> Result<IssuedCertificate, ApiError> {
-        let issuer = Issuer::from_record(&record).map_err(ApiError::internal)?;
-        let params = IssueParams::new(&issuer.certificate, status);
-        let mut rng = rand::rng();
-        let issued = match csr {
-            None => iot_ca::create_keys_and_certificate::<_, p256::ecdsa::DerSignature, _>(
-                &params,
-                &issuer.key,
-                &scope,
-                &mut rng,
-                at,
-            )?,
-            Some(pem) => {
-                let csr = iot_ca::ParsedCsr::from_pem(&pem)
-                    .and_then(|c| c.verify(params.backend))
-                    .map_err(iot_ca::Error::from)?;
-                iot_ca::create_certificate_from_csr::<_, p256::ecdsa::DerSignature, _>(
+    config
+        .heavy
+        .run(move || -> Result<IssuedCertificate, ApiError> {
+            let issuer = Issuer::from_record(&record).map_err(ApiError::internal)?;
+            let params = IssueParams::new(&issuer.certificate, status);
+            let mut rng = rand::rng();
+            let issued = match csr {
+                None => iot_ca::create_keys_and_certificate::<_, p256::ecdsa::DerSignature, _>(
                     &params,
-                    &csr,
                     &issuer.key,
                     &scope,
                     &mut rng,
                     at,
-                )?
-            }
-        };
-        Ok(issued)
-    })
-    .await?
+                )?,
+                Some(pem) => {
+                    let csr = iot_ca::ParsedCsr::from_pem(&pem)
+                        .and_then(|c| c.verify(params.backend))
+                        .map_err(iot_ca::Error::from)?;
+                    iot_ca::create_certificate_from_csr::<_, p256::ecdsa::DerSignature, _>(
+                        &params,
+                        &csr,
+                        &issuer.key,
+                        &scope,
+                        &mut rng,
+                        at,
+                    )?
+                }
+            };
+            Ok(issued)
+        })
+        .await?
 }

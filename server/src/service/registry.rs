@@ -305,8 +305,7 @@ pub(super) async fn handle<S: Store>(store: &S, call: Call<'_>, config: &Service
                 Operation::CreateCertificateFromCsr => Some(wire::certificate_signing_request_from_json(text(body)?)?),
                 _ => None,
             };
-            let configured = config.device_issuer.as_ref();
-            let issued = issuers::issue_device_certificate(store, &scope, configured, csr, status, now()).await?;
+            let issued = issuers::issue_device_certificate(store, &scope, config, csr, status, now()).await?;
             let description = issued.description.clone();
             store.write(move |tx| crate::store::ops::insert_certificate(tx, &scope, &description)).await?;
             Ok(wire::issued_certificate_to_json(&issued))

@@ -193,10 +193,9 @@ async fn register_thing<S: Store>(
         None => Ready::None,
         Some(BoundCertificateSource::Id(id)) => Ready::Stored(id.clone()),
         Some(BoundCertificateSource::Csr(csr)) => {
-            let configured = config.device_issuer.as_ref();
             let status = CertificateStatus::Inactive;
             let issued =
-                issuers::issue_device_certificate(store, &scope, configured, Some(csr.clone()), status, at).await?;
+                issuers::issue_device_certificate(store, &scope, config, Some(csr.clone()), status, at).await?;
             Ready::Issued(Box::new(issued.description))
         }
         Some(BoundCertificateSource::Pem { pem, ca_pem }) => {
