@@ -91,7 +91,8 @@ pub fn take_token(tx: &mut dyn Tx, scope: &AccountScope, certificate: &Certifica
 /// is `limit`) and how many certificates went.
 pub fn sweep(tx: &mut dyn Tx, now: UnixTime, limit: u32) -> Result<(usize, usize), ApiError> {
     let rows = tx.query(
-        "SELECT account, region, certificate_id, expires FROM ownership_tokens WHERE expires < ?1 LIMIT ?2",
+        "SELECT account, region, certificate_id, expires FROM ownership_tokens WHERE expires < ?1
+         ORDER BY expires LIMIT ?2",
         params![now.as_secs(), i64::from(limit)],
     )?;
     let mut deleted = 0;

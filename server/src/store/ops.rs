@@ -111,6 +111,11 @@ pub(super) fn lock_certificate(tx: &mut dyn Tx, scope: &AccountScope, id: &str) 
 
 /// The `record`s of `table` in the scope, in keyset order, only those whose `column` is
 /// `filter` when given.
+///
+/// The statement names only the conditions it has: a `(? IS NULL OR column = ?)` term kept
+/// SQLite (and PostgreSQL's generic plan) from the `(account, region, column, creation_date,
+/// id)` index, so a CA's first page walked the whole account (1.2 s for a CA with 13
+/// certificates among 10^6; benches/LOAD.md "Registry size").
 fn keyset_records(
     tx: &mut dyn Tx,
     scope: &AccountScope,
@@ -124,17 +129,21 @@ fn keyset_records(
         SortOrder::Ascending => (">", "ASC"),
         _ => ("<", "DESC"),
     };
-    let condition =
-        if keyset.after.is_some() { format!(" AND (creation_date, id) {cmp} (?5, ?6)") } else { String::new() };
-    let sql = format!(
-        "SELECT record FROM {table} WHERE account = ?1 AND region = ?2
-         AND (CAST(?3 AS TEXT) IS NULL OR {column} = ?3){condition}
-         ORDER BY creation_date {order}, id {order} LIMIT ?4"
-    );
-    let mut values: Vec<Value> = params![a, r, filter, i64::from(keyset.limit)].to_vec();
+    let mut values: Vec<Value> = params![a, r, i64::from(keyset.limit)].to_vec();
+    let mut conditions = String::new();
+    if let Some(filter) = filter {
+        values.push(Value::from(filter));
+        conditions.push_str(&format!(" AND {column} = ?{}", values.len()));
+    }
     if let Some(CreationKey { creation_date, certificate_id, .. }) = &keyset.after {
         values.extend([Value::Int(creation_date.as_secs()), Value::from(certificate_id.as_str())]);
+        let n = values.len();
+        conditions.push_str(&format!(" AND (creation_date, id) {cmp} (?{}, ?{n})", n - 1));
     }
+    let sql = format!(
+        "SELECT record FROM {table} WHERE account = ?1 AND region = ?2{conditions}
+         ORDER BY creation_date {order}, id {order} LIMIT ?3"
+    );
     tx.query(&sql, &values)?.iter().map(|row| row.text(0)).collect()
 }
 

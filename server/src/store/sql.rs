@@ -205,6 +205,8 @@ CREATE TABLE IF NOT EXISTS ca_certificates (
     PRIMARY KEY (account, region, id));
 CREATE INDEX IF NOT EXISTS ca_by_subject ON ca_certificates (account, region, subject);
 CREATE INDEX IF NOT EXISTS ca_by_creation ON ca_certificates (account, region, creation_date, id);
+-- ListCACertificates by templateName, and DeleteProvisioningTemplate's count of the CAs naming it.
+CREATE INDEX IF NOT EXISTS ca_by_template ON ca_certificates (account, region, template_name, creation_date, id);
 CREATE UNIQUE INDEX IF NOT EXISTS ca_default_holder ON ca_certificates (region, id) WHERE mode = 'DEFAULT';
 CREATE TABLE IF NOT EXISTS certificates (
     account TEXT NOT NULL, region TEXT NOT NULL, id TEXT NOT NULL,
@@ -249,7 +251,9 @@ CREATE TABLE IF NOT EXISTS thing_groups (
 CREATE TABLE IF NOT EXISTS thing_group_members (
     account TEXT NOT NULL, region TEXT NOT NULL, group_name TEXT NOT NULL, thing_name TEXT NOT NULL,
     PRIMARY KEY (account, region, group_name, thing_name));
-CREATE INDEX IF NOT EXISTS members_by_thing ON thing_group_members (account, region, thing_name);
+-- A thing's groups in name order (provisioning's facts) without walking the scope's members.
+DROP INDEX IF EXISTS members_by_thing;
+CREATE INDEX IF NOT EXISTS members_by_thing_group ON thing_group_members (account, region, thing_name, group_name);
 CREATE TABLE IF NOT EXISTS policies (
     account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, record TEXT NOT NULL,
     PRIMARY KEY (account, region, name));
