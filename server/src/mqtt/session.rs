@@ -428,6 +428,18 @@ impl<S: Store> Session<S> {
 
     /// Sends what `checked_send` answered; the error it reports, if any, is returned (for a
     /// packet sent, it concerns that packet only).
+    /// Sends an acknowledgement `what` the codec built (`built`), or ends the session with the
+    /// internal failure that kept it from being built or sent.
+    fn acknowledge<E: std::fmt::Display>(&mut self, what: &str, built: Result<Vec<Event>, E>) {
+        let failure = match built {
+            Ok(events) => self.sent(events).map(|e| e.to_string()),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(e) = failure {
+            self.end(format!("internal failure: {what}: {e}"));
+        }
+    }
+
     fn sent(&mut self, events: Vec<Event>) -> Option<MqttError> {
         let mut error = None;
         for event in events {
@@ -860,14 +872,7 @@ impl<S: Store> Session<S> {
             } else {
                 v3_1_1::Puback::builder().packet_id(packet_id).build().map(|p| self.conn.checked_send(p))
             };
-            match events {
-                Ok(events) => {
-                    if let Some(e) = self.sent(events) {
-                        self.end(format!("internal failure: PUBACK: {e}"));
-                    }
-                }
-                Err(e) => self.end(format!("internal failure: PUBACK: {e}")),
-            }
+            self.acknowledge("PUBACK", events);
         }
     }
 
@@ -923,14 +928,7 @@ impl<S: Store> Session<S> {
                 .build()
                 .map(|p| self.conn.checked_send(p))
         };
-        match events {
-            Ok(events) => {
-                if let Some(e) = self.sent(events) {
-                    self.end(format!("internal failure: SUBACK: {e}"));
-                }
-            }
-            Err(e) => self.end(format!("internal failure: SUBACK: {e}")),
-        }
+        self.acknowledge("SUBACK", events);
     }
 
     fn unsubscribe(&mut self, packet_id: u16, filters: &[String]) {
@@ -957,14 +955,7 @@ impl<S: Store> Session<S> {
         } else {
             v3_1_1::Unsuback::builder().packet_id(packet_id).build().map(|p| self.conn.checked_send(p))
         };
-        match events {
-            Ok(events) => {
-                if let Some(e) = self.sent(events) {
-                    self.end(format!("internal failure: UNSUBACK: {e}"));
-                }
-            }
-            Err(e) => self.end(format!("internal failure: UNSUBACK: {e}")),
-        }
+        self.acknowledge("UNSUBACK", events);
     }
 
     /// Sends a message from the broker. One the device's Maximum Packet Size has no room for
