@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p iot-ca-server --example load -- --url http://127.0.0.1:8080 \
-//!     --operation describe|register [--connections 16] [--duration 10] [--warmup 2] \
+//!     --operation describe|register|ping [--connections 16] [--duration 10] [--warmup 2] \
 //!     [--requests 4000] [--keys 2] [--seed 1] [--region us-east-1] \
 //!     [--access-key test --secret-key test] [--threads 1]
 //! ```
@@ -15,6 +15,9 @@
 //! latency. Any answer that is not 2xx, and any transport error, is an error.
 //!
 //! * `describe`: registers one CA, then sends DescribeCACertificate for it.
+//! * `ping`: sends `GET /ping`, which iot-ca-server answers without a signature check or the
+//!   store: the ceiling of the serving stack, with the client's work unchanged (every request is
+//!   still signed, so the client spends what it spends on `describe`).
 //! * `register`: before anything is timed, fetches the account's registration code
 //!   (GetRegistrationCode) and prepares `--requests` distinct RSA-2048 CA certificates, each
 //!   with its verification certificate for that code (DEFAULT mode), from `--keys` seeded keys;
@@ -46,7 +49,7 @@ use iot_ca::{
 use iot_ca_server::sigv4::{self, AccessKey, SignedRequest};
 use serde_json::{Value, json};
 
-const USAGE: &str = "usage: load --url http://HOST:PORT --operation describe|register
+const USAGE: &str = "usage: load --url http://HOST:PORT --operation describe|register|ping
             [--connections N] [--duration SECS] [--warmup SECS] [--requests N] [--keys N]
             [--seed N] [--region R] [--access-key ID] [--secret-key S] [--threads N]";
 
@@ -61,6 +64,7 @@ const CERTIFICATE_LIFETIME_SECS: i64 = 365 * 86_400;
 enum Operation {
     Describe,
     Register,
+    Ping,
 }
 
 impl Operation {
@@ -68,6 +72,7 @@ impl Operation {
         match self {
             Self::Describe => "DescribeCACertificate",
             Self::Register => "RegisterCACertificate",
+            Self::Ping => "Ping",
         }
     }
 }
@@ -130,7 +135,8 @@ fn args() -> Result<Args, String> {
                 operation = Some(match value()?.as_str() {
                     "describe" => Operation::Describe,
                     "register" => Operation::Register,
-                    other => return Err(format!("--operation {other}: expected describe or register")),
+                    "ping" => Operation::Ping,
+                    other => return Err(format!("--operation {other}: expected describe, register or ping")),
                 });
             }
             "--connections" => a.connections = positive(&value()?, "--connections")?,
@@ -415,7 +421,7 @@ impl Prepare<'_> {
 
 /// What the timed phase sends.
 enum Work {
-    Describe { path: String },
+    Get { path: String },
     Register { bodies: Vec<Bytes>, next: AtomicUsize },
 }
 
@@ -442,7 +448,7 @@ async fn worker(args: Arc<Args>, work: Arc<Work>, measure_from: Instant, until: 
             break;
         }
         let result = match work.as_ref() {
-            Work::Describe { path } => client.send(&Method::GET, path, &empty).await,
+            Work::Get { path } => client.send(&Method::GET, path, &empty).await,
             Work::Register { bodies, next } => {
                 let warming = started < measure_from;
                 // The warm-up may use a fifth of the prepared registrations; the rest are
@@ -538,8 +544,9 @@ async fn run(args: Args) -> Result<Value, String> {
                 )
                 .await?;
             let id = registered.get("certificateId").and_then(Value::as_str).ok_or("no certificateId in the answer")?;
-            Work::Describe { path: format!("/cacertificate/{id}") }
+            Work::Get { path: format!("/cacertificate/{id}") }
         }
+        Operation::Ping => Work::Get { path: iot_ca_server::http::PING_PATH.to_owned() },
         Operation::Register => Work::Register { bodies: prepare.many(0, args.requests)?, next: AtomicUsize::new(0) },
     };
     let prepare_s = prepare_started.elapsed().as_secs_f64();
@@ -597,7 +604,7 @@ async fn run(args: Args) -> Result<Value, String> {
         "p99_ms": quantile_ms(&sorted, 0.99),
         "max_ms": sorted.last().map_or(0.0, |&us| us as f64 / 1000.0),
         "reconnects": all.reconnects,
-        "prepared": match work.as_ref() { Work::Register { bodies, .. } => bodies.len(), Work::Describe { .. } => 1 },
+        "prepared": match work.as_ref() { Work::Register { bodies, .. } => bodies.len(), Work::Get { .. } => 1 },
         "exhausted": all.exhausted,
         "prepare_s": round3(prepare_s),
     }))

@@ -30,6 +30,11 @@ use crate::store::Store;
 /// Largest request body accepted, in bytes (128 KiB).
 pub const MAX_BODY_BYTES: usize = 128 * 1024;
 
+/// The one path outside AWS IoT's API: `GET /ping` answers `{}` with 200, unsigned, without
+/// touching the store. For liveness probes, and the ceiling the serving stack sets (the same
+/// connection handling, limits, routing and log line as every operation; `benches/LOAD.md`).
+pub const PING_PATH: &str = "/ping";
+
 /// The server's limits.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -109,6 +114,10 @@ async fn serve_request<S: Store>(
     let method = parts.method.as_str().to_owned();
     let raw_path = parts.uri.path().to_owned();
     let raw_query = parts.uri.query().unwrap_or("").to_owned();
+    if raw_path == PING_PATH && parts.method == hyper::Method::GET {
+        outcome.operation = "Ping";
+        return Ok(serde_json::Value::Object(serde_json::Map::new()));
+    }
     let routed = route(&method, &raw_path);
     if let Ok(r) = &routed {
         outcome.operation = r.operation.name();

@@ -497,7 +497,15 @@ def own_error_checks(checks, server):
         status, _, _ = raw(server.endpoint, "GET", "/cacertificates")
         assert status == 200, status
 
+    def ping():
+        status, headers, body = raw(server.endpoint, "GET", "/ping", sign=False)
+        assert (status, headers.get("content-type"), json.loads(body)) == (200, "application/json", {}), (status, body)
+        # Only GET: any other method is an operation like the rest, signed and routed.
+        expect_raw(raw(server.endpoint, "POST", "/ping", body=b"{}", sign=False), 403, "MissingAuthenticationTokenException")
+        expect_raw(raw(server.endpoint, "POST", "/ping", body=b"{}"), 404, "UnknownOperationException")
+
     checks.run("the server's own errors in AWS's shape (404, 405, bad %-encoding, 413)", shapes)
+    checks.run("GET /ping answers {} unsigned; another method on it is an unknown operation", ping)
     checks.run("authentication: unsigned, wrong key, wrong secret, tampered body, stale date -> 403", authentication)
 
 
