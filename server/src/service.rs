@@ -145,7 +145,7 @@ pub async fn handle<S: Store>(store: &S, call: Call<'_>, config: &ServiceConfig)
     match operation {
         Operation::GetRegistrationCode => {
             let read = scope.clone();
-            let code = match store.read(move |tx| ops::registration_code(tx, &read)).await? {
+            let code = match store.lookup(move |tx| ops::registration_code(tx, &read)).await? {
                 Some(code) => code,
                 None => {
                     let fresh = RegistrationCode::generate(&mut rand::rng());
@@ -164,7 +164,7 @@ pub async fn handle<S: Store>(store: &S, call: Call<'_>, config: &ServiceConfig)
         Operation::DescribeCaCertificate => {
             let id = wire::ca_certificate_id_from_path(&param)?;
             let (read, looked_up) = (scope.clone(), id.clone());
-            let stored = store.read(move |tx| ops::ca(tx, &read, &looked_up)).await?;
+            let stored = store.lookup(move |tx| ops::ca(tx, &read, &looked_up)).await?;
             let d = iot_ca::describe_ca_certificate(&id, stored.as_ref(), &scope)?;
             Ok(wire::describe_ca_certificate_response_to_json(d, TIMES))
         }
@@ -225,7 +225,7 @@ pub async fn handle<S: Store>(store: &S, call: Call<'_>, config: &ServiceConfig)
         Operation::DescribeCertificate => {
             let id = wire::certificate_id_from_path(&param)?;
             let looked_up = id.clone();
-            let stored = store.read(move |tx| ops::certificate(tx, &scope, &looked_up)).await?;
+            let stored = store.lookup(move |tx| ops::certificate(tx, &scope, &looked_up)).await?;
             let d = iot_ca::describe_certificate(&id, stored)?;
             Ok(wire::describe_certificate_response_to_json(&d, TIMES))
         }
@@ -291,7 +291,7 @@ pub async fn handle<S: Store>(store: &S, call: Call<'_>, config: &ServiceConfig)
         Operation::ListTagsForResource => {
             let request = wire::list_tags_for_resource_request_from_rest(query, &scope)?;
             let (read, arn) = (scope.clone(), request.resource_arn.clone());
-            let tags = store.read(move |tx| ops::tags(tx, &read, &arn)).await?;
+            let tags = store.lookup(move |tx| ops::tags(tx, &read, &arn)).await?;
             let page = iot_ca::list_tags_for_resource(&request, tags.as_ref(), &scope, store.marker_key())?;
             Ok(wire::list_tags_for_resource_response_to_json(&page))
         }
@@ -345,7 +345,7 @@ async fn register_ca<S: Store>(store: &S, scope: AccountScope, query: &str, body
     // Without a code issued, nothing can carry it: a code nobody was given stands in, so a
     // DEFAULT-mode proof fails its code check and SNI_ONLY (no proof) is unaffected.
     let read = scope.clone();
-    let code = match store.read(move |tx| ops::registration_code(tx, &read)).await? {
+    let code = match store.lookup(move |tx| ops::registration_code(tx, &read)).await? {
         Some(code) => code,
         None => RegistrationCode::generate(&mut rand::rng()),
     };
@@ -399,7 +399,7 @@ async fn create_claim<S: Store>(
 ) -> Result<Value, ApiError> {
     let name = TemplateName::parse(name)?;
     let (read, looked_up) = (scope.clone(), name.clone());
-    let template = store.read(move |tx| provisioning::template_facts(tx, &read, &looked_up)).await?;
+    let template = store.lookup(move |tx| provisioning::template_facts(tx, &read, &looked_up)).await?;
     iot_ca::check_claim_template(&name, template)?;
     let record = issuers::scope_issuer(store, &scope, IssuerKind::Claim, config.claim_issuer.as_ref()).await?;
     let at = now();

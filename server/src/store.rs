@@ -111,8 +111,8 @@ impl core::fmt::Debug for IssuerRecord {
     }
 }
 
-/// The registry's storage: a read or a write transaction, each run off the async workers, the
-/// write committed before its answer returns.
+/// The registry's storage: a read or a write transaction, each run off the async workers (but
+/// a SQLite lookup), the write committed before its answer returns.
 pub trait Store: Send + Sync + 'static {
     /// The secret that seals list markers, shared by every process on this store.
     fn marker_key(&self) -> &MarkerKey;
@@ -123,6 +123,17 @@ pub trait Store: Send + Sync + 'static {
         &self,
         f: impl FnOnce(&mut dyn Tx) -> Result<T, ApiError> + Send + 'static,
     ) -> impl Future<Output = Result<T, ApiError>> + Send;
+
+    /// Runs `f` to read as [`Store::read`] does, for a lookup by key: one row, or the few a key
+    /// names (a describe, a connect's candidates). An engine whose reads never wait runs it
+    /// where it is called (SQLite, in WAL mode), so it costs no hand-off to a blocking thread;
+    /// the others run it as a read.
+    fn lookup<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, ApiError> + Send + 'static,
+    ) -> impl Future<Output = Result<T, ApiError>> + Send {
+        self.read(f)
+    }
 
     /// Runs `f` in a write transaction: its changes are kept when it answers `Ok`, and the
     /// answer comes once they are committed.
@@ -143,6 +154,13 @@ impl<S: Store> Store for Arc<S> {
         f: impl FnOnce(&mut dyn Tx) -> Result<T, ApiError> + Send + 'static,
     ) -> impl Future<Output = Result<T, ApiError>> + Send {
         (**self).read(f)
+    }
+
+    fn lookup<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, ApiError> + Send + 'static,
+    ) -> impl Future<Output = Result<T, ApiError>> + Send {
+        (**self).lookup(f)
     }
 
     fn write<T: Send + 'static>(

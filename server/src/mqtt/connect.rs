@@ -94,7 +94,8 @@ pub async fn decide<S: Store>(endpoint: &Arc<Endpoint<S>>, chain: Vec<Vec<u8>>, 
     };
     let (region, id, issuer) =
         (endpoint.config.region.clone(), certificate_id.clone(), connection.issuer_der().to_vec());
-    let candidates = match endpoint.store.read(move |tx| devices::connect_candidates(tx, &region, &id, &issuer)).await {
+    let candidates = match endpoint.store.lookup(move |tx| devices::connect_candidates(tx, &region, &id, &issuer)).await
+    {
         Ok(c) => c,
         Err(_) => return Verdict::unavailable(certificate_id, None, true),
     };

@@ -158,7 +158,7 @@ async fn connection_claim<S: Store>(
     who: Requester<'_>,
 ) -> Result<Option<ClaimRecord>, Refusal> {
     let (region, id) = (who.scope.region().clone(), who.certificate_id.clone());
-    let found = endpoint.store.read(move |tx| fleet::claim(tx, &region, &id)).await?;
+    let found = endpoint.store.lookup(move |tx| fleet::claim(tx, &region, &id)).await?;
     Ok(found.filter(|(account, _)| account == who.scope.account()).map(|(_, claim)| claim))
 }
 
@@ -193,7 +193,7 @@ async fn register_thing<S: Store>(
     let (read, looked_up, id) = (scope.clone(), name.clone(), certificate_id.clone());
     let (stored, certificate) = endpoint
         .store
-        .read(move |tx| {
+        .lookup(move |tx| {
             Ok((provisioning::template_with_body(tx, &read, &looked_up)?, ops::certificate(tx, &read, &id)?))
         })
         .await?;

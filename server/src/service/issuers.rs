@@ -83,7 +83,7 @@ pub async fn scope_issuer<S: Store>(
         return Ok(issuer.clone());
     }
     let read = scope.clone();
-    if let Some(stored) = store.read(move |tx| ops::issuer(tx, &read, kind)).await? {
+    if let Some(stored) = store.lookup(move |tx| ops::issuer(tx, &read, kind)).await? {
         return Ok(stored);
     }
     let at = now();

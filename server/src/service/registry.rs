@@ -53,7 +53,7 @@ pub(super) async fn handle<S: Store>(store: &S, call: Call<'_>, config: &Service
         Operation::DescribeThing => {
             let name = ThingName::parse(&param)?;
             let looked_up = name.clone();
-            let stored = store.read(move |tx| things::thing(tx, &scope, &looked_up)).await?;
+            let stored = store.lookup(move |tx| things::thing(tx, &scope, &looked_up)).await?;
             Ok(wire::thing_to_json(iot_ca::describe_thing(&name, stored.as_ref())?))
         }
         Operation::UpdateThing => {
@@ -107,7 +107,7 @@ pub(super) async fn handle<S: Store>(store: &S, call: Call<'_>, config: &Service
         Operation::DescribeThingType => {
             let name = ThingTypeName::parse(&param)?;
             let looked_up = name.clone();
-            let stored = store.read(move |tx| things::thing_type(tx, &scope, &looked_up)).await?;
+            let stored = store.lookup(move |tx| things::thing_type(tx, &scope, &looked_up)).await?;
             let mut out = wire::thing_type_to_json(iot_ca::describe_thing_type(&name, stored.as_ref())?, TIMES);
             if let Some(o) = out.as_object_mut() {
                 o.remove("tags");
@@ -137,7 +137,7 @@ pub(super) async fn handle<S: Store>(store: &S, call: Call<'_>, config: &Service
         Operation::DescribeThingGroup => {
             let name = ThingGroupName::parse(&param)?;
             let looked_up = name.clone();
-            let stored = store.read(move |tx| things::thing_group(tx, &scope, &looked_up)).await?;
+            let stored = store.lookup(move |tx| things::thing_group(tx, &scope, &looked_up)).await?;
             let mut out = wire::thing_group_to_json(iot_ca::describe_thing_group(&name, stored.as_ref())?, TIMES);
             if let Some(o) = out.as_object_mut() {
                 o.remove("tags");
@@ -175,7 +175,7 @@ pub(super) async fn handle<S: Store>(store: &S, call: Call<'_>, config: &Service
         Operation::GetPolicy => {
             let name = PolicyName::parse(&param)?;
             let looked_up = name.clone();
-            let stored = store.read(move |tx| things::policy(tx, &scope, &looked_up)).await?;
+            let stored = store.lookup(move |tx| things::policy(tx, &scope, &looked_up)).await?;
             let mut out = wire::policy_to_json(iot_ca::get_policy(&name, stored.as_ref())?, TIMES);
             if let Some(o) = out.as_object_mut() {
                 o.remove("tags");

@@ -56,7 +56,7 @@ pub(super) async fn handle<S: Store>(store: &S, call: Call<'_>, config: &Service
         Operation::DescribeProvisioningTemplate => {
             let name = TemplateName::parse(&param)?;
             let looked_up = name.clone();
-            let stored = store.read(move |tx| provisioning::template_with_body(tx, &scope, &looked_up)).await?;
+            let stored = store.lookup(move |tx| provisioning::template_with_body(tx, &scope, &looked_up)).await?;
             let Some((t, body)) = stored else {
                 return Err(iot_ca::Error::from(iot_ca::RegistryError::TemplateNotFound {
                     template_name: name.to_string(),

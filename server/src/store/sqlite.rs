@@ -4,6 +4,10 @@
 //! subject, whichever process they run in.
 //!
 //! Reads run on pooled connections on blocking threads (WAL lets them run beside a writer).
+//! A lookup by key ([`Store::lookup`]) runs on the async worker that asks: in WAL mode a reader
+//! never waits for the writer, and a point read takes microseconds, while the hand-off to a
+//! blocking thread and back (two thread wake-ups) took ~40 µs of CPU, a third of a
+//! DescribeCACertificate (`benches/LOAD.md`, "The HTTP ceiling").
 //! Writes go to one writer thread, which **commits them in groups**: it takes every write
 //! waiting (up to [`MAX_GROUP`]), runs each in its own savepoint inside one `BEGIN IMMEDIATE`
 //! transaction (a write that fails is rolled back to its savepoint and answered with its error;
@@ -100,6 +104,41 @@ impl StoreFile {
         conn.pragma_update(None, "synchronous", "FULL").map_err(db)?;
         Ok(conn)
     }
+}
+
+/// Runs `f` on an idle connection of `pool` (or a new one), after checking the file; the
+/// connection goes back to the pool.
+fn pooled<T>(
+    file: &StoreFile,
+    pool: &Mutex<Vec<Connection>>,
+    f: impl FnOnce(&mut Connection) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    file.check()?;
+    let idle = pool.lock().map_err(|_| ApiError::internal("sqlite pool poisoned"))?.pop();
+    let mut conn = match idle {
+        Some(c) => c,
+        None => file.connect()?,
+    };
+    let out = f(&mut conn);
+    // A connection left inside a transaction (its end failed) is not used again.
+    if conn.is_autocommit()
+        && let Ok(mut idle) = pool.lock()
+        && idle.len() < POOL_SIZE
+    {
+        idle.push(conn);
+    }
+    out
+}
+
+/// Runs `f` in a deferred transaction, so every statement of `f` reads the same snapshot (WAL),
+/// and ends it. BEGIN and ROLLBACK are cached statements: rusqlite's `transaction()` parses
+/// both again on every call, 6 % of a DescribeCACertificate's CPU.
+fn snapshot<T>(conn: &Connection, f: impl FnOnce(&mut dyn Tx) -> Result<T, ApiError>) -> Result<T, ApiError> {
+    conn.prepare_cached("BEGIN DEFERRED").and_then(|mut begin| begin.execute([])).map_err(db)?;
+    let out = f(&mut SqliteTx(conn));
+    // A read keeps nothing: ROLLBACK ends it whatever `f` answered.
+    conn.prepare_cached("ROLLBACK").and_then(|mut end| end.execute([])).map_err(db)?;
+    out
 }
 
 /// A write waiting for the writer thread.
@@ -283,23 +322,7 @@ impl SqliteStore {
         let pool = Arc::clone(&self.pool);
         let file = Arc::clone(&self.file);
         let call = async move {
-            tokio::task::spawn_blocking(move || {
-                file.check()?;
-                let pooled = pool.lock().map_err(|_| ApiError::internal("sqlite pool poisoned"))?.pop();
-                let mut conn = match pooled {
-                    Some(c) => c,
-                    None => file.connect()?,
-                };
-                let out = f(&mut conn);
-                if let Ok(mut idle) = pool.lock()
-                    && idle.len() < POOL_SIZE
-                {
-                    idle.push(conn);
-                }
-                out
-            })
-            .await
-            .map_err(ApiError::internal)?
+            tokio::task::spawn_blocking(move || pooled(&file, &pool, f)).await.map_err(ApiError::internal)?
         };
         within(self.deadline, "sqlite", call).await
     }
@@ -378,12 +401,14 @@ impl Store for SqliteStore {
         &self,
         f: impl FnOnce(&mut dyn Tx) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        self.run(move |conn| {
-            // A deferred transaction: every statement of `f` reads the same snapshot (WAL).
-            let tx = conn.transaction().map_err(db)?;
-            f(&mut SqliteTx(&tx))
-        })
-        .await
+        self.run(move |conn| snapshot(conn, f)).await
+    }
+
+    async fn lookup<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        pooled(&self.file, &self.pool, move |conn| snapshot(conn, f))
     }
 
     async fn write<T: Send + 'static>(
