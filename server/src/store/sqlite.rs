@@ -565,6 +565,24 @@ mod tests {
         assert!(e.cause.as_deref().unwrap_or("").contains(cause), "{:?} lacks {cause}", e.cause);
     }
 
+    /// A lookup runs where it is asked, sees what was committed, answers its own error, and
+    /// leaves its pooled connection outside any transaction, so the writer is never kept from
+    /// checkpointing and the next read sees the next commit.
+    #[tokio::test]
+    async fn a_lookup_reads_the_last_commit_and_ends_its_transaction() {
+        let (_dir, store) = store().await;
+        let before = store.lookup(count).await.unwrap();
+        store.write(put("one")).await.unwrap();
+        assert_eq!(store.lookup(count).await.unwrap(), before + 1);
+        let failed =
+            store.lookup(|tx| -> Result<(), ApiError> { tx.query("SELECT nothing FROM nowhere", &[]).map(drop) });
+        assert_eq!(failed.await.unwrap_err().name, "InternalFailureException");
+        store.write(put("two")).await.unwrap();
+        assert_eq!(store.lookup(count).await.unwrap(), before + 2);
+        assert_eq!(store.read(count).await.unwrap(), before + 2);
+        assert!(store.pool.lock().unwrap().iter().all(Connection::is_autocommit));
+    }
+
     /// The file deleted (with its WAL and index) while the server runs: SQLite would commit
     /// into the unlinked inode and a restart would find nothing. Writes and reads answer 503,
     /// and nothing answered 200 is missing after a restart.
@@ -578,6 +596,7 @@ mod tests {
         }
         assert_unavailable(store.write(put("after")).await, "deleted or moved");
         assert_unavailable(store.read(count).await, "deleted or moved");
+        assert_unavailable(store.lookup(count).await, "deleted or moved");
     }
 
     /// Another database moved over the path: 503, and the other file is not written.
@@ -590,6 +609,7 @@ mod tests {
         std::fs::rename(&other, &path).unwrap();
         assert_unavailable(store.write(put("after")).await, "replaced");
         assert_unavailable(store.read(count).await, "replaced");
+        assert_unavailable(store.lookup(count).await, "replaced");
         assert!(rows(&path, "after").is_empty());
     }
 
