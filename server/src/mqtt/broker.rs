@@ -79,7 +79,9 @@ struct Subscriber {
     client_id: String,
     certificate_id: CertificateId,
     subscriptions: Vec<Subscription>,
-    deliveries: mpsc::Sender<Delivery>,
+    /// Boxed: tokio's channel allocates its slots 32 at a time when it is made, and 32 boxes
+    /// are 256 bytes where 32 deliveries were 2.3 KiB, on every connection, subscribed or not.
+    deliveries: mpsc::Sender<Box<Delivery>>,
     queued: Arc<AtomicUsize>,
     kicks: mpsc::Sender<Kick>,
 }
@@ -98,7 +100,7 @@ impl Subscriber {
             return false;
         }
         self.queued.fetch_add(size, Ordering::Relaxed);
-        if self.deliveries.try_send(delivery).is_err() {
+        if self.deliveries.try_send(Box::new(delivery)).is_err() {
             self.queued.fetch_sub(size, Ordering::Relaxed);
             self.kick(Kick::Slow);
             return false;
@@ -149,7 +151,7 @@ pub struct Broker {
 /// The messages queued for a connection.
 pub struct Inbox {
     /// The queue.
-    pub deliveries: mpsc::Receiver<Delivery>,
+    pub deliveries: mpsc::Receiver<Box<Delivery>>,
     queued: Arc<AtomicUsize>,
 }
 
@@ -159,7 +161,7 @@ impl Inbox {
         let delivery = self.deliveries.recv().await?;
         // Added before the message was queued, so never below zero.
         self.queued.fetch_sub(delivery.bytes(), Ordering::Relaxed);
-        Some(delivery)
+        Some(*delivery)
     }
 }
 

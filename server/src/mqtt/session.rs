@@ -55,8 +55,10 @@ pub const MAX_CLIENT_ID_BYTES: usize = 128;
 pub const MAX_KEEP_ALIVE_SECS: u16 = 1200;
 /// How long one write to a device may take before the connection is given up.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Bytes read from the TLS stream at a time.
-const READ_CHUNK: usize = 16 * 1024;
+/// Bytes read from the TLS stream at a time. rustls keeps the records; this is only how much
+/// plaintext one read copies out, and tokio-rustls zeroes all of it first, so every connection
+/// keeps it resident: 16 KiB made an idle device cost 14 KiB more (`benches/LOAD.md`).
+const READ_CHUNK: usize = 2 * 1024;
 
 type ServerConn = mqtt::Connection<mqtt::role::Server>;
 
@@ -193,7 +195,9 @@ pub(super) async fn serve<S: Store>(
         client_id: None,
         shutdown,
     };
-    session.run().await;
+    // Boxed, so the task holds either the handshake's state or a pointer to the session's, not
+    // room for both: 35 KiB a connection before, 3.4 KiB now (benches/LOAD.md, idle connections).
+    Box::pin(session.run()).await;
 }
 
 /// What woke the session.
@@ -352,7 +356,8 @@ impl<S: Store> Session<S> {
                 Input::Deliver(delivery) => self.deliver(&delivery),
             }
         }
-        self.finish().await;
+        // Boxed: the session's end (it owns the session again) is not room every idle one carries.
+        Box::pin(self.finish()).await;
     }
 
     /// Hands `data` to the state machine one packet at a time, handling each; stops early when
@@ -709,7 +714,9 @@ impl<S: Store> Session<S> {
                 return;
             }
         }
-        let verdict = decide(&self.endpoint, self.chain.clone(), self.sni.clone()).await;
+        // Boxed, as fleet provisioning below: an async fn's state is as large as its largest
+        // await, and every idle connection would carry these rare ones' (`benches/LOAD.md`).
+        let verdict = Box::pin(decide(&self.endpoint, self.chain.clone(), self.sni.clone())).await;
         match verdict {
             Verdict::Accept { scope, certificate_id } => self.accept(scope, certificate_id, request, assigned),
             Verdict::Refuse { certificate_id, account, reason, unavailable } => {
@@ -845,7 +852,8 @@ impl<S: Store> Session<S> {
                 let who =
                     provisioning::Requester { scope: &scope, certificate_id: &certificate_id, client_id: &client_id };
                 let answers =
-                    provisioning::handle(&self.endpoint, who, &incoming.topic, incoming.payload.as_slice()).await;
+                    Box::pin(provisioning::handle(&self.endpoint, who, &incoming.topic, incoming.payload.as_slice()))
+                        .await;
                 for answer in answers {
                     let delivery = Delivery {
                         topic: answer.topic.as_str().into(),
