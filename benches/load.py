@@ -28,7 +28,6 @@ import json
 import os
 import pathlib
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,37 +36,7 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests" / "interop"))
 from pgcluster import Postgres, free_port  # noqa: E402
 
-
-def wait_for_port(port, proc, log, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"the process exited ({proc.returncode}) before listening; see {log}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    sys.exit(f"nothing listened on port {port} within {timeout} s; see {log}")
-
-
-class Process:
-    """A server process whose stdout and stderr go to a log file."""
-
-    def __init__(self, argv, log):
-        self.log = log
-        self.file = open(log, "wb")
-        self.proc = subprocess.Popen(argv, stdout=self.file, stderr=subprocess.STDOUT)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.file.close()
+from servers import Process, wait_for_port  # noqa: E402
 
 
 def start_ours(binary, work, store):

@@ -30,7 +30,6 @@ import json
 import os
 import pathlib
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "interop"))
 import fleet_checks  # noqa: E402
 from pgcluster import free_port  # noqa: E402
+from servers import Process, wait_for_port  # noqa: E402
 
 import boto3  # noqa: E402
 
@@ -67,42 +67,6 @@ def make_pki(work):
     openssl("req", "-new", *ec, "-keyout", "p256.key", "-out", "p256.csr", "-subj", "/CN=bench p256", cwd=work)
     openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "rsa2048.key", "-out", "rsa2048.csr",
             "-subj", "/CN=bench rsa2048", cwd=work)
-
-
-def wait_for_port(port, proc, log, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"the process exited ({proc.returncode}) before listening; see {log}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    sys.exit(f"nothing listened on port {port} within {timeout} s; see {log}")
-
-
-class Process:
-    def __init__(self, argv, log, port):
-        self.log, self.file = log, open(log, "wb")
-        self.proc = subprocess.Popen(argv, stdout=self.file, stderr=subprocess.STDOUT)
-        wait_for_port(port, self.proc, log)
-
-    def rss_kib(self):
-        for line in pathlib.Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        raise RuntimeError("no VmRSS")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.file.close()
 
 
 def start_ours(binary, work, idle):

@@ -29,6 +29,9 @@
 //! JSON line: ok and error counts, the first errors, requests per second and the latency
 //! percentiles of the measured requests. Set-up and preparation go to stderr.
 
+mod common;
+
+use common::{quantile_ms, round3};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -500,19 +503,6 @@ async fn worker(args: Arc<Args>, work: Arc<Work>, measure_from: Instant, until: 
     tally
 }
 
-/// The `q` quantile of sorted `values` (nearest rank), in milliseconds.
-fn quantile_ms(sorted: &[u64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1] as f64 / 1000.0
-}
-
-fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
-}
-
 async fn run(args: Args) -> Result<Value, String> {
     let args = Arc::new(args);
     let mut setup = Client::new(Arc::clone(&args));
@@ -627,28 +617,6 @@ fn main() -> ExitCode {
         Ok(rt) => rt.block_on(run(args)),
         Err(e) => Err(format!("runtime: {e}")),
     };
-    match result {
-        Ok(line) => {
-            println!("{line}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("load: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::finish("load", result)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quantiles_are_nearest_rank() {
-        let v: Vec<u64> = (1..=100).map(|i| i * 1000).collect();
-        assert_eq!(quantile_ms(&v, 0.50), 50.0);
-        assert_eq!(quantile_ms(&v, 0.99), 99.0);
-        assert_eq!(quantile_ms(&v, 1.0), 100.0);
-        assert_eq!(quantile_ms(&[], 0.5), 0.0);
-    }
-}

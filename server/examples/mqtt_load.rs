@@ -32,6 +32,9 @@
 //! After `--warmup` seconds (not measured) it measures for `--duration` seconds and prints one
 //! JSON line: ok and error counts, the first errors, the rate and the latency percentiles.
 
+mod common;
+
+use common::{quantile_ms, round3};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -366,19 +369,6 @@ impl Tally {
     }
 }
 
-/// The `q` quantile of sorted `values` (nearest rank), in milliseconds.
-fn quantile_ms(sorted: &[u64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1] as f64 / 1000.0
-}
-
-fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
-}
-
 /// The topics of one fleet flow.
 struct Fleet {
     create: &'static str,
@@ -567,27 +557,6 @@ fn main() -> ExitCode {
             Err(e) => Err(format!("runtime: {e}")),
         }
     };
-    match result {
-        Ok(line) => {
-            println!("{line}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("mqtt_load: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::finish("mqtt_load", result)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quantiles_are_nearest_rank() {
-        let v: Vec<u64> = (1..=100).map(|i| i * 1000).collect();
-        assert_eq!(quantile_ms(&v, 0.50), 50.0);
-        assert_eq!(quantile_ms(&v, 0.99), 99.0);
-        assert_eq!(quantile_ms(&[], 0.5), 0.0);
-    }
-}
