@@ -619,4 +619,3 @@ fn main() -> ExitCode {
     };
     common::finish("load", result)
 }
-

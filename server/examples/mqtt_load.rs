@@ -559,4 +559,3 @@ fn main() -> ExitCode {
     };
     common::finish("mqtt_load", result)
 }
-
