@@ -139,9 +139,42 @@ fn pooled<T>(
 fn snapshot<T>(conn: &Connection, f: impl FnOnce(&mut dyn Tx) -> Result<T, ApiError>) -> Result<T, ApiError> {
     conn.prepare_cached("BEGIN DEFERRED").and_then(|mut begin| begin.execute([])).map_err(db)?;
     let out = f(&mut SqliteTx(conn));
-    // A read keeps nothing: ROLLBACK ends it whatever `f` answered.
-    conn.prepare_cached("ROLLBACK").and_then(|mut end| end.execute([])).map_err(db)?;
+    snapshot_end(conn)?;
     out
+}
+
+/// Begins a read on `conn` only if its snapshot can be taken without waiting: answers whether
+/// it holds one (ended by [`snapshot_end`]). In WAL mode a reader waits only for another
+/// process recovering the WAL or holding the file in exclusive locking mode; an async worker
+/// must not sleep in SQLite's busy handler for that, so the lookup goes to a blocking thread.
+fn snapshot_at_once(conn: &Connection, busy: Duration) -> Result<bool, ApiError> {
+    use rusqlite::ErrorCode as C;
+    conn.busy_timeout(Duration::ZERO).map_err(db)?;
+    // The first read of a table is what takes the snapshot (and the WAL read lock).
+    let began = conn
+        .prepare_cached("BEGIN DEFERRED")
+        .and_then(|mut begin| begin.execute([]))
+        .and_then(|_| conn.prepare_cached("SELECT 1 FROM meta LIMIT 1").and_then(|mut probe| probe.exists([])));
+    conn.busy_timeout(busy).map_err(db)?;
+    match began {
+        Ok(_) => Ok(true),
+        Err(e) => {
+            if !conn.is_autocommit() {
+                snapshot_end(conn)?;
+            }
+            match e {
+                rusqlite::Error::SqliteFailure(code, _) if matches!(code.code, C::DatabaseBusy | C::DatabaseLocked) => {
+                    Ok(false)
+                }
+                e => Err(db(e)),
+            }
+        }
+    }
+}
+
+/// Ends a read: it keeps nothing, so ROLLBACK, whatever it answered.
+fn snapshot_end(conn: &Connection) -> Result<(), ApiError> {
+    conn.prepare_cached("ROLLBACK").and_then(|mut end| end.execute([])).map(drop).map_err(db)
 }
 
 /// A write waiting for the writer thread.
@@ -446,7 +479,23 @@ impl Store for SqliteStore {
         &self,
         f: impl FnOnce(&mut dyn Tx) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        pooled(&self.file, &self.pool, move |conn| snapshot(conn, f))
+        let mut waiting = Some(f);
+        let busy = self.file.busy;
+        let now = pooled(&self.file, &self.pool, |conn| {
+            if !snapshot_at_once(conn, busy)? {
+                return Ok(None);
+            }
+            let out = waiting.take().map(|f| f(&mut SqliteTx(conn)));
+            snapshot_end(conn)?;
+            out.transpose()
+        });
+        match (now, waiting) {
+            // The snapshot would have waited: `f` was not run; it runs as a read.
+            (Ok(None), Some(f)) => self.read(f).await,
+            (Ok(Some(out)), _) => Ok(out),
+            (Ok(None), None) => Err(ApiError::internal("a lookup ran without an answer")),
+            (Err(e), _) => Err(e),
+        }
     }
 
     async fn write<T: Send + 'static>(
@@ -619,6 +668,29 @@ mod tests {
         assert_eq!(store.lookup(count).await.unwrap(), before + 2);
         assert_eq!(store.read(count).await.unwrap(), before + 2);
         assert!(store.pool.lock().unwrap().iter().all(Connection::is_autocommit));
+    }
+
+    /// A snapshot that would wait is not waited for: `snapshot_at_once` answers false at once
+    /// (the lookup then runs as a read, on a blocking thread) and leaves the connection outside
+    /// any transaction with its busy timeout back. While the server has its file open, WAL mode
+    /// makes a reader wait only for another process recovering the WAL; here a rollback-journal
+    /// file held EXCLUSIVE stands in for it.
+    #[test]
+    fn a_snapshot_that_would_wait_is_given_up_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plain.sqlite3");
+        let holder = Connection::open(&path).unwrap();
+        holder.execute_batch("CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB); BEGIN EXCLUSIVE").unwrap();
+        let reader = Connection::open(&path).unwrap();
+        let started = std::time::Instant::now();
+        assert!(!snapshot_at_once(&reader, Duration::from_secs(30)).unwrap());
+        assert!(started.elapsed() < Duration::from_secs(10), "it waited: {:?}", started.elapsed());
+        assert!(reader.is_autocommit());
+        holder.execute_batch("COMMIT").unwrap();
+        assert!(snapshot_at_once(&reader, Duration::from_secs(30)).unwrap());
+        assert!(!reader.is_autocommit());
+        snapshot_end(&reader).unwrap();
+        assert!(reader.is_autocommit());
     }
 
     /// A commit reaches the database file itself (read with `immutable=1`, which ignores the
