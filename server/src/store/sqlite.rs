@@ -15,10 +15,7 @@
 //! once, and only then answers them all. So a burst of registrations costs one fsync instead of
 //! one each, nothing is answered before it is on disk, and writers queue in arrival order
 //! instead of polling SQLite's busy lock (whose back-off of up to 100 ms made the slow tail).
-//! If the commit fails, every write of the group is answered with the error. A checkpoint
-//! thread copies the WAL into the database file after commits, beside the writer, so no
-//! request's commit pays for the copy (the writer checkpoints itself only past
-//! [`WRITER_CHECKPOINT_PAGES`], should that thread fall behind).
+//! If the commit fails, every write of the group is answered with the error.
 //!
 //! The file is the one the server was started with, checked on every call: a read first, a
 //! write group after its commit and before any answer. If its path is gone, names another file
@@ -31,7 +28,7 @@ use std::fs::File;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, Sender, SyncSender, TrySendError};
+use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -117,13 +114,26 @@ fn pooled<T>(
     f: impl FnOnce(&mut Connection) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
     file.check()?;
-    let idle = pool.lock().map_err(|_| ApiError::internal("sqlite pool poisoned"))?.pop();
-    let mut conn = match idle {
+    let conn = match idle(pool)? {
         Some(c) => c,
         None => file.connect()?,
     };
+    returned(pool, conn, f)
+}
+
+/// An idle connection of `pool`, if there is one.
+fn idle(pool: &Mutex<Vec<Connection>>) -> Result<Option<Connection>, ApiError> {
+    Ok(pool.lock().map_err(|_| ApiError::internal("sqlite pool poisoned"))?.pop())
+}
+
+/// Runs `f` on `conn`, then gives `conn` back to `pool`: not when it was left inside a
+/// transaction (its end failed), nor past [`POOL_SIZE`].
+fn returned<T>(
+    pool: &Mutex<Vec<Connection>>,
+    mut conn: Connection,
+    f: impl FnOnce(&mut Connection) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
     let out = f(&mut conn);
-    // A connection left inside a transaction (its end failed) is not used again.
     if conn.is_autocommit()
         && let Ok(mut idle) = pool.lock()
         && idle.len() < POOL_SIZE
@@ -144,9 +154,9 @@ fn snapshot<T>(conn: &Connection, f: impl FnOnce(&mut dyn Tx) -> Result<T, ApiEr
 }
 
 /// Begins a read on `conn` only if its snapshot can be taken without waiting: answers whether
-/// it holds one (ended by [`snapshot_end`]). In WAL mode a reader waits only for another
-/// process recovering the WAL or holding the file in exclusive locking mode; an async worker
-/// must not sleep in SQLite's busy handler for that, so the lookup goes to a blocking thread.
+/// it holds one (ended by [`snapshot_end`]). While the server has the file open, a WAL reader
+/// waits only for another process recovering the WAL after a crash; an async worker must not
+/// sleep in SQLite's busy handler for that, so the lookup goes to a blocking thread.
 fn snapshot_at_once(conn: &Connection, busy: Duration) -> Result<bool, ApiError> {
     use rusqlite::ErrorCode as C;
     conn.busy_timeout(Duration::ZERO).map_err(db)?;
@@ -220,30 +230,8 @@ where
     }
 }
 
-/// WAL pages the writer may leave behind before it checkpoints on its own commit: a backstop,
-/// should the checkpoint thread fall behind. SQLite's default, 1,000 pages, put the copy of the
-/// WAL into the database on whichever request's commit crossed it: DeleteCertificate's p99 was
-/// 8–14 ms against a p50 of 0.6–0.8 ms from 10^4 certificates on (`benches/LOAD.md`).
-const WRITER_CHECKPOINT_PAGES: i64 = 10_000;
-/// The checkpoint thread copies the WAL at most this often.
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
-
-/// The checkpoint thread: after a commit, copies the WAL into the database beside the writer
-/// (PASSIVE: it never blocks a writer or a reader), at most once per [`CHECKPOINT_EVERY`], so no
-/// request's commit pays for it. Ends when the writer does.
-fn checkpoints(conn: &Connection, commits: &Receiver<()>) {
-    while commits.recv().is_ok() {
-        let copied = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0));
-        if let Err(e) = copied {
-            tracing::warn!(error = %e, "sqlite: the WAL checkpoint failed; the writer's own checkpoint is the backstop");
-        }
-        std::thread::sleep(CHECKPOINT_EVERY);
-    }
-}
-
-/// The writer thread: commits what is waiting, in groups, until the store is dropped; tells
-/// the checkpoint thread after each commit.
-fn writer(mut conn: Connection, file: &StoreFile, queue: &Receiver<Box<dyn Write>>, commits: &SyncSender<()>) {
+/// The writer thread: commits what is waiting, in groups, until the store is dropped.
+fn writer(mut conn: Connection, file: &StoreFile, queue: &Receiver<Box<dyn Write>>) {
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP
@@ -257,12 +245,6 @@ fn writer(mut conn: Connection, file: &StoreFile, queue: &Receiver<Box<dyn Write
         let failed = file.check().and_then(|()| commit_group(&mut conn, &mut group)).and_then(|()| file.check()).err();
         for write in group {
             write.answer(failed.as_ref());
-        }
-        // One nudge waiting is enough; a full channel means the thread will look anyway.
-        if failed.is_none()
-            && let Err(TrySendError::Disconnected(())) = commits.try_send(())
-        {
-            tracing::warn!("sqlite: the checkpoint thread has stopped; the writer's own checkpoint is the backstop");
         }
     }
 }
@@ -327,7 +309,7 @@ impl SqliteStore {
     pub async fn open_with(path: &Path, limits: StoreLimits) -> Result<Self, ApiError> {
         let path = path.to_owned();
         let deadline = limits.deadline;
-        let (conn, checkpointer, file, marker_key) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+        let (conn, file, marker_key) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
             // Opened once to create the file when absent, so its identity can be taken.
             drop(Connection::open(&path).map_err(db)?);
             let file = StoreFile::open(&path, deadline)?;
@@ -365,22 +347,15 @@ impl SqliteStore {
             super::provisioning::migrate_templates(&mut SqliteTx(&tx))?;
             tx.commit().map_err(db)?;
             file.check()?;
-            conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES).map_err(db)?;
-            let checkpointer = file.connect()?;
-            Ok((conn, checkpointer, Arc::new(file), MarkerKey::new(key)))
+            Ok((conn, Arc::new(file), MarkerKey::new(key)))
         })
         .await
         .map_err(ApiError::internal)??;
         let (writer, queue) = std::sync::mpsc::channel();
-        let (commits, committed) = std::sync::mpsc::sync_channel(1);
-        std::thread::Builder::new()
-            .name("sqlite-checkpoint".into())
-            .spawn(move || checkpoints(&checkpointer, &committed))
-            .map_err(ApiError::internal)?;
         let written = Arc::clone(&file);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || self::writer(conn, &written, &queue, &commits))
+            .spawn(move || self::writer(conn, &written, &queue))
             .map_err(ApiError::internal)?;
         Ok(Self { file, pool: Arc::new(Mutex::new(Vec::new())), writer, marker_key, deadline })
     }
@@ -479,9 +454,13 @@ impl Store for SqliteStore {
         &self,
         f: impl FnOnce(&mut dyn Tx) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
+        self.file.check()?;
+        // Inline only on an idle connection: opening one (the file, its pragmas, the schema)
+        // may wait for a lock, so it happens on a blocking thread, as a read.
+        let Some(conn) = idle(&self.pool)? else { return self.read(f).await };
         let mut waiting = Some(f);
         let busy = self.file.busy;
-        let now = pooled(&self.file, &self.pool, |conn| {
+        let now = returned(&self.pool, conn, |conn| {
             if !snapshot_at_once(conn, busy)? {
                 return Ok(None);
             }
@@ -691,29 +670,6 @@ mod tests {
         assert!(!reader.is_autocommit());
         snapshot_end(&reader).unwrap();
         assert!(reader.is_autocommit());
-    }
-
-    /// A commit reaches the database file itself (read with `immutable=1`, which ignores the
-    /// WAL) without any request paying for the copy: the checkpoint thread makes it.
-    #[tokio::test]
-    async fn the_checkpoint_thread_copies_commits_into_the_database_file() {
-        let (dir, store) = store().await;
-        store.write(put("checkpointed")).await.unwrap();
-        let uri = format!("file:{}?immutable=1", dir.path().join("s.sqlite3").display());
-        let in_file = || -> rusqlite::Result<i64> {
-            let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI;
-            Connection::open_with_flags(&uri, flags)?.query_row(
-                "SELECT COUNT(*) FROM meta WHERE key = 'checkpointed'",
-                [],
-                |r| r.get(0),
-            )
-        };
-        // A liveness bound, not a speed figure: the thread copies within CHECKPOINT_EVERY.
-        let until = std::time::Instant::now() + Duration::from_secs(10);
-        while in_file().ok() != Some(1) {
-            assert!(std::time::Instant::now() < until, "the commit never reached the database file");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
     }
 
     /// The file deleted (with its WAL and index) while the server runs: SQLite would commit
