@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import pathlib
+import resource
 import shutil
 import subprocess
 import sys
@@ -39,7 +40,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "interop"))
 import fleet_checks  # noqa: E402
 from pgcluster import free_port  # noqa: E402
-from servers import Process, wait_for_port  # noqa: E402
+from servers import Process  # noqa: E402
 
 import boto3  # noqa: E402
 
@@ -77,7 +78,7 @@ def start_ours(binary, work, idle):
             "--device-issuer", f"{work / 'issuer.pem'},{work / 'issuer.key'}",
             "--mqtt-max-connections", str(idle + 100)]
     p = Process(argv, work / "iot-ca-server.log", http)
-    wait_for_port(mqtt, p.proc, p.log)
+    p.wait(mqtt)
     return p, http, mqtt
 
 
@@ -106,17 +107,23 @@ def load(opts, *argv, idle_process=None):
         if done.returncode != 0:
             sys.exit(f"the load client failed ({done.returncode})")
         return json.loads(done.stdout.strip().splitlines()[-1])
-    # idle: the first line comes when every connection is held; the memory is read then.
+    # idle: the first line comes when every connection is held; the memory is read then,
+    # halfway through the hold at the latest.
     client = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
-    line = client.stdout.readline()
-    if not line:
+    try:
+        line = client.stdout.readline()
+        if not line:
+            client.wait()
+            sys.exit(f"the load client failed ({client.returncode}) before holding its connections")
+        held = json.loads(line)
+        time.sleep(min(1.0, opts.hold / 2))
+        held["rss_kib"] = idle_process.rss_kib()
+        end = json.loads(client.stdout.readline() or "{}")
         client.wait()
-        sys.exit(f"the load client failed ({client.returncode}) before holding its connections")
-    held = json.loads(line)
-    time.sleep(1)
-    held["rss_kib"] = idle_process.rss_kib()
-    end = json.loads(client.stdout.readline() or "{}")
-    client.wait()
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait()
     held["dropped_while_held"] = end.get("dropped_while_held")
     if client.returncode != 0:
         sys.exit(f"the load client failed ({client.returncode})")
@@ -147,6 +154,11 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, keys)")
     ap.add_argument("--smoke", action="store_true", help="seconds, for CI")
     opts = ap.parse_args()
+    # 10,000 connections need as many descriptors in the client and in Mosquitto (the server
+    # raises its own limit): the soft limit goes up to the hard one, inherited by both.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if opts.smoke:
         opts.connections, opts.fleet_connections, opts.duration, opts.warmup = 4, 2, 1.0, 0.2
         opts.idle, opts.hold = 200, 1.0
@@ -207,7 +219,7 @@ def main():
             floor = {"ok": sum(f["ok"] for f in floors),
                      "keys_per_s": sum(f["keys_per_s"] for f in floors) / len(floors),
                      "mean_ms": sum(f["mean_ms"] for f in floors) / len(floors),
-                     "each": [f["keys_per_s"] for f in floors]}
+                     "each": [f["keys_per_s"] for f in floors], "runs": floors}
             fleet_rows.append(load(opts, *fleet_common, "--duration", opts.duration, "--seed", 2,
                                    "--csr", work / "p256.csr"))
         ours_log = (work / "iot-ca-server.log").read_text(errors="replace")
@@ -266,6 +278,8 @@ def main():
                for r in fleet_rows if r["errors"] or r["warmup_errors"] or not r["ok"]]
     if not floor["ok"]:
         failed.append("keygen: no key pair made")
+    failed += [f"keygen floor: {f['errors'] + f['warmup_errors']} errors; first: {f['error_samples'][:2]}"
+               for f in floor.get("runs", []) if f["errors"] or f["warmup_errors"]]
     if "panicked" in ours_log:
         failed.append("iot-ca-server's log has a panic")
     if failed:

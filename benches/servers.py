@@ -30,7 +30,15 @@ class Process:
         self.file = open(log, "wb")
         self.proc = subprocess.Popen(argv, stdout=self.file, stderr=subprocess.STDOUT)
         if port is not None:
-            wait_for_port(port, self.proc, log)
+            self.wait(port)
+
+    def wait(self, port):
+        """Returns once it listens on `port`; stops it and exits if it does not."""
+        try:
+            wait_for_port(port, self.proc, self.log)
+        except BaseException:
+            self.stop()
+            raise
 
     def rss_kib(self):
         """Its resident memory now (VmRSS), in KiB."""

@@ -56,8 +56,9 @@ pub const MAX_KEEP_ALIVE_SECS: u16 = 1200;
 /// How long one write to a device may take before the connection is given up.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bytes read from the TLS stream at a time. rustls keeps the records; this is only how much
-/// plaintext one read copies out, and tokio-rustls zeroes all of it first, so every connection
-/// keeps it resident: 16 KiB made an idle device cost 14 KiB more (`benches/LOAD.md`).
+/// plaintext one read copies out. The buffer is allocated zeroed and lives as long as the
+/// connection, so all of it is resident on every one: 16 KiB made an idle device cost 14 KiB
+/// more (`benches/LOAD.md`).
 const READ_CHUNK: usize = 2 * 1024;
 
 type ServerConn = mqtt::Connection<mqtt::role::Server>;
