@@ -36,22 +36,20 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests" / "interop"))
 from pgcluster import Postgres, free_port  # noqa: E402
 
-from servers import Process, wait_for_port  # noqa: E402
+from servers import Process  # noqa: E402
 
 
 def start_ours(binary, work, store):
     port = free_port()
     log = work / "iot-ca-server.log"
-    p = Process([binary, "--listen", f"127.0.0.1:{port}", "--store", store], log)
-    wait_for_port(port, p.proc, log)
+    p = Process([binary, "--listen", f"127.0.0.1:{port}", "--store", store], log, port)
     return p, f"http://127.0.0.1:{port}"
 
 
 def start_moto(binary, work):
     port = free_port()
     log = work / "moto_server.log"
-    p = Process([binary, "-H", "127.0.0.1", "-p", str(port)], log)
-    wait_for_port(port, p.proc, log)
+    p = Process([binary, "-H", "127.0.0.1", "-p", str(port)], log, port)
     return p, f"http://127.0.0.1:{port}"
 
 

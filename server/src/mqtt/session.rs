@@ -432,8 +432,6 @@ impl<S: Store> Session<S> {
         self.closing = true;
     }
 
-    /// Sends what `checked_send` answered; the error it reports, if any, is returned (for a
-    /// packet sent, it concerns that packet only).
     /// Sends an acknowledgement `what` the codec built (`built`), or ends the session with the
     /// internal failure that kept it from being built or sent.
     fn acknowledge<E: std::fmt::Display>(&mut self, what: &str, built: Result<Vec<Event>, E>) {
@@ -446,6 +444,8 @@ impl<S: Store> Session<S> {
         }
     }
 
+    /// Sends what `checked_send` answered; the error it reports, if any, is returned (for a
+    /// packet sent, it concerns that packet only).
     fn sent(&mut self, events: Vec<Event>) -> Option<MqttError> {
         let mut error = None;
         for event in events {

@@ -4,10 +4,11 @@
 //! subject, whichever process they run in.
 //!
 //! Reads run on pooled connections on blocking threads (WAL lets them run beside a writer).
-//! A lookup by key ([`Store::lookup`]) runs on the async worker that asks: in WAL mode a reader
-//! never waits for the writer, and a point read takes microseconds, while the hand-off to a
-//! blocking thread and back (two thread wake-ups) took ~40 µs of CPU, a third of a
-//! DescribeCACertificate (`benches/LOAD.md`, "The HTTP ceiling").
+//! A lookup by key ([`Store::lookup`]) runs on the async worker that asks, on an idle pooled
+//! connection (else, or when its snapshot would wait, as a read): in WAL mode a reader never
+//! waits for the writer, and a point read of cached pages takes microseconds, while the
+//! hand-off to a blocking thread and back (two thread wake-ups) took ~40 µs of CPU, a third of
+//! a DescribeCACertificate (`benches/LOAD.md`, "The HTTP ceiling").
 //! Writes go to one writer thread, which **commits them in groups**: it takes every write
 //! waiting (up to [`MAX_GROUP`]), runs each in its own savepoint inside one `BEGIN IMMEDIATE`
 //! transaction (a write that fails is rolled back to its savepoint and answered with its error;
